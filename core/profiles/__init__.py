@@ -1,0 +1,1 @@
+"""Marketplace profiles shipped as data (one TOML file each)."""

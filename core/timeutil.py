@@ -1,0 +1,104 @@
+"""Instants as integer microseconds, and calendar days in an account's time zone.
+
+The engine keeps every instant as an ``int`` of microseconds since the Unix epoch: exact (sub-second
+timestamps and 24 h / 48 h boundaries compare without float error), compact in arrays, and cheap to
+compare. Days are proleptic Gregorian ordinals (``date.toordinal()``) of the *local* calendar day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+US_PER_SECOND = 1_000_000
+US_PER_HOUR = 3_600 * US_PER_SECOND
+US_PER_DAY = 24 * US_PER_HOUR
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# Every zone in use today has offsets and transitions on quarter hours, so the local day of an
+# instant is constant within a quarter-hour slot: the day cache is keyed by slot.
+_SLOT_US = 15 * 60 * US_PER_SECOND
+
+
+class TimeError(ValueError):
+    """An instant or a time zone that cannot be read."""
+
+
+def parse_instant(text: str) -> int:
+    """ISO-8601 instant with an offset or ``Z`` -> microseconds since the epoch.
+
+    A timestamp without an offset is rejected: a naive time is ambiguous across the accounts'
+    time zones, and guessing would silently move orders between days.
+    """
+    try:
+        dt = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise TimeError(f"not an ISO-8601 instant: {text!r}") from None
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise TimeError(f"instant without a time zone offset: {text!r}")
+    return to_us(dt)
+
+
+def to_us(dt: datetime) -> int:
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * US_PER_SECOND + delta.microseconds
+
+
+def from_us(us: int, tz: tzinfo = timezone.utc) -> datetime:
+    return (EPOCH + timedelta(microseconds=us)).astimezone(tz)
+
+
+def format_instant(us: int) -> str:
+    """Microseconds -> ISO-8601 in UTC with ``Z``; whole seconds drop the fraction."""
+    dt = from_us(us)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}"
+    return text + "Z"
+
+
+def load_zone(name: str) -> tzinfo:
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeError(f"unknown time zone: {name!r} (use an IANA name such as Europe/Berlin)") from None
+
+
+class DayClock:
+    """Maps instants to local calendar days of one time zone, and days back to instants."""
+
+    __slots__ = ("name", "zone", "_day_of_slot", "_start_of_day")
+
+    def __init__(self, name: str = "UTC") -> None:
+        self.name = name
+        self.zone = load_zone(name)
+        self._day_of_slot: dict[int, int] = {}
+        self._start_of_day: dict[int, int] = {}
+
+    def day(self, us: int) -> int:
+        slot = us // _SLOT_US
+        day = self._day_of_slot.get(slot)
+        if day is None:
+            day = from_us(slot * _SLOT_US, self.zone).toordinal()
+            self._day_of_slot[slot] = day
+        return day
+
+    def start(self, day: int) -> int:
+        """The first instant of local ``day`` (midnight, or the first valid time after a gap)."""
+        us = self._start_of_day.get(day)
+        if us is None:
+            local = datetime.combine(date.fromordinal(day), time(0), tzinfo=self.zone)
+            us = to_us(local)
+            # A DST gap at midnight moves the wall time forward; step back to the true start.
+            while self.day(us - _SLOT_US) == day:
+                us -= _SLOT_US
+            while self.day(us) < day:
+                us += _SLOT_US
+            self._start_of_day[day] = us
+        return us
+
+
+def iso_day(day: int) -> str:
+    return date.fromordinal(day).isoformat()

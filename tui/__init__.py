@@ -1,0 +1,1 @@
+"""The terminal layer: the Textual dashboard and the ``sellerpulse`` command line."""

@@ -1,0 +1,50 @@
+"""The ``sellerpulse`` command line: a thin dispatcher over one module per sub-command.
+
+Sub-command modules are imported lazily by name so ``sellerpulse report`` never pays for Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sellerpulse import __version__
+
+# sub-command name -> module under sellerpulse.tui.commands that defines register(subparsers)
+COMMAND_MODULES: dict[str, str] = {
+    "report": "report",
+    "check": "report",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sellerpulse",
+        description="Live account health of marketplace sellers: metrics, queues and alerts.",
+    )
+    parser.add_argument("--version", action="version", version=f"sellerpulse {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in dict.fromkeys(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"sellerpulse.tui.commands.{module_name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

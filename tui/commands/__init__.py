@@ -1,0 +1,1 @@
+"""One module per ``sellerpulse`` sub-command; each exposes ``register(subparsers)``."""
