@@ -1,0 +1,167 @@
+"""The source contract: what every source plugin (built-in or third-party) implements.
+
+A source is a class registered by name through the ``register_sources`` hook. The runtime creates one
+instance per ``[[sources]]`` table: ``SourceClass(name, options)`` where ``options`` is the table already
+validated against the class's declared :attr:`Source.options` (every declared option present, defaults
+filled in). The instance then:
+
+- yields :class:`Batch` objects from ``async def batches(follow)``. With ``follow=False`` it reads what
+  exists now and returns (``sellerpulse report``); with ``follow=True`` it keeps waiting for more until
+  cancelled (the dashboard). Blocking work (file reads, parsing megabytes) belongs in a worker thread
+  (``asyncio.to_thread``) so the event loop and the UI stay responsive.
+- reports :meth:`position` (JSON-able) that reflects exactly the batches yielded so far, and accepts it
+  back in :meth:`restore` before ``batches`` is called, so a restart resumes without loss or double
+  counting. The runtime reads positions while the generator is suspended at ``yield``.
+- keeps its health: the runtime records every batch (counts, last event instant, recent rejections) and
+  marks the state ``starting`` -> ``ok`` -> ``done`` or ``failing``; a source sets ``lagging`` or reports
+  a transient error itself with :meth:`set_state` / :meth:`report_error` (for example while retrying).
+
+Bad input is never an exception: a row that cannot be read is a :class:`Rejection` in the batch and
+the stream goes on. An exception escaping ``batches`` means the source itself failed; the runtime marks
+it ``failing`` with the error and the other sources go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .events import Event, Rejection
+from .options import Option
+
+STATES = ("starting", "ok", "lagging", "failing", "done")
+
+
+@dataclass(slots=True)
+class Batch:
+    """Events read together, plus the rows that could not be read (with their positions)."""
+
+    events: list[Event] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.rejections)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What the UI shows about one source. ``last_event_at`` is the wall-clock instant (us) when the
+    source last delivered an event, ``None`` before the first one."""
+
+    state: str
+    last_error: str | None = None
+    events: int = 0
+    rejected: int = 0
+    last_event_at: int | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "last_error": self.last_error,
+            "events": self.events,
+            "rejected": self.rejected,
+            "last_event_at": self.last_event_at,
+            "detail": self.detail,
+        }
+
+
+class Source(ABC):
+    """Base class of every source. Subclasses set :attr:`type_name` and :attr:`options` and implement
+    :meth:`batches`; they override :meth:`position` / :meth:`restore` when they can resume."""
+
+    type_name: ClassVar[str] = ""
+    options: ClassVar[tuple[Option, ...]] = ()
+    recent_kept: ClassVar[int] = 200  # rejections kept for the UI's drill-down
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        self.name = name
+        self.settings: dict[str, Any] = dict(options)
+        self._guard = threading.Lock()  # health is read from the UI thread while the runtime writes
+        self._state = "starting"
+        self._last_error: str | None = None
+        self._detail = ""
+        self._events = 0
+        self._rejected = 0
+        self._last_event_at: int | None = None
+        self._recent: deque[Rejection] = deque(maxlen=self.recent_kept)
+
+    @abstractmethod
+    def batches(self, follow: bool) -> AsyncIterator[Batch]:
+        """Yield batches of events; return at the end of the data unless ``follow`` is true.
+
+        Implement it as ``async def batches(self, follow): ... yield Batch(...)``.
+        """
+
+    def position(self) -> dict[str, Any]:
+        """Where the next batch starts (JSON-able). The default: nothing to resume, replay from start."""
+        return {}
+
+    def restore(self, position: Mapping[str, Any]) -> None:
+        """Continue from a :meth:`position` saved earlier; called before :meth:`batches`."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release resources (connections, files). Called once when the runtime stops."""
+        return None
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def health(self) -> SourceHealth:
+        with self._guard:
+            return SourceHealth(
+                state=self._state,
+                last_error=self._last_error,
+                events=self._events,
+                rejected=self._rejected,
+                last_event_at=self._last_event_at,
+                detail=self._detail,
+            )
+
+    def recent_rejections(self) -> list[Rejection]:
+        """The latest rejections, oldest first (bounded by :attr:`recent_kept`)."""
+        with self._guard:
+            return list(self._recent)
+
+    def set_state(self, state: str, detail: str | None = None) -> None:
+        """Set the health state; ``ok`` clears the last error. ``detail`` replaces the detail text."""
+        if state not in STATES:
+            raise ValueError(f"unknown source state {state!r} (one of {', '.join(STATES)})")
+        with self._guard:
+            self._state = state
+            if state == "ok":
+                self._last_error = None
+            if detail is not None:
+                self._detail = detail
+
+    def report_error(self, error: str, state: str = "failing") -> None:
+        """Note a (possibly transient) error, e.g. while retrying; the next ``ok`` clears it."""
+        with self._guard:
+            self._state = state
+            self._last_error = error
+
+    def record_batch(self, batch: Batch, at: int) -> None:
+        """Count a delivered batch (called by the runtime, ``at`` is the wall-clock instant in us)."""
+        with self._guard:
+            self._events += len(batch.events)
+            self._rejected += len(batch.rejections)
+            if batch.events:
+                self._last_event_at = at
+            self._recent.extend(batch.rejections)
+            if self._state == "starting":
+                self._state = "ok"
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Type name, first docstring paragraph and declared options (``plugins --describe``)."""
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+        return {
+            "type": cls.type_name,
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+            "help": " ".join(doc.split()),
+            "options": [option.to_json() for option in cls.options],
+        }
