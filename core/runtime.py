@@ -1,0 +1,248 @@
+"""The runtime: runs the configured sources concurrently and feeds their batches to the engine.
+
+Sources run as asyncio tasks on one event loop. Each batch is applied to the engine under
+:attr:`Runtime.lock` (a ``threading.Lock``), and the source's position is captured under the same lock,
+so a snapshot or a checkpoint taken from another thread always sees an engine and positions that agree.
+A source that raises is marked ``failing`` with its error; the other sources go on.
+
+Two ways to run it:
+
+- ``runtime.run_once()``: every source read to its end (``follow=False``), for ``sellerpulse report``.
+- ``runtime.start_in_thread()`` / ``runtime.stop()``: the sources follow on a background thread with its
+  own event loop, while the UI thread calls ``runtime.snapshot(at)`` and ``runtime.health()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from .clock import Clock, SystemClock
+from .events import Event
+from .options import OptionError, validate_options
+from .sources import Batch, Source, SourceHealth
+
+log = logging.getLogger("sellerpulse.runtime")
+
+RESERVED_KEYS = ("type", "name")
+
+
+class SourceConfigError(ValueError):
+    """A ``[[sources]]`` table that cannot become a source; the message names the source."""
+
+
+class EngineLike(Protocol):
+    def ingest(self, events: Iterable[Event]) -> int: ...
+    def note_rejections(self, source: str, count: int) -> None: ...
+    def snapshot(self, at_us: int, *args: Any, **kwargs: Any) -> Any: ...
+
+
+BatchCallback = Callable[[str, Batch], None]
+
+
+def build_sources(
+    config_sources: Iterable[Mapping[str, Any]],
+    plugins: Any,
+    origin: str = "config",
+    base_dir: str | Path | None = None,
+) -> list[Source]:
+    """Turn ``[[sources]]`` tables into source instances, validating everything first.
+
+    ``plugins`` is a :class:`~sellerpulse.core.plugins.Plugins`. Each table needs ``type`` (a
+    registered source type); ``name`` defaults to the type and must be unique; the other keys are the
+    plugin's declared options. ``origin`` (the config file) prefixes every message; relative paths
+    resolve against ``base_dir``. All problems of all tables are reported in one
+    :class:`SourceConfigError`.
+    """
+    problems: list[str] = []
+    built: list[Source] = []
+    names: dict[str, int] = {}
+    for number, table in enumerate(config_sources, start=1):
+        where = f"{origin}: [[sources]] #{number}"
+        type_name = table.get("type")
+        if not isinstance(type_name, str) or not type_name:
+            known = ", ".join(sorted(plugins.sources())) or "none"
+            problems.append(f"{where}: missing 'type' (one of {known})")
+            continue
+        name = table.get("name", type_name)
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where}: 'name' must be non-empty text")
+            continue
+        where = f"{origin}: source {name!r} (type {type_name!r})"
+        if name in names:
+            first = names[name]
+            problems.append(f"{where}: duplicate name (also [[sources]] #{first}); give each a unique name")
+            continue
+        names[name] = number
+        try:
+            cls = plugins.source_class(type_name)
+        except KeyError as exc:
+            problems.append(f"{where}: {exc.args[0]}")
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Source)):
+            problems.append(f"{where}: {cls!r} is not a sellerpulse.core.sources.Source subclass")
+            continue
+        options = {key: value for key, value in table.items() if key not in RESERVED_KEYS}
+        try:
+            values = validate_options(cls.options, options, where, base_dir=base_dir)
+        except OptionError as exc:
+            problems.append(str(exc))
+            continue
+        try:
+            built.append(cls(name, values))
+        except Exception as exc:
+            problems.append(f"{where}: {type(exc).__name__}: {exc}")
+    if problems:
+        raise SourceConfigError("\n".join(problems))
+    return built
+
+
+class Runtime:
+    """Sources -> engine, concurrently, with health, positions and batch callbacks."""
+
+    def __init__(self, engine: EngineLike, sources: Iterable[Source], clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.sources: list[Source] = list(sources)
+        self.clock: Clock = clock or SystemClock()
+        self.lock = threading.Lock()
+        self.on_batch: list[BatchCallback] = []
+        self.finished = threading.Event()
+        self._positions: dict[str, dict[str, Any]] = {}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # -- positions --------------------------------------------------------------------------------
+
+    def restore(self, positions: Mapping[str, Mapping[str, Any]]) -> None:
+        """Give each source its saved position (before running). Unknown names are ignored."""
+        for source in self.sources:
+            saved = positions.get(source.name)
+            if saved:
+                source.restore(saved)
+                self._positions[source.name] = dict(saved)
+
+    def positions(self) -> dict[str, dict[str, Any]]:
+        """Each source's position as of the last batch the engine has applied (consistent with it)."""
+        with self.lock:
+            return {name: dict(position) for name, position in self._positions.items()}
+
+    # -- running ----------------------------------------------------------------------------------
+
+    async def run(self, follow: bool) -> None:
+        """Run every source until it ends (or until cancelled when following)."""
+        self.finished.clear()
+        tasks = [asyncio.create_task(self._drive(s, follow), name=s.name) for s in self.sources]
+        try:
+            if tasks:
+                await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for source in self.sources:
+                try:
+                    await source.aclose()
+                except Exception as exc:
+                    log.warning("source %s: close failed: %s: %s", source.name, type(exc).__name__, exc)
+            self.finished.set()
+
+    def run_once(self) -> dict[str, SourceHealth]:
+        """Read every source to its end once (``follow=False``); returns their health."""
+        asyncio.run(self.run(follow=False))
+        return self.health()
+
+    async def _drive(self, source: Source, follow: bool) -> None:
+        stream = source.batches(follow)
+        try:
+            async for batch in stream:
+                self._apply(source, batch)
+                await asyncio.sleep(0)  # let the other sources in between two batches
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            source.report_error(message)
+            log.error("source %s failed: %s", source.name, message)
+            return
+        finally:
+            closer = getattr(stream, "aclose", None)
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception as exc:
+                    log.warning("source %s: closing its stream failed: %s", source.name, exc)
+        if source.health().state != "failing":
+            source.set_state("done")
+
+    def _apply(self, source: Source, batch: Batch) -> None:
+        now = self.clock.now()
+        with self.lock:
+            if batch.events:
+                self.engine.ingest(batch.events)
+            if batch.rejections:
+                self.engine.note_rejections(source.name, len(batch.rejections))
+            self._positions[source.name] = source.position()
+        source.record_batch(batch, now)
+        for callback in list(self.on_batch):
+            try:
+                callback(source.name, batch)
+            except Exception as exc:
+                log.error("batch callback %r failed: %s: %s", callback, type(exc).__name__, exc)
+
+    def start_in_thread(self, follow: bool = True) -> threading.Thread:
+        """Run the sources on a background thread with its own event loop; returns the thread."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the runtime is already running")
+        started = threading.Event()
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            self._task = loop.create_task(self.run(follow))
+            started.set()
+            try:
+                loop.run_until_complete(self._task)
+            except asyncio.CancelledError:
+                pass
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self.finished.clear()
+        self._thread = threading.Thread(target=main, name="sellerpulse-runtime", daemon=True)
+        self._thread.start()
+        started.wait()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Cancel the sources and wait for the background thread to finish."""
+        loop, task, thread = self._loop, self._task, self._thread
+        if loop is not None and task is not None and not task.done():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between: already stopped
+                loop.call_soon_threadsafe(task.cancel)
+        if thread is not None:
+            thread.join(timeout)
+
+    # -- reading (any thread) ---------------------------------------------------------------------
+
+    def snapshot(self, at: int | None = None, **kwargs: Any) -> Any:
+        """The engine's snapshot as of ``at`` (default: the clock's now), taken under the lock."""
+        when = self.clock.now() if at is None else at
+        with self.lock:
+            return self.engine.snapshot(when, **kwargs)
+
+    def health(self) -> dict[str, SourceHealth]:
+        return {source.name: source.health() for source in self.sources}
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
