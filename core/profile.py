@@ -89,7 +89,9 @@ class Profile:
         return replace(
             self,
             marketplace=str(overrides.get("marketplace", self.marketplace)),
-            due_soon_hours=_int(overrides.get("due_soon_hours", self.due_soon_hours), "due_soon_hours", self.name),
+            due_soon_hours=_int(
+                overrides.get("due_soon_hours", self.due_soon_hours), "due_soon_hours", self.name
+            ),
             horizon_days=_int(overrides.get("horizon_days", self.horizon_days), "horizon_days", self.name),
             metrics=metrics,
             queues=queues,
@@ -185,7 +187,9 @@ def _queue(queue_id: str, values: Mapping[str, Any], profile: str) -> QueueSpec:
     return QueueSpec(
         id=queue_id,
         name=str(values.get("name", queue_id)),
-        deadline_hours=None if hours is None else _int(hours, f"queue {queue_id}: deadline_hours", profile, minimum=1),
+        deadline_hours=None
+        if hours is None
+        else _int(hours, f"queue {queue_id}: deadline_hours", profile, minimum=1),
     )
 
 
@@ -197,7 +201,7 @@ def _decimal(value: Any, where: str) -> Decimal | None:
     try:
         result = Decimal(str(value))
     except InvalidOperation:
-        raise ProfileError(f"{where} must be a decimal string such as \"0.01\", not {value!r}") from None
+        raise ProfileError(f'{where} must be a decimal string such as "0.01", not {value!r}') from None
     if not result.is_finite():
         raise ProfileError(f"{where} must be finite")
     return result

@@ -45,7 +45,7 @@ def read_csv_lines(lines: Iterable[str], source: str, first_line: int = 1) -> It
             yield Rejection(source, f"line {position}", f"{len(row)} fields, header has {width}")
             continue
         try:
-            yield parse_event(dict(zip(header, row)))
+            yield parse_event(dict(zip(header, row, strict=False)))
         except EventError as exc:
             yield Rejection(source, f"line {position}", str(exc))
 

@@ -7,13 +7,13 @@ compare. Days are proleptic Gregorian ordinals (``date.toordinal()``) of the *lo
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 US_PER_SECOND = 1_000_000
 US_PER_HOUR = 3_600 * US_PER_SECOND
 US_PER_DAY = 24 * US_PER_HOUR
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Every zone in use today has offsets and transitions on quarter hours, so the local day of an
 # instant is constant within a quarter-hour slot: the day cache is keyed by slot.
@@ -44,7 +44,7 @@ def to_us(dt: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * US_PER_SECOND + delta.microseconds
 
 
-def from_us(us: int, tz: tzinfo = timezone.utc) -> datetime:
+def from_us(us: int, tz: tzinfo = UTC) -> datetime:
     return (EPOCH + timedelta(microseconds=us)).astimezone(tz)
 
 
@@ -59,7 +59,7 @@ def format_instant(us: int) -> str:
 
 def load_zone(name: str) -> tzinfo:
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -69,7 +69,7 @@ def load_zone(name: str) -> tzinfo:
 class DayClock:
     """Maps instants to local calendar days of one time zone, and days back to instants."""
 
-    __slots__ = ("name", "zone", "_day_of_slot", "_start_of_day")
+    __slots__ = ("_day_of_slot", "_start_of_day", "name", "zone")
 
     def __init__(self, name: str = "UTC") -> None:
         self.name = name
@@ -102,3 +102,15 @@ class DayClock:
 
 def iso_day(day: int) -> str:
     return date.fromordinal(day).isoformat()
+
+
+def human_duration(us: int) -> str:
+    """``93 * 60 s`` -> ``"1 h 33 m"``; days for long spans. For reasons and deadlines shown to people."""
+    minutes = abs(us) // (60 * US_PER_SECOND)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} m" if mins else f"{hours} h"
+    return f"{mins} m"

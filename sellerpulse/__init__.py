@@ -9,4 +9,4 @@ plugin authors need, so ``import sellerpulse`` never pulls in the UI.
 from sellerpulse.core.hookspecs import hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["hookimpl", "__version__"]
+__all__ = ["__version__", "hookimpl"]

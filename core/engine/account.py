@@ -1,0 +1,549 @@
+"""One seller account's keyed state, day buckets and open-item indexes.
+
+Every event is applied as a *change*: the outcomes of the item it touches are computed before and
+after, and only the difference moves between buckets. That makes late, out-of-order and retracting
+events exact, and duplicates free (applying the same event twice changes nothing the second time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..events import Event
+from ..profile import MetricSpec, Profile
+from ..timeutil import US_PER_HOUR, DayClock
+from .deadlines import DeadlineIndex
+from .orders import CHARGEBACK, CLAIM, INF_TS, NEG_FEEDBACK, NO_TS, REFUNDED, TRACKING, OrderTable
+from .outcomes import (
+    MESSAGE_RULES,
+    ORDER_RULES,
+    RETURN_RULES,
+    VIOLATION_RULES,
+    message_outcome,
+    order_outcomes,
+    return_outcome,
+    violation_outcome,
+)
+from .records import Chargeback, Claim, Feedback, Message, Return, Violation
+from .series import Outcome, Series
+
+
+class AccountState:
+    def __init__(self, name: str, profile: Profile, days: DayClock) -> None:
+        self.name = name
+        self.profile = profile
+        self.days = days
+        self.orders = OrderTable()
+        self.feedback: dict[str, Feedback] = {}
+        self.order_claims: dict[str, list[str]] = {}
+        self.order_chargebacks: dict[str, list[str]] = {}
+        self.claims: dict[str, Claim] = {}
+        self.chargebacks: dict[str, Chargeback] = {}
+        self.messages: dict[str, Message] = {}
+        self.returns: dict[str, Return] = {}
+        self.violations: dict[str, Violation] = {}
+        self.orphans_by_order: dict[str, list[Event]] = {}
+        self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
+        self.orphan_count = 0
+        self.seen_ids: dict[str, int] = {}  # event_id -> local day of its ts (for eviction)
+        self.placed_by_day: dict[int, list[str]] = {}
+        self.watermark = NO_TS
+        self._evicted_before_day: int | None = None
+
+        self.series: dict[str, Series] = {}  # metric id -> series (shared between metrics with one rule)
+        by_key: dict[tuple[Any, ...], Series] = {}
+        order_keys: list[tuple[str, str]] = []
+        self._message_series: list[tuple[Series, str, int]] = []
+        self._return_series: list[tuple[Series, int]] = []
+        self._violation_series: list[Series] = []
+        for spec in profile.metrics.values():
+            key = (spec.rule, spec.channel, spec.threshold_hours)
+            series = by_key.get(key)
+            if series is None:
+                series = by_key[key] = Series(spec.rule, pending_counts=spec.rule != "contact_response")
+                threshold_us = (spec.threshold_hours or 0) * US_PER_HOUR
+                if spec.rule in ORDER_RULES:
+                    order_keys.append((spec.rule, spec.channel))
+                elif spec.rule in MESSAGE_RULES:
+                    self._message_series.append((series, spec.rule, threshold_us))
+                elif spec.rule in RETURN_RULES:
+                    self._return_series.append((series, threshold_us))
+                elif spec.rule in VIOLATION_RULES:
+                    self._violation_series.append(series)
+            self.series[spec.id] = series
+        self._order_specs = tuple(order_keys)
+        self._order_series = tuple(by_key[(rule, channel, None)] for rule, channel in order_keys)
+        self._no_order_outcomes: tuple[Outcome | None, ...] = (None,) * len(order_keys)
+
+        self.queues: dict[str, DeadlineIndex] = {qid: DeadlineIndex() for qid in profile.queues}
+        self._queue_hours = {qid: (q.deadline_hours or 0) * US_PER_HOUR for qid, q in profile.queues.items()}
+        spans = [m.window_days + m.lag_days for m in profile.metrics.values()]
+        self.retention_days = max(profile.retention_days, max(spans, default=0))
+
+        self._handlers: dict[str, Callable[[Event], None]] = {
+            kind: getattr(self, f"_on_{kind}") for kind in _HANDLED
+        }
+
+    # ----------------------------------------------------------------- applying events
+
+    def apply(self, event: Event) -> bool:
+        """Apply one validated event. False when it is a duplicate by ``event_id``."""
+        if event.event_id:
+            if event.event_id in self.seen_ids:
+                return False
+            self.seen_ids[event.event_id] = self.days.day(event.ts)
+        if event.ts > self.watermark:
+            self.watermark = event.ts
+        self._handlers[event.kind](event)
+        if self._evicted_before_day is None or self.days.day(self.watermark) - self.retention_days > (
+            self._evicted_before_day
+        ):
+            self.evict()
+        return True
+
+    def _hold(self, key: tuple[str, str] | str, event: Event) -> None:
+        table: dict[Any, list[Event]] = self.orphans_by_order if isinstance(key, str) else self.orphans_by_ref
+        table.setdefault(key, []).append(event)
+        self.orphan_count += 1
+
+    def _release(self, table: dict[Any, list[Event]], key: Any) -> None:
+        held = table.pop(key, None)
+        if held:
+            self.orphan_count -= len(held)
+            for event in held:
+                self._handlers[event.kind](event)
+
+    # orders
+
+    def _order_outcomes(self, row: int) -> tuple[Outcome | None, ...]:
+        return order_outcomes(self.orders, row, self.days.day, self._order_specs)
+
+    def _order_changed(self, order_id: str, row: int, before: tuple[Outcome | None, ...]) -> None:
+        after = self._order_outcomes(row)
+        if after != before:
+            for series, old, new in zip(self._order_series, before, after, strict=True):
+                if old != new:
+                    if old is not None:
+                        series.retract(order_id, old)
+                    if new is not None:
+                        series.insert(order_id, new)
+        queue = self.queues.get("orders_to_ship")
+        if queue is not None:
+            t = self.orders
+            if (
+                t.shipped[row] == INF_TS
+                and t.any_cancel[row] == INF_TS
+                and t.ship_by[row] != NO_TS
+                and not t.flags[row] & 1
+            ):
+                if order_id not in queue:
+                    queue.add(order_id, t.ship_by[row], 0, (order_id, t.placed[row]))
+            else:
+                queue.discard(order_id)
+
+    def _on_order_placed(self, e: Event) -> None:
+        t = self.orders
+        ship_by = NO_TS if e.ship_by is None else e.ship_by
+        deliver_by = NO_TS if e.deliver_by is None else e.deliver_by
+        row = t.index.get(e.order_id)
+        if row is None:
+            row = t.add(e.order_id, e.ts, ship_by, deliver_by, e.channel == "AFN")
+            self.placed_by_day.setdefault(self.days.day(e.ts), []).append(e.order_id)
+            self._order_changed(e.order_id, row, self._no_order_outcomes)
+            self._release(self.orphans_by_order, e.order_id)
+            return
+        # A second placement of one order: keep the earliest, so the outcome never depends on arrival order.
+        afn = e.channel == "AFN"
+        current = (t.placed[row], t.ship_by[row], t.deliver_by[row], bool(t.flags[row] & 1))
+        if (e.ts, ship_by, deliver_by, afn) >= current:
+            return
+        before = self._order_outcomes(row)
+        t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
+        t.set_flag(row, 1, afn)
+        self.placed_by_day.setdefault(self.days.day(e.ts), []).append(e.order_id)
+        queue = self.queues.get("orders_to_ship")
+        if queue is not None:
+            queue.discard(e.order_id)
+        self._order_changed(e.order_id, row, before)
+
+    def _on_order_shipped(self, e: Event) -> None:
+        t = self.orders
+        row = t.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+            return
+        tracked = bool(e.tracking)
+        shipped = t.shipped[row]
+        if e.ts > shipped or (e.ts == shipped and (not tracked or t.flags[row] & TRACKING)):
+            return
+        before = self._order_outcomes(row)
+        t.shipped[row] = e.ts
+        t.set_flag(row, TRACKING, tracked)
+        self._order_changed(e.order_id, row, before)
+
+    def _on_order_delivered(self, e: Event) -> None:
+        t = self.orders
+        row = t.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+            return
+        if e.ts >= t.delivered[row]:
+            return
+        before = self._order_outcomes(row)
+        t.delivered[row] = e.ts
+        self._order_changed(e.order_id, row, before)
+
+    def _on_order_cancelled(self, e: Event) -> None:
+        t = self.orders
+        row = t.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+            return
+        by_seller = e.by in ("seller", "marketplace")
+        if e.ts >= t.any_cancel[row] and (not by_seller or e.ts >= t.seller_cancel[row]):
+            return
+        before = self._order_outcomes(row)
+        t.any_cancel[row] = min(t.any_cancel[row], e.ts)
+        if by_seller:
+            t.seller_cancel[row] = min(t.seller_cancel[row], e.ts)
+        self._order_changed(e.order_id, row, before)
+
+    def _on_refund(self, e: Event) -> None:
+        self._set_order_flag(e, REFUNDED, lambda order_id: True)
+
+    def _on_feedback(self, e: Event) -> None:
+        if e.order_id not in self.orders.index:
+            self._hold(e.order_id, e)
+            return
+        fb = self.feedback.setdefault(e.order_id, Feedback())
+        if fb.latest is None or (e.ts, e.rating) > fb.latest:
+            fb.latest = (e.ts, e.rating)
+        self._set_order_flag(e, NEG_FEEDBACK, lambda order_id: self.feedback[order_id].negative)
+
+    def _on_feedback_removed(self, e: Event) -> None:
+        if e.order_id not in self.orders.index:
+            self._hold(e.order_id, e)
+            return
+        fb = self.feedback.setdefault(e.order_id, Feedback())
+        fb.removed = max(fb.removed, e.ts)
+        self._set_order_flag(e, NEG_FEEDBACK, lambda order_id: self.feedback[order_id].negative)
+
+    def _set_order_flag(self, e: Event, bit: int, decide: Callable[[str], bool]) -> None:
+        t = self.orders
+        row = t.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+            return
+        self._refresh_flag(e.order_id, row, bit, decide(e.order_id))
+
+    def _refresh_flag(self, order_id: str, row: int, bit: int, on: bool) -> None:
+        t = self.orders
+        if bool(t.flags[row] & bit) == on:
+            return
+        before = self._order_outcomes(row)
+        t.set_flag(row, bit, on)
+        self._order_changed(order_id, row, before)
+
+    # claims and chargebacks
+
+    def _on_claim_opened(self, e: Event) -> None:
+        if e.order_id not in self.orders.index:
+            self._hold(e.order_id, e)
+            return
+        claim = self.claims.get(e.ref)
+        if claim is None:
+            claim = self.claims[e.ref] = Claim(e.ref, e.order_id, e.ts)
+            self.order_claims.setdefault(e.order_id, []).append(e.ref)
+            self._refresh_claim(claim)
+            self._release(self.orphans_by_ref, ("claim", e.ref))
+        elif e.ts < claim.opened:
+            claim.opened = e.ts
+            self._refresh_claim(claim)
+
+    def _on_claim_responded(self, e: Event) -> None:
+        claim = self.claims.get(e.ref)
+        if claim is None:
+            self._hold(("claim", e.ref), e)
+        elif e.ts < claim.responded:
+            claim.responded = e.ts
+            self._refresh_claim(claim)
+
+    def _on_claim_closed(self, e: Event) -> None:
+        claim = self.claims.get(e.ref)
+        if claim is None:
+            self._hold(("claim", e.ref), e)
+        elif claim.closed is None or (e.ts, e.outcome) > claim.closed:
+            claim.closed = (e.ts, e.outcome)
+            self._refresh_claim(claim)
+
+    def _refresh_claim(self, claim: Claim) -> None:
+        queue = self.queues.get("claims_awaiting_response")
+        if queue is not None:
+            if claim.awaiting_response:
+                deadline = claim.opened + self._queue_hours["claims_awaiting_response"]
+                queue.add(claim.ref, deadline, 0, (claim.order_id, claim.opened))
+            else:
+                queue.discard(claim.ref)
+        row = self.orders.index[claim.order_id]
+        active = any(self.claims[ref].active for ref in self.order_claims[claim.order_id])
+        self._refresh_flag(claim.order_id, row, CLAIM, active)
+
+    def _on_chargeback_opened(self, e: Event) -> None:
+        if e.order_id not in self.orders.index:
+            self._hold(e.order_id, e)
+            return
+        cb = self.chargebacks.get(e.ref)
+        if cb is None:
+            cb = self.chargebacks[e.ref] = Chargeback(e.ref, e.order_id, e.ts)
+            self.order_chargebacks.setdefault(e.order_id, []).append(e.ref)
+            self._refresh_chargeback(cb)
+            self._release(self.orphans_by_ref, ("chargeback", e.ref))
+        elif e.ts < cb.opened:
+            cb.opened = e.ts
+
+    def _on_chargeback_closed(self, e: Event) -> None:
+        cb = self.chargebacks.get(e.ref)
+        if cb is None:
+            self._hold(("chargeback", e.ref), e)
+        elif cb.closed is None or (e.ts, e.outcome) > cb.closed:
+            cb.closed = (e.ts, e.outcome)
+            self._refresh_chargeback(cb)
+
+    def _refresh_chargeback(self, cb: Chargeback) -> None:
+        row = self.orders.index[cb.order_id]
+        active = any(self.chargebacks[ref].active for ref in self.order_chargebacks[cb.order_id])
+        self._refresh_flag(cb.order_id, row, CHARGEBACK, active)
+
+    # messages
+
+    def _message_outcomes(self, msg: Message) -> list[Outcome | None]:
+        day = self.days.day
+        return [message_outcome(msg, rule, threshold, day) for _, rule, threshold in self._message_series]
+
+    def _message_changed(self, msg: Message, before: list[Outcome | None]) -> None:
+        for (series, _, _), old, new in zip(
+            self._message_series, before, self._message_outcomes(msg), strict=True
+        ):
+            if old != new:
+                if old is not None:
+                    series.retract(msg.ref, old)
+                if new is not None:
+                    series.insert(msg.ref, new)
+        queue = self.queues.get("messages_awaiting_reply")
+        if queue is not None:
+            if msg.replied == INF_TS and not msg.dismissed:
+                deadline = msg.received + self._queue_hours["messages_awaiting_reply"]
+                queue.add(msg.ref, deadline, 0, (msg.order_id, msg.received))
+            else:
+                queue.discard(msg.ref)
+
+    def _on_message_received(self, e: Event) -> None:
+        msg = self.messages.get(e.ref)
+        if msg is None:
+            msg = self.messages[e.ref] = Message(e.ref, e.order_id, e.ts)
+            self._message_changed(msg, [None] * len(self._message_series))
+            self._release(self.orphans_by_ref, ("message", e.ref))
+            return
+        if e.ts < msg.received:
+            before = self._message_outcomes(msg)
+            msg.received = e.ts
+            msg.order_id = e.order_id or msg.order_id
+            self._message_changed(msg, before)
+
+    def _on_message_replied(self, e: Event) -> None:
+        msg = self.messages.get(e.ref)
+        if msg is None:
+            self._hold(("message", e.ref), e)
+        elif e.ts < msg.replied:
+            before = self._message_outcomes(msg)
+            msg.replied = e.ts
+            self._message_changed(msg, before)
+
+    def _on_message_dismissed(self, e: Event) -> None:
+        msg = self.messages.get(e.ref)
+        if msg is None:
+            self._hold(("message", e.ref), e)
+        elif not msg.dismissed:
+            before = self._message_outcomes(msg)
+            msg.dismissed = True
+            self._message_changed(msg, before)
+
+    def _on_cs_survey(self, e: Event) -> None:
+        msg = self.messages.get(e.ref)
+        if msg is None:
+            self._hold(("message", e.ref), e)
+        elif msg.survey is None or (e.ts, e.outcome) > msg.survey:
+            msg.survey = (e.ts, e.outcome)
+
+    # returns
+
+    def _return_changed(self, ret: Return, before: list[Outcome | None]) -> None:
+        after = [return_outcome(ret, threshold, self.days.day) for _, threshold in self._return_series]
+        for (series, _), old, new in zip(self._return_series, before, after, strict=True):
+            if old != new:
+                if old is not None:
+                    series.retract(ret.ref, old)
+                series.insert(ret.ref, new)
+        queue = self.queues.get("returns_awaiting_response")
+        if queue is not None:
+            if ret.responded == INF_TS:
+                deadline = ret.requested + self._queue_hours["returns_awaiting_response"]
+                queue.add(ret.ref, deadline, 0, (ret.order_id, ret.requested))
+            else:
+                queue.discard(ret.ref)
+
+    def _return_outcomes(self, ret: Return) -> list[Outcome | None]:
+        return [return_outcome(ret, threshold, self.days.day) for _, threshold in self._return_series]
+
+    def _on_return_requested(self, e: Event) -> None:
+        if e.order_id not in self.orders.index:
+            self._hold(e.order_id, e)
+            return
+        ret = self.returns.get(e.ref)
+        if ret is None:
+            ret = self.returns[e.ref] = Return(e.ref, e.order_id, e.ts)
+            self._return_changed(ret, [None] * len(self._return_series))
+            self._release(self.orphans_by_ref, ("return", e.ref))
+        elif e.ts < ret.requested:
+            before = self._return_outcomes(ret)
+            ret.requested = e.ts
+            self._return_changed(ret, before)
+
+    def _update_return(self, e: Event, change: Callable[[Return], bool]) -> None:
+        ret = self.returns.get(e.ref)
+        if ret is None:
+            self._hold(("return", e.ref), e)
+            return
+        before = self._return_outcomes(ret)
+        if change(ret):
+            self._return_changed(ret, before)
+
+    def _on_return_responded(self, e: Event) -> None:
+        def change(ret: Return) -> bool:
+            if e.ts >= ret.responded:
+                return False
+            ret.responded = e.ts
+            return True
+
+        self._update_return(e, change)
+
+    def _on_return_feedback(self, e: Event) -> None:
+        def change(ret: Return) -> bool:
+            if ret.feedback is not None and (e.ts, e.rating) <= ret.feedback:
+                return False
+            ret.feedback = (e.ts, e.rating)
+            return True
+
+        self._update_return(e, change)
+
+    def _on_return_invalid_rejection(self, e: Event) -> None:
+        def change(ret: Return) -> bool:
+            if ret.invalid_rejection:
+                return False
+            ret.invalid_rejection = True
+            return True
+
+        self._update_return(e, change)
+
+    # policy violations
+
+    def _violation_changed(self, violation: Violation, before: Outcome | None) -> None:
+        after = violation_outcome(violation, self.days.day)
+        if after != before:
+            for series in self._violation_series:
+                if before is not None:
+                    series.retract(violation.ref, before)
+                if after is not None:
+                    series.insert(violation.ref, after)
+
+    def _on_violation(self, e: Event) -> None:
+        violation = self.violations.get(e.ref)
+        if violation is None:
+            violation = self.violations[e.ref] = Violation(e.ref, e.ts, e.severity)
+            self._violation_changed(violation, None)
+            self._release(self.orphans_by_ref, ("violation", e.ref))
+        elif e.ts < violation.ts:
+            before = violation_outcome(violation, self.days.day)
+            violation.ts = e.ts
+            self._violation_changed(violation, before)
+
+    def _on_violation_resolved(self, e: Event) -> None:
+        violation = self.violations.get(e.ref)
+        if violation is None:
+            self._hold(("violation", e.ref), e)
+        elif not violation.resolved:
+            before = violation_outcome(violation, self.days.day)
+            violation.resolved = True
+            self._violation_changed(violation, before)
+
+    # ----------------------------------------------------------------- eviction
+
+    def evict(self) -> None:
+        """Drop state older than the retention horizon, by event time (the watermark)."""
+        cutoff_day = self.days.day(self.watermark) - self.retention_days
+        self._evicted_before_day = cutoff_day
+        cutoff = self.days.start(cutoff_day)
+        for day in [d for d in self.placed_by_day if d < cutoff_day]:
+            for order_id in self.placed_by_day.pop(day):
+                row = self.orders.index.get(order_id)
+                if row is not None and self.orders.placed[row] < cutoff:
+                    self._evict_order(order_id, row)
+        for ref in [r for r, m in self.messages.items() if m.received < cutoff]:
+            self._evict_message(ref)
+        for ref in [r for r, x in self.returns.items() if x.requested < cutoff]:
+            ret = self.returns.pop(ref)
+            for (series, _), old in zip(self._return_series, self._return_outcomes(ret), strict=True):
+                if old is not None:
+                    series.retract(ref, old)
+            self.queues.get("returns_awaiting_response", DeadlineIndex()).discard(ref)
+        for ref in [r for r, v in self.violations.items() if v.ts < cutoff]:
+            violation = self.violations.pop(ref)
+            old = violation_outcome(violation, self.days.day)
+            if old is not None:
+                for series in self._violation_series:
+                    series.retract(ref, old)
+        for table in (self.orphans_by_order, self.orphans_by_ref):
+            for key in [k for k, held in table.items() if max(ev.ts for ev in held) < cutoff]:
+                self.orphan_count -= len(table.pop(key))
+        for event_id in [i for i, day in self.seen_ids.items() if day < cutoff_day]:
+            del self.seen_ids[event_id]
+
+    def _evict_order(self, order_id: str, row: int) -> None:
+        for series, old in zip(self._order_series, self._order_outcomes(row), strict=True):
+            if old is not None:
+                series.retract(order_id, old)
+        for queue_id in ("orders_to_ship",):
+            if queue_id in self.queues:
+                self.queues[queue_id].discard(order_id)
+        self.feedback.pop(order_id, None)
+        for ref in self.order_claims.pop(order_id, ()):
+            self.claims.pop(ref, None)
+            if "claims_awaiting_response" in self.queues:
+                self.queues["claims_awaiting_response"].discard(ref)
+        for ref in self.order_chargebacks.pop(order_id, ()):
+            self.chargebacks.pop(ref, None)
+        self.orders.remove(order_id)
+
+    def _evict_message(self, ref: str) -> None:
+        msg = self.messages.pop(ref)
+        for (series, _, _), old in zip(self._message_series, self._message_outcomes(msg), strict=True):
+            if old is not None:
+                series.retract(ref, old)
+        if "messages_awaiting_reply" in self.queues:
+            self.queues["messages_awaiting_reply"].discard(ref)
+
+    # ----------------------------------------------------------------- reading
+
+    def window(self, spec: MetricSpec, day: int) -> tuple[int, int]:
+        hi = day - spec.lag_days
+        return hi - spec.window_days + 1, hi
+
+
+_HANDLED = (
+    "order_placed", "order_shipped", "order_delivered", "order_cancelled", "refund", "feedback",
+    "feedback_removed", "claim_opened", "claim_responded", "claim_closed", "chargeback_opened",
+    "chargeback_closed", "message_received", "message_replied", "message_dismissed", "cs_survey",
+    "return_requested", "return_responded", "return_feedback", "return_invalid_rejection", "violation",
+    "violation_resolved",
+)  # fmt: skip

@@ -1,0 +1,133 @@
+"""The items behind a metric's bad outcomes, with a reason a person can act on.
+
+Used by the dashboard's drill-down and the plan-of-action draft; it scans the items held (O(items)),
+which is fine on demand and never done by a snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..profile import MetricSpec
+from ..timeutil import US_PER_HOUR, human_duration
+from .account import AccountState
+from .orders import INF_TS, NO_TS, REFUNDED, TRACKING
+from .outcomes import (
+    MESSAGE_RULES,
+    ORDER_RULES,
+    RETURN_RULES,
+    message_outcome,
+    order_outcomes,
+    return_outcome,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BadOutcome:
+    key: str  # order id, or the ref of a message / return / violation
+    order_id: str
+    day: int  # attribution day (ordinal)
+    reason: str
+    when: int  # the instant that made it bad (microseconds)
+
+
+def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcome]:
+    lo, hi = acc.window(spec, acc.days.day(at))
+    out: list[BadOutcome] = []
+
+    def is_bad(outcome) -> bool:
+        if outcome is None or not lo <= outcome.day <= hi:
+            return False
+        return outcome.bad or (outcome.deadline is not None and outcome.deadline < at)
+
+    if spec.rule in ORDER_RULES:
+        specs = ((spec.rule, spec.channel),)
+        for order_id, row in acc.orders.index.items():
+            outcome = order_outcomes(acc.orders, row, acc.days.day, specs)[0]
+            if is_bad(outcome):
+                reason, when = _order_reason(acc, spec.rule, order_id, row)
+                out.append(BadOutcome(order_id, order_id, outcome.day, reason, when))
+    elif spec.rule in MESSAGE_RULES:
+        threshold = (spec.threshold_hours or 0) * US_PER_HOUR
+        for ref, msg in acc.messages.items():
+            outcome = message_outcome(msg, spec.rule, threshold, acc.days.day)
+            if spec.rule == "contact_response" and is_bad(outcome):
+                if msg.replied == INF_TS:
+                    reason, when = (
+                        f"no reply for {human_duration(at - msg.received)}",
+                        msg.received + threshold,
+                    )
+                else:
+                    reason, when = f"replied after {human_duration(msg.replied - msg.received)}", msg.replied
+                out.append(BadOutcome(ref, msg.order_id, outcome.day, reason, when))
+    elif spec.rule in RETURN_RULES:
+        threshold = (spec.threshold_hours or 0) * US_PER_HOUR
+        for ref, ret in acc.returns.items():
+            outcome = return_outcome(ret, threshold, acc.days.day)
+            if is_bad(outcome):
+                causes = []
+                if ret.feedback is not None and ret.feedback[1] <= 2:
+                    causes.append(f"return rated {ret.feedback[1]} stars")
+                if ret.invalid_rejection:
+                    causes.append("rejection ruled invalid")
+                if ret.responded == INF_TS:
+                    if at - ret.requested > threshold:
+                        causes.append(f"no response for {human_duration(at - ret.requested)}")
+                elif ret.responded - ret.requested > threshold:
+                    causes.append(f"responded after {human_duration(ret.responded - ret.requested)}")
+                out.append(BadOutcome(ref, ret.order_id, outcome.day, "; ".join(causes), ret.requested))
+    else:
+        for ref, violation in acc.violations.items():
+            day = acc.days.day(violation.ts)
+            if not violation.resolved and lo <= day <= hi:
+                label = (
+                    f"open policy violation ({violation.severity})"
+                    if violation.severity
+                    else "open policy violation"
+                )
+                out.append(BadOutcome(ref, "", day, label, violation.ts))
+    out.sort(key=lambda b: (b.day, b.when, b.key))
+    return out
+
+
+def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tuple[str, int]:
+    t = acc.orders
+    causes: list[tuple[str, int]] = []
+    if rule in ("defect", "negative_feedback", "perfect_order"):
+        fb = acc.feedback.get(order_id)
+        if fb is not None and fb.negative and fb.latest is not None:
+            causes.append((f"negative feedback ({fb.latest[1]} stars)", fb.latest[0]))
+    if rule in ("defect", "claim", "perfect_order"):
+        for ref in acc.order_claims.get(order_id, ()):
+            claim = acc.claims[ref]
+            if claim.active:
+                state = claim.closed[1] if claim.closed else "open"
+                causes.append((f"A-to-z claim {ref} ({state})", claim.opened))
+    if rule in ("defect", "chargeback", "perfect_order"):
+        for ref in acc.order_chargebacks.get(order_id, ()):
+            cb = acc.chargebacks[ref]
+            if cb.active:
+                causes.append((f"chargeback {ref}", cb.opened))
+    shipped, ship_by = t.shipped[row], t.ship_by[row]
+    if rule in ("seller_cancel", "perfect_order") and t.seller_cancel[row] < shipped:
+        causes.append(("cancelled by the seller before shipping", t.seller_cancel[row]))
+    if rule in ("late_shipment", "perfect_order") and ship_by != NO_TS and t.any_cancel[row] >= shipped:
+        if shipped == INF_TS:
+            causes.append(("not shipped; ship-by date passed", ship_by))
+        elif shipped > ship_by:
+            causes.append((f"shipped {human_duration(shipped - ship_by)} after ship-by", shipped))
+    if rule == "valid_tracking" and not t.flags[row] & TRACKING:
+        causes.append(("shipped without tracking", shipped))
+    if rule == "on_time_delivery":
+        delivered, deliver_by = t.delivered[row], t.deliver_by[row]
+        if delivered == INF_TS:
+            causes.append(("not delivered; promised date passed", deliver_by))
+        else:
+            causes.append(
+                (f"delivered {human_duration(delivered - deliver_by)} after the promise", delivered)
+            )
+    if rule in ("refund", "perfect_order") and t.flags[row] & REFUNDED:
+        causes.append(("refunded", t.placed[row]))
+    if not causes:
+        return "bad outcome", t.placed[row]
+    return "; ".join(c for c, _ in causes), min(w for _, w in causes)

@@ -1,0 +1,117 @@
+"""The engine: routes validated events to per-account state and answers snapshots.
+
+Accounts appear as events name them; each has its own time zone (its calendar days) and profile.
+The engine does no I/O and reads no clock: callers pass ``at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..events import Event
+from ..profile import Profile, builtin_profile
+from ..snapshot import AccountSnapshot, QueueItem, Snapshot
+from ..timeutil import DayClock
+from .account import AccountState
+from .drilldown import BadOutcome, bad_outcomes
+from .measure import metric_value, queue_items, queue_value
+
+
+class Engine:
+    def __init__(
+        self,
+        profile: Profile | None = None,
+        timezone: str = "UTC",
+        account_timezones: Mapping[str, str] | None = None,
+        account_profiles: Mapping[str, Profile] | None = None,
+    ) -> None:
+        self.profile = profile or builtin_profile("amazon")
+        self.timezone = timezone
+        self.account_timezones = dict(account_timezones or {})
+        self.account_profiles = dict(account_profiles or {})
+        DayClock(timezone)  # fail early on an unknown zone
+        self._clocks: dict[str, DayClock] = {}
+        self._accounts: dict[str, AccountState] = {}
+        self.rejected: dict[str, int] = {}
+        self.applied = 0
+        self.duplicates = 0
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self._accounts)
+
+    def account(self, name: str) -> AccountState:
+        acc = self._accounts.get(name)
+        if acc is None:
+            zone = self.account_timezones.get(name, self.timezone)
+            clock = self._clocks.get(zone)
+            if clock is None:
+                clock = self._clocks[zone] = DayClock(zone)
+            profile = self.account_profiles.get(name, self.profile)
+            acc = self._accounts[name] = AccountState(name, profile, clock)
+        return acc
+
+    def apply(self, event: Event) -> bool:
+        """Apply one event; False when it was a duplicate (same ``event_id`` in the account)."""
+        acc = self._accounts.get(event.account) or self.account(event.account)
+        if acc.apply(event):
+            self.applied += 1
+            return True
+        self.duplicates += 1
+        return False
+
+    def ingest(self, events: Iterable[Event]) -> int:
+        """Apply many events; returns how many were new."""
+        before = self.applied
+        accounts = self._accounts
+        for event in events:
+            acc = accounts.get(event.account) or self.account(event.account)
+            if acc.apply(event):
+                self.applied += 1
+            else:
+                self.duplicates += 1
+        return self.applied - before
+
+    def note_rejections(self, source: str, count: int = 1) -> None:
+        """Count rows a source could not read, so they show in every snapshot."""
+        self.rejected[source] = self.rejected.get(source, 0) + count
+
+    def snapshot(self, at: int, items: int = 20, history_days: int = 0) -> Snapshot:
+        """Every metric and queue of every account as of ``at`` (microseconds).
+
+        ``items`` bounds the queue items carried (the counts are always complete); ``history_days``
+        adds each metric's daily values for that many days before ``at``'s day.
+        """
+        accounts = {}
+        for name, acc in sorted(self._accounts.items()):
+            day = acc.days.day(at)
+            metrics = {
+                mid: metric_value(acc, spec, at, day, history_days)
+                for mid, spec in acc.profile.metrics.items()
+            }
+            queues = {qid: queue_value(acc, qid, at, items) for qid in acc.queues}
+            accounts[name] = AccountSnapshot(
+                account=name,
+                profile=acc.profile.name,
+                timezone=acc.days.name,
+                day=day,
+                metrics=metrics,
+                queues=queues,
+                orphans=acc.orphan_count,
+                orders_held=len(acc.orders),
+            )
+        return Snapshot(at=at, accounts=accounts, rejected=dict(self.rejected))
+
+    def queue_items(self, account: str, queue_id: str, at: int, limit: int | None = None) -> list[QueueItem]:
+        """A queue's items by deadline (all of them when ``limit`` is None), for the full list view."""
+        acc = self._accounts.get(account)
+        if acc is None or queue_id not in acc.queues:
+            return []
+        return queue_items(acc, queue_id, limit)
+
+    def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadOutcome]:
+        """The items behind a metric's bad outcomes in its current window (O(items held))."""
+        acc = self._accounts.get(account)
+        if acc is None or metric_id not in acc.profile.metrics:
+            return []
+        return bad_outcomes(acc, acc.profile.metrics[metric_id], at)

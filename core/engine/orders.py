@@ -1,0 +1,88 @@
+"""Per-order state, stored column-wise so a large seller's millions of orders stay small.
+
+A Python object per order would cost ~300 bytes; one row across a few ``array('q')`` columns costs
+~60, plus the id in the index. Only what decides an outcome is kept: instants of placement, promises,
+first shipment, first delivery, first cancellations, and a flag word. Rare state (feedback, claims,
+chargebacks) lives in side tables of the account.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+NO_TS = -(2**63)  # "never happened"; compares below every real instant
+INF_TS = 2**63 - 1  # "not yet": compares above every real instant
+
+# flag bits
+AFN = 1
+TRACKING = 2  # the first shipment carries a non-empty tracking number
+REFUNDED = 4
+NEG_FEEDBACK = 8  # active feedback of 1 or 2 stars
+CLAIM = 16  # at least one active A-to-z claim
+CHARGEBACK = 32  # at least one active chargeback
+DEFECT = NEG_FEEDBACK | CLAIM | CHARGEBACK
+
+COLUMNS = ("placed", "ship_by", "deliver_by", "shipped", "delivered", "seller_cancel", "any_cancel")
+
+
+class OrderTable:
+    """Rows of order state addressed by a small integer; ids map to rows through ``index``."""
+
+    __slots__ = (
+        "any_cancel", "deliver_by", "delivered", "flags", "free", "ids", "index", "placed",
+        "seller_cancel", "ship_by", "shipped",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.ids: list[str | None] = []
+        self.free: list[int] = []
+        self.placed = array("q")
+        self.ship_by = array("q")
+        self.deliver_by = array("q")
+        self.shipped = array("q")
+        self.delivered = array("q")
+        self.seller_cancel = array("q")
+        self.any_cancel = array("q")
+        self.flags = array("B")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(self, order_id: str, placed: int, ship_by: int, deliver_by: int, afn: bool) -> int:
+        flags = AFN if afn else 0
+        if self.free:
+            row = self.free.pop()
+            self.ids[row] = order_id
+            self.placed[row] = placed
+            self.ship_by[row] = ship_by
+            self.deliver_by[row] = deliver_by
+            self.shipped[row] = INF_TS
+            self.delivered[row] = INF_TS
+            self.seller_cancel[row] = INF_TS
+            self.any_cancel[row] = INF_TS
+            self.flags[row] = flags
+        else:
+            row = len(self.ids)
+            self.ids.append(order_id)
+            self.placed.append(placed)
+            self.ship_by.append(ship_by)
+            self.deliver_by.append(deliver_by)
+            self.shipped.append(INF_TS)
+            self.delivered.append(INF_TS)
+            self.seller_cancel.append(INF_TS)
+            self.any_cancel.append(INF_TS)
+            self.flags.append(flags)
+        self.index[order_id] = row
+        return row
+
+    def remove(self, order_id: str) -> None:
+        row = self.index.pop(order_id)
+        self.ids[row] = None
+        self.free.append(row)
+
+    def set_flag(self, row: int, bit: int, on: bool) -> None:
+        if on:
+            self.flags[row] |= bit
+        else:
+            self.flags[row] &= ~bit & 0xFF

@@ -1,0 +1,120 @@
+"""How an outcome is decided, per rule of ``METRICS.md`` section 3: the single place a metric's
+population and bad outcome are defined.
+
+Each function looks at one item's current state and returns its :class:`Outcome` for a series (or
+``None`` when the item is outside the population). The account calls them before and after every
+event and moves the item between day buckets when the answer changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .orders import (
+    AFN,
+    CHARGEBACK,
+    CLAIM,
+    DEFECT,
+    INF_TS,
+    NEG_FEEDBACK,
+    NO_TS,
+    REFUNDED,
+    TRACKING,
+    OrderTable,
+)
+from .records import Message, Return, Violation
+from .series import Outcome
+
+ORDER_RULES = frozenset({
+    "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
+    "valid_tracking", "on_time_delivery", "refund", "perfect_order",
+})  # fmt: skip
+MESSAGE_RULES = frozenset({"contact_response", "response_hours"})
+RETURN_RULES = frozenset({"return_dissatisfaction"})
+VIOLATION_RULES = frozenset({"policy_violations"})
+
+_FLAG_RULES = {"defect": DEFECT, "negative_feedback": NEG_FEEDBACK, "claim": CLAIM, "chargeback": CHARGEBACK,
+               "refund": REFUNDED}  # fmt: skip
+
+
+def order_outcomes(
+    table: OrderTable, row: int, day_of: Callable[[int], int], specs: tuple[tuple[str, str], ...]
+) -> tuple[Outcome | None, ...]:
+    """Outcomes of order ``row`` for every ``(rule, channel)`` in ``specs``, in that order."""
+    flags = table.flags[row]
+    afn = flags & AFN
+    placed_day = day_of(table.placed[row])
+    shipped = table.shipped[row]
+    ship_by = table.ship_by[row]
+    seller_cancelled = table.seller_cancel[row] < shipped
+    # the late-shipment population: has a ship-by and no cancellation (by anyone) before shipping
+    in_lsr = ship_by != NO_TS and table.any_cancel[row] >= shipped
+    late = in_lsr and shipped != INF_TS and shipped > ship_by
+    out: list[Outcome | None] = []
+    for rule, channel in specs:
+        if (channel == "MFN" and afn) or (channel == "AFN" and not afn):
+            out.append(None)
+            continue
+        bit = _FLAG_RULES.get(rule)
+        if bit is not None:
+            out.append(Outcome(placed_day, bool(flags & bit)))
+        elif rule == "seller_cancel":
+            out.append(Outcome(placed_day, seller_cancelled))
+        elif rule == "late_shipment":
+            if not in_lsr:
+                out.append(None)
+            elif shipped == INF_TS:
+                out.append(Outcome(day_of(ship_by), False, ship_by))
+            else:
+                out.append(Outcome(day_of(ship_by), late))
+        elif rule == "valid_tracking":
+            out.append(None if shipped == INF_TS else Outcome(day_of(shipped), not flags & TRACKING))
+        elif rule == "on_time_delivery":
+            deliver_by = table.deliver_by[row]
+            if shipped == INF_TS or not flags & TRACKING or deliver_by == NO_TS:
+                out.append(None)
+            else:
+                delivered = table.delivered[row]
+                if delivered == INF_TS:
+                    out.append(Outcome(day_of(deliver_by), False, deliver_by))
+                else:
+                    out.append(Outcome(day_of(deliver_by), delivered > deliver_by))
+        elif rule == "perfect_order":
+            bad = bool(flags & (DEFECT | REFUNDED)) or seller_cancelled or late
+            if not bad and in_lsr and shipped == INF_TS:
+                out.append(Outcome(placed_day, False, ship_by))
+            else:
+                out.append(Outcome(placed_day, bad))
+        else:
+            raise ValueError(f"{rule} is not an order rule")
+    return tuple(out)
+
+
+def message_outcome(
+    message: Message, rule: str, threshold_us: int, day_of: Callable[[int], int]
+) -> Outcome | None:
+    if message.dismissed:
+        return None
+    day = day_of(message.received)
+    replied = message.replied
+    if rule == "contact_response":
+        if replied == INF_TS:
+            return Outcome(day, False, message.received + threshold_us)
+        return Outcome(day, replied - message.received > threshold_us)
+    if rule == "response_hours":
+        return None if replied == INF_TS else Outcome(day, False, None, replied - message.received)
+    raise ValueError(f"{rule} is not a message rule")
+
+
+def return_outcome(ret: Return, threshold_us: int, day_of: Callable[[int], int]) -> Outcome:
+    day = day_of(ret.requested)
+    bad = ret.invalid_rejection or (ret.feedback is not None and ret.feedback[1] <= 2)
+    if ret.responded != INF_TS:
+        return Outcome(day, bad or ret.responded - ret.requested > threshold_us)
+    if bad:
+        return Outcome(day, True)
+    return Outcome(day, False, ret.requested + threshold_us)
+
+
+def violation_outcome(violation: Violation, day_of: Callable[[int], int]) -> Outcome | None:
+    return None if violation.resolved else Outcome(day_of(violation.ts), True)

@@ -1,0 +1,91 @@
+"""The terminal table of ``sellerpulse report``: aligned columns, status coloured on a terminal.
+
+Plain text with ANSI colour codes (no Rich) so a one-shot report starts fast; account names and ids
+come from data and are stripped of control characters so a hostile id cannot move the cursor.
+"""
+
+from __future__ import annotations
+
+from sellerpulse.core.snapshot import MetricValue, Snapshot
+from sellerpulse.core.timeutil import format_instant, iso_day
+
+_COLORS = {"ok": "32", "warning": "33", "breach": "1;31", "no_data": "2", "info": "36"}
+
+
+def clean(text: str) -> str:
+    """Untrusted text made safe for a terminal: control characters (ESC included) shown as ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def format_value(metric: MetricValue) -> str:
+    if metric.value is None:
+        return "-"
+    if metric.unit == "%":
+        return f"{metric.value * 100:.2f} %"
+    if metric.unit == "h":
+        return f"{metric.value:.1f} h"
+    return str(metric.value)
+
+
+def _target(metric: MetricValue) -> str:
+    if metric.target is None:
+        return ""
+    sign = {"below": "<", "above": ">=", "at_most": "<="}.get(metric.direction or "", "")
+    if metric.unit == "%":
+        return f"{sign} {float(metric.target) * 100:g} %"
+    return f"{sign} {metric.target}"
+
+
+def _ratio(metric: MetricValue) -> str:
+    if metric.denominator is None:
+        return str(metric.numerator if metric.numerator is not None else "")
+    if metric.numerator is None:
+        return f"n={metric.denominator}"
+    return f"{metric.numerator}/{metric.denominator}"
+
+
+def render_table(snapshot: Snapshot, color: bool = False) -> str:
+    def paint(text: str, status: str, width: int) -> str:
+        padded = text.ljust(width)
+        return f"\x1b[{_COLORS[status]}m{padded}\x1b[0m" if color and status in _COLORS else padded
+
+    lines = [f"sellerpulse report as of {format_instant(snapshot.at)}"]
+    for name, acc in snapshot.accounts.items():
+        lines.append("")
+        lines.append(
+            f"account {clean(name)}  profile {acc.profile}  time zone {acc.timezone}  day {iso_day(acc.day)}"
+        )
+        header = ("metric", "value", "target", "n/d", "status", "headroom", "window")
+        rows = [
+            (
+                m.id,
+                format_value(m),
+                _target(m),
+                _ratio(m),
+                m.status,
+                "" if m.headroom is None else str(m.headroom),
+                f"{iso_day(m.window_from)}..{iso_day(m.window_to)}",
+            )
+            for m in acc.metrics.values()
+        ]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+        for row in rows:
+            cells = [
+                c.ljust(w) if i != 4 else paint(c, c, w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            lines.append("  ".join(cells).rstrip())
+        lines.append("")
+        lines.append("queue                       count  overdue  due soon  next deadline")
+        for q in acc.queues.values():
+            nxt = f"{clean(q.items[0].ref)} {format_instant(q.items[0].deadline)}" if q.items else ""
+            overdue = paint(str(q.overdue), "breach" if q.overdue else "ok", 7)
+            lines.append(f"{q.id:<27} {q.count:>5}  {overdue}  {q.due_soon:>8}  {nxt}".rstrip())
+        if acc.orphans:
+            lines.append(f"orphan events (parent not seen yet): {acc.orphans}")
+    rejected = sum(snapshot.rejected.values())
+    lines.append("")
+    detail = ", ".join(f"{clean(s)}: {n}" for s, n in sorted(snapshot.rejected.items()))
+    lines.append(f"rejected rows: {rejected}" + (f" ({detail})" if detail else ""))
+    return "\n".join(lines) + "\n"
