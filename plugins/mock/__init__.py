@@ -1,0 +1,1 @@
+"""The mock marketplace: a seeded simulation of seller accounts, as a source (``type = "mock"``)."""
