@@ -14,7 +14,6 @@ mask them with :func:`mask`.
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 import re
 import stat
@@ -29,8 +28,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from platformdirs import user_config_dir
 from sellerpulse.core.profile import MetricSpec, Profile, ProfileError, QueueSpec, builtin_profile
 from sellerpulse.core.tomllines import key_lines
-
-log = logging.getLogger("sellerpulse.config")
 
 CONFIG_ENV = "SELLERPULSE_CONFIG"
 CONFIG_NAME = "sellerpulse.toml"
@@ -292,8 +289,6 @@ def load_config(
         raise ConfigError(f"cannot read the config file: {error.strerror}", path=file) from None
     config = loads_config(text, path=file, env=env)
     config.warnings.extend(permission_warnings(file, text))
-    for warning in config.warnings:
-        log.warning("%s", warning)
     return config
 
 
@@ -706,6 +701,10 @@ def _last_key(where: KeyPath) -> str | None:
 
 
 def _dotted(where: KeyPath) -> str:
+    """``general.refresh``; in an array of tables, ``[[sources]] #2 headers.token`` (counted from 1)."""
+    if len(where) >= 2 and isinstance(where[1], int):
+        rest = _dotted(where[2:]) if where[2:] else ""
+        return f"[[{where[0]}]] #{where[1] + 1}" + (f" {rest}" if rest else "")
     out = ""
     for part in where:
         if isinstance(part, int):
@@ -719,8 +718,7 @@ def _table_name(where: KeyPath) -> str:
     if not where:
         return "the top level"
     if len(where) >= 2 and isinstance(where[1], int):
-        rest = _dotted(where[2:])
-        return f"[[{where[0]}]] #{where[1] + 1}" + (f" ({rest})" if where[2:] else "")
+        return _dotted(where)
     return f"[{_dotted(where)}]"
 
 

@@ -16,6 +16,7 @@ from sellerpulse import __version__
 COMMAND_MODULES: dict[str, str] = {
     "report": "report",
     "check": "report",
+    "config": "config",
 }
 
 

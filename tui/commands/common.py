@@ -1,0 +1,76 @@
+"""Options and steps shared by the sub-commands, so ``--config`` and friends read the same everywhere.
+
+A command that reads the config adds :func:`add_config_argument` to its parser and calls
+:func:`load_config_from_args`; one that writes the log adds :func:`add_log_arguments` and calls
+:func:`start_logging`. Errors are printed by :func:`fail` as ``sellerpulse: error: ...`` (exit status 2,
+as argparse does for a bad command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from sellerpulse.core.config import LOG_LEVELS, Config, find_config_path, load_config, search_order
+from sellerpulse.core.logs import setup_logging
+
+EXIT_USAGE = 2
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE``: the config to use instead of the search order."""
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="config file (default: $SELLERPULSE_CONFIG, ./sellerpulse.toml, then the user config directory)",
+    )
+
+
+def add_log_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--log-level LEVEL`` and ``--log-file FILE``, overriding ``[general]`` log settings."""
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=None, help="log level (default: general.log_level, info)"
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="FILE",
+        default=None,
+        help="log file (default: sellerpulse.log in the state directory)",
+    )
+
+
+def load_config_from_args(args: argparse.Namespace) -> Config:
+    """The config named by ``--config`` or found by the search order (defaults when there is none).
+
+    Raises :class:`~sellerpulse.core.config.ConfigError`; warnings (an unsafe file mode, a refresh
+    below the floor) are printed to stderr.
+    """
+    explicit = getattr(args, "config", None)
+    candidates = search_order(explicit)
+    path = find_config_path(explicit)
+    named = path is not None and path in (candidates[0].path, candidates[1].path)
+    config = load_config(path, explicit=named)
+    for warning in config.warnings:
+        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    return config
+
+
+def start_logging(args: argparse.Namespace, config: Config, *, stderr: bool = False) -> Path | None:
+    """Open the log file with the command line's level and file over the config's; secrets masked."""
+    level = getattr(args, "log_level", None) or config.general.log_level
+    log_file: str | Path | None = getattr(args, "log_file", None)
+    if log_file is None and config.general.log_file is not None:
+        log_file = config.resolve_path(config.general.log_file)
+    path = setup_logging(level, log_file, stderr=stderr, secrets=config.secrets)
+    for warning in config.warnings:
+        logging.getLogger("sellerpulse.config").warning("%s", warning)
+    return path
+
+
+def fail(message: object) -> int:
+    """Print ``sellerpulse: error: MESSAGE`` to stderr and return the usage exit status."""
+    print(f"sellerpulse: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
