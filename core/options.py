@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
 def validate_options(
     declared: Iterable[Option],
     table: Mapping[str, Any],
-    where: str,
+    where: str | Callable[[str | None], str],
     base_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Check ``table`` against ``declared`` and return every declared option with its value.
@@ -80,8 +80,11 @@ def validate_options(
     Missing options take their default (a fresh copy for lists and dicts). Strings are accepted for
     ``int``, ``float`` and ``bool`` options because ``${ENV}`` references arrive as text. Relative
     ``path`` values are resolved against ``base_dir`` (the config file's folder) when one is given.
-    All problems are reported at once, each prefixed with ``where``.
+    All problems are reported at once, each prefixed with ``where`` - a text, or a function of the
+    offending key (None for the table itself) so a config loader can point at the key's line.
+    The value of a ``secret`` option is never repeated in a message.
     """
+    at = where if callable(where) else (lambda _key: where)
     declared = tuple(declared)
     by_name = {option.name: option for option in declared}
     problems: list[str] = []
@@ -90,19 +93,20 @@ def validate_options(
             hint = closest(str(key), by_name)
             valid = ", ".join(by_name) or "none"
             suggestion = f"; did you mean {hint!r}?" if hint else f" (valid options: {valid})"
-            problems.append(f"{where}: unknown option {key!r}{suggestion}")
+            problems.append(f"{at(str(key))}: unknown option {key!r}{suggestion}")
     values: dict[str, Any] = {}
     for option in declared:
         if option.name not in table:
             if option.required:
-                problems.append(f"{where}: missing required option {option.name!r} ({option.help})")
+                problems.append(f"{at(None)}: missing required option {option.name!r} ({option.help})")
                 continue
             values[option.name] = _copy_default(option.default)
             continue
         try:
             values[option.name] = _coerce(option, table[option.name], base_dir)
         except OptionError as exc:
-            problems.append(f"{where}: option {option.name!r}: {exc}")
+            reason = f"expected {option.type}" if option.secret else str(exc)
+            problems.append(f"{at(option.name)}: option {option.name!r}: {reason}")
     if problems:
         raise OptionError("\n".join(problems))
     return values

@@ -45,25 +45,31 @@ class EngineLike(Protocol):
 BatchCallback = Callable[[str, Batch], None]
 
 
+Locate = Callable[[int, "str | None"], str]
+
+
 def build_sources(
     config_sources: Iterable[Mapping[str, Any]],
     plugins: Any,
     origin: str = "config",
     base_dir: str | Path | None = None,
+    locate: Locate | None = None,
 ) -> list[Source]:
     """Turn ``[[sources]]`` tables into source instances, validating everything first.
 
     ``plugins`` is a :class:`~sellerpulse.core.plugins.Plugins`. Each table needs ``type`` (a
     registered source type); ``name`` defaults to the type and must be unique; the other keys are the
-    plugin's declared options. ``origin`` (the config file) prefixes every message; relative paths
-    resolve against ``base_dir``. All problems of all tables are reported in one
-    :class:`SourceConfigError`.
+    plugin's declared options. ``origin`` (the config file) prefixes every message, or ``locate(index,
+    key)`` gives the place of a table's key (file and line); relative paths resolve against
+    ``base_dir``. All problems of all tables are reported in one :class:`SourceConfigError`.
     """
+    place: Locate = locate or (lambda _index, _key: origin)
     problems: list[str] = []
     built: list[Source] = []
     names: dict[str, int] = {}
-    for number, table in enumerate(config_sources, start=1):
-        where = f"{origin}: [[sources]] #{number}"
+    for index, table in enumerate(config_sources):
+        number = index + 1
+        where = f"{place(index, 'type')}: [[sources]] #{number}"
         type_name = table.get("type")
         if not isinstance(type_name, str) or not type_name:
             known = ", ".join(sorted(plugins.sources())) or "none"
@@ -73,7 +79,8 @@ def build_sources(
         if not isinstance(name, str) or not name.strip():
             problems.append(f"{where}: 'name' must be non-empty text")
             continue
-        where = f"{origin}: source {name!r} (type {type_name!r})"
+        label = f"source {name!r} (type {type_name!r})"
+        where = f"{place(index, 'name')}: {label}"
         if name in names:
             first = names[name]
             problems.append(f"{where}: duplicate name (also [[sources]] #{first}); give each a unique name")
@@ -89,7 +96,12 @@ def build_sources(
             continue
         options = {key: value for key, value in table.items() if key not in RESERVED_KEYS}
         try:
-            values = validate_options(cls.options, options, where, base_dir=base_dir)
+            values = validate_options(
+                cls.options,
+                options,
+                lambda key, _i=index, _l=label: f"{place(_i, key)}: {_l}",
+                base_dir=base_dir,
+            )
         except OptionError as exc:
             problems.append(str(exc))
             continue
@@ -100,6 +112,31 @@ def build_sources(
     if problems:
         raise SourceConfigError("\n".join(problems))
     return built
+
+
+def sources_from_config(config: Any, plugins: Any) -> list[Source]:
+    """:func:`build_sources` for a loaded :class:`~sellerpulse.core.config.Config`: messages name the
+    file and the line of the offending key, relative paths are taken from the config file's folder,
+    and secrets (``${VAR}`` values) are masked in every message."""
+    from .config import mask
+
+    path = config.path
+
+    def locate(index: int, key: str | None) -> str:
+        line = config.line_of(("sources", index), key)
+        if path is None:
+            return "config"
+        return f"{path}, line {line}" if line else str(path)
+
+    try:
+        return build_sources(
+            config.sources,
+            plugins,
+            base_dir=path.parent if path is not None else None,
+            locate=locate,
+        )
+    except SourceConfigError as exc:
+        raise SourceConfigError(mask(str(exc), config.secrets)) from None
 
 
 class Runtime:
