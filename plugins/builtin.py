@@ -16,7 +16,7 @@ from sellerpulse.core.hookspecs import hookimpl
 # registered type name -> "module:Class"
 BUILTIN_SOURCES: dict[str, str] = {
     "csv": "sellerpulse.plugins.csv_source:CsvSource",
-    "mock": "sellerpulse.plugins.mock_source:MockSource",
+    "mock": "sellerpulse.plugins.mock.source:MockSource",
     "http": "sellerpulse.plugins.http_source:HttpSource",
 }
 BUILTIN_SINKS: dict[str, str] = {}
