@@ -1,0 +1,183 @@
+"""Amazon flat-file reports read by the ``csv`` source, from hand-written fixtures with the reports'
+real headers: format detection by header, one order_placed per order, what is and is not inferred."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from pathlib import Path
+
+from sellerpulse.core.engine import Engine
+from sellerpulse.core.runtime import Runtime
+from sellerpulse.core.timeutil import parse_instant
+from sellerpulse.plugins.amazon_reports import parse_report_date
+from sellerpulse.plugins.csv_source import CsvSource
+from sellerpulse.plugins.testing import make_source, read_source
+
+ORDERS_HEADER = (
+    "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
+    "sales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\t"
+    "item-price\titem-tax\tshipping-price\tshipping-tax\tship-city\tship-state\tship-postal-code\tship-country\t"
+    "is-business-order"
+)
+
+
+def orders_row(order, purchased, updated, status, channel, sku, item_status="Unshipped"):
+    cells = [order, "", purchased, updated, status, channel, "Amazon.com", "", "Standard", f"Widget {sku}", sku,
+             "B000TEST01", item_status, "1", "USD", "19.99", "1.60", "4.99", "0.00", "SEATTLE", "WA", "98101", "US",
+             "false"]  # fmt: skip
+    return "\t".join(cells)
+
+
+ALL_ORDERS = "\n".join([
+    ORDERS_HEADER,
+    # an AFN order with two items (two rows), shipped
+    orders_row("111-0000001-0000001", "2026-11-02T14:05:11+00:00", "2026-11-03T09:00:00+00:00", "Shipped", "Amazon", "A-1", "Shipped"),
+    orders_row("111-0000001-0000001", "2026-11-02T14:05:11+00:00", "2026-11-03T09:00:00+00:00", "Shipped", "Amazon", "A-2", "Shipped"),
+    orders_row("111-0000002-0000002", "2026-11-03T08:00:00-08:00", "2026-11-03T08:01:00-08:00", "Pending", "Merchant", "M-1"),
+    orders_row("111-0000003-0000003", "2026-11-03T10:00:00+00:00", "2026-11-04T11:30:00+00:00", "Cancelled", "Merchant", "M-2", "Cancelled"),
+    # MFN shipped: the all-orders report has no tracking numbers, so no shipment is inferred
+    orders_row("111-0000004-0000004", "2026-11-04T10:00:00+00:00", "2026-11-05T10:00:00+00:00", "Shipped", "Merchant", "M-3", "Shipped"),
+    orders_row("111-0000005-0000005", "yesterday", "2026-11-05T10:00:00+00:00", "Pending", "Merchant", "M-4"),
+    orders_row("111-0000006-0000006", "2026-11-05T10:00:00+00:00", "2026-11-05T10:00:00+00:00", "Pending", "Drone", "M-5"),
+]) + "\n"  # fmt: skip
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def summary(events):
+    return [(e.kind, e.order_id or e.ref, e.ts) for e in events]
+
+
+def test_all_orders_report_maps_orders_once_per_order(tmp_path):
+    path = write(tmp_path, "All Orders Report.txt", ALL_ORDERS)
+    source = make_source(CsvSource, {"path": str(path), "account": "acme-us"})
+    batch = read_source(source)
+    t = parse_instant
+    assert summary(batch.events) == [
+        ("order_placed", "111-0000001-0000001", t("2026-11-02T14:05:11Z")),
+        ("order_shipped", "111-0000001-0000001", t("2026-11-03T09:00:00Z")),
+        ("order_placed", "111-0000002-0000002", t("2026-11-03T16:00:00Z")),
+        ("order_placed", "111-0000003-0000003", t("2026-11-03T10:00:00Z")),
+        ("order_cancelled", "111-0000003-0000003", t("2026-11-04T11:30:00Z")),
+        ("order_placed", "111-0000004-0000004", t("2026-11-04T10:00:00Z")),
+    ]
+    placed = {e.order_id: e for e in batch.events if e.kind == "order_placed"}
+    assert placed["111-0000001-0000001"].channel == "AFN"
+    assert placed["111-0000002-0000002"].channel == "MFN"
+    assert placed["111-0000002-0000002"].ship_by is None  # the report has no ship-by column
+    assert {e.account for e in batch.events} == {"acme-us"}
+    cancelled = next(e for e in batch.events if e.kind == "order_cancelled")
+    assert cancelled.by == "seller"
+    assert [(r.position, r.reason) for r in batch.rejections] == [
+        ("line 7", "unreadable date 'yesterday'"),
+        ("line 8", "unknown fulfillment-channel 'drone' (Merchant or Amazon)"),
+    ]
+    assert "1 MFN shipments without a tracking-number column not inferred" in source.health().detail
+
+
+def test_orders_report_with_ship_by_and_tracking_columns_in_csv_form(tmp_path):
+    text = (
+        "order-status,amazon-order-id,purchase-date,latest-ship-date,latest-delivery-date,fulfillment-channel,"
+        "tracking-number,shipment-date,some-new-column\n"
+        "Shipped,112-1,2026-11-02T10:00:00Z,2026-11-04T07:59:59Z,2026-11-09T07:59:59Z,Merchant,1Z999AA10123456784,"
+        '2026-11-03T15:00:00Z,"a, quoted value"\n'
+        "Unshipped,112-2,2026-11-02T11:00:00Z,2026-11-04T07:59:59Z,,Merchant,,,\n"
+    )
+    path = write(tmp_path, "orders-export.csv", text)
+    batch = read_source(make_source(CsvSource, {"path": str(path), "cancelled_by": "buyer"}))
+    assert summary(batch.events) == [
+        ("order_placed", "112-1", parse_instant("2026-11-02T10:00:00Z")),
+        ("order_shipped", "112-1", parse_instant("2026-11-03T15:00:00Z")),
+        ("order_placed", "112-2", parse_instant("2026-11-02T11:00:00Z")),
+    ]
+    assert batch.events[0].ship_by == parse_instant("2026-11-04T07:59:59Z")
+    assert batch.events[0].deliver_by == parse_instant("2026-11-09T07:59:59Z")
+    assert batch.events[1].tracking == "1Z999AA10123456784"
+    assert batch.rejections == []
+
+
+FEEDBACK = (
+    "Date,Rating,Comments,Your Response,Order ID,Rater Email\n"
+    '10/30/26,1,"Arrived broken, seller never answered",,113-0000001-0000001,abc@marketplace.amazon.com\n'
+    "11/03/2026,5,Great,,113-0000002-0000002,def@marketplace.amazon.com\n"
+    "11/04/2026,7,Off the scale,,113-0000003-0000003,ghi@marketplace.amazon.com\n"
+)
+
+
+def test_feedback_report_dates_are_feedback_dates_in_the_given_zone(tmp_path):
+    path = write(tmp_path, "Feedback.dat", FEEDBACK)
+    source = make_source(CsvSource, {"path": str(path), "timezone": "America/Los_Angeles"})
+    batch = read_source(source)
+    assert [(e.kind, e.order_id, e.rating, e.ts) for e in batch.events] == [
+        ("feedback", "113-0000001-0000001", 1, parse_instant("2026-10-30T00:00:00-07:00")),
+        ("feedback", "113-0000002-0000002", 5, parse_instant("2026-11-03T00:00:00-08:00")),
+    ]
+    assert [(r.position, r.reason) for r in batch.rejections] == [("line 4", "rating 7 out of range 1..5")]
+
+
+RETURNS_HEADER = (
+    "Order ID\tOrder date\tReturn request date\tReturn request status\tAmazon RMA ID\tMerchant RMA ID\tLabel type\t"
+    "Label cost\tCurrency code\tReturn carrier\tTracking ID\tLabel to be paid by\tA-to-Z Claim\tIs prime\tASIN\t"
+    "Merchant SKU\tItem Name\tReturn quantity\tReturn Reason\tIn policy\tReturn type\tResolution\tRefunded Amount"
+)
+
+
+def returns_row(order, requested, status, rma, atoz="N"):
+    cells = [order, "10/28/2026", requested, status, rma, "", "AmazonPrePaidLabel", "5.20", "USD", "UPS",
+             "1Z0000", "Seller", atoz, "Y", "B000TEST01", "M-1", "Widget", "1", "DEFECTIVE", "Y", "C-Returns",
+             "StandardRefund", "19.99"]  # fmt: skip
+    return "\t".join(cells)
+
+
+def test_returns_report_gives_requests_responses_and_claims(tmp_path):
+    text = "\n".join([
+        RETURNS_HEADER,
+        returns_row("114-1", "11/02/2026", "Approved", "DRmAAA1"),
+        returns_row("114-2", "2026-11-03T09:30:00+00:00", "Pending Action", "DRmAAA2"),
+        returns_row("114-3", "11/04/2026", "Rejected", "DRmAAA3", atoz="Y"),
+        returns_row("", "11/04/2026", "Approved", "DRmAAA4"),
+    ]) + "\n"  # fmt: skip
+    path = write(tmp_path, "returns_report", text)
+    batch = read_source(make_source(CsvSource, {"path": str(path)}))
+    nov = parse_instant
+    assert [(e.kind, e.order_id, e.ref, e.outcome, e.ts) for e in batch.events] == [
+        ("return_requested", "114-1", "DRmAAA1", "", nov("2026-11-02T00:00:00Z")),
+        ("return_responded", "", "DRmAAA1", "authorized", nov("2026-11-02T00:00:00Z")),
+        ("return_requested", "114-2", "DRmAAA2", "", nov("2026-11-03T09:30:00Z")),
+        ("return_requested", "114-3", "DRmAAA3", "", nov("2026-11-04T00:00:00Z")),
+        ("return_responded", "", "DRmAAA3", "rejected", nov("2026-11-04T00:00:00Z")),
+        ("claim_opened", "114-3", "atoz-114-3", "", nov("2026-11-04T00:00:00Z")),
+    ]
+    assert [(r.position, r.reason) for r in batch.rejections] == [("line 5", "missing Order ID")]
+
+
+def test_a_newer_copy_of_a_report_adds_only_what_is_new_to_the_engine(tmp_path):
+    first = write(tmp_path, "orders-1.txt", ALL_ORDERS)
+    newer = ALL_ORDERS + orders_row(
+        "111-0000009-0000009", "2026-11-06T10:00:00+00:00", "2026-11-06T10:00:00+00:00", "Pending", "Amazon", "A-9"
+    ) + "\n"  # fmt: skip
+    second = write(tmp_path, "orders-2.txt", newer)
+    engine = Engine()
+    sources = [make_source(CsvSource, {"path": str(p)}, name=p.stem) for p in (first, second)]
+    runtime = Runtime(engine, sources)
+    runtime.run_once()
+    assert runtime.health()["orders-1"].events == 6
+    assert runtime.health()["orders-2"].events == 7
+    snapshot = runtime.snapshot(parse_instant("2026-11-07T00:00:00Z"))
+    assert snapshot.rejected == {"orders-1": 2, "orders-2": 2}
+    assert sorted(snapshot.accounts) == ["default"]
+
+
+def test_report_dates_in_the_formats_reports_use():
+
+    utc = UTC
+    assert parse_report_date("2026-11-02 14:05:00 PST", utc) == parse_instant("2026-11-02T22:05:00Z")
+    assert parse_report_date("03/11/2026", utc, day_first=True) == parse_instant("2026-11-03T00:00:00Z")
+    assert parse_report_date("03/11/2026", utc) == parse_instant("2026-03-11T00:00:00Z")
+    assert parse_report_date("02.11.2026", utc) == parse_instant("2026-11-02T00:00:00Z")
+    assert parse_report_date("Nov 2, 2026", utc) == parse_instant("2026-11-02T00:00:00Z")
+    assert parse_report_date("11/2/2026 3:04 PM", utc) == parse_instant("2026-11-02T15:04:00Z")
