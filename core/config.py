@@ -402,6 +402,9 @@ class _Loader:
         elif isinstance(value, str) and value:
             if isinstance(key, str) and is_secret_key(key):
                 self.secrets.add(value)
+                scheme = re.fullmatch(r"[A-Za-z]+\s+(\S+)", value)  # "Bearer TOKEN": the token alone too
+                if scheme:
+                    self.secrets.add(scheme.group(1))
             self.secrets.update(url_secrets(value))
 
     # -- sections -----------------------------------------------------------------------------------

@@ -128,11 +128,8 @@ def setup_logging(
     name = level.lower()
     if name not in LEVELS:
         raise ValueError(f"unknown log level {level!r} (one of {', '.join(LEVELS)})")
+    stop_logging()
     logger = logging.getLogger(LOGGER)
-    for handler in _installed:
-        logger.removeHandler(handler)
-        handler.close()
-    _installed.clear()
     _filter.add(secrets)
     logger.setLevel(LEVELS[name])
 
@@ -153,6 +150,15 @@ def setup_logging(
         stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         _install(logger, stream)
     return path
+
+
+def stop_logging() -> None:
+    """Flush, close and remove the handlers :func:`setup_logging` installed (at exit, and in tests)."""
+    logger = logging.getLogger(LOGGER)
+    for handler in _installed:
+        logger.removeHandler(handler)
+        handler.close()
+    _installed.clear()
 
 
 def add_secrets(secrets: Iterable[str]) -> None:

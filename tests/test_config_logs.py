@@ -1,0 +1,110 @@
+"""The log file: JSON lines, rotation, owner-only files and no secret ever written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sellerpulse.core import logs
+from sellerpulse.core.config import load_config
+from sellerpulse.tui.commands.common import start_logging
+
+
+@pytest.fixture(autouse=True)
+def clean_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    yield
+    logs.stop_logging()
+    logs._filter.secrets.clear()
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_default_file_is_in_the_user_state_dir_and_private(tmp_path: Path) -> None:
+    path = logs.setup_logging()
+    assert path == tmp_path / "state" / "sellerpulse" / "sellerpulse.log"
+    logging.getLogger("sellerpulse.sources").warning("source %s failing: %s", "orders", "timeout")
+    logging.getLogger("sellerpulse.sources").debug("not at info level")
+    logs.stop_logging()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    [entry] = records(path)
+    assert entry["level"] == "warning"
+    assert entry["logger"] == "sellerpulse.sources"
+    assert entry["message"] == "source orders failing: timeout"
+    assert entry["time"].startswith("20")
+
+
+def test_secrets_are_masked_in_message_args_extra_and_traceback(tmp_path: Path) -> None:
+    path = logs.setup_logging("debug", tmp_path / "x.log", secrets={"tok-SECRET-1"})
+    log = logging.getLogger("sellerpulse.alerts")
+    log.info("delivered with header %s", "Bearer tok-SECRET-1", extra={"sink": "hook/tok-SECRET-1"})
+    try:
+        raise RuntimeError("upstream said tok-SECRET-1 is invalid")
+    except RuntimeError:
+        log.exception("delivery failed")
+    log.info("bad format %d", "tok-SECRET-1")
+    logs.add_secrets({"late-secret"})
+    log.error("rejected row: late-secret")
+    logs.stop_logging()
+    text = path.read_text()
+    assert "tok-SECRET-1" not in text and "late-secret" not in text
+    entries = records(path)
+    assert entries[0]["message"] == "delivered with header Bearer ***"
+    assert entries[0]["sink"] == "hook/***"
+    assert "RuntimeError: upstream said *** is invalid" in entries[1]["exception"]
+    assert "bad format" in entries[2]["message"]
+    assert entries[3]["message"] == "rejected row: ***"
+
+
+def test_rotation_keeps_private_backups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "MAX_BYTES", 400)
+    path = logs.setup_logging("info", tmp_path / "r.log")
+    for number in range(40):
+        logging.getLogger("sellerpulse.sources").info("rejected row %d: bad timestamp", number)
+    logs.stop_logging()
+    backups = sorted(tmp_path.glob("r.log.*"))
+    assert len(backups) == logs.BACKUPS
+    for file in [path, *backups]:
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+        assert file.stat().st_size <= 400
+    assert records(path)[-1]["message"] == "rejected row 39: bad timestamp"
+
+
+def test_start_logging_takes_secrets_and_level_from_config(tmp_path: Path) -> None:
+    config_file = tmp_path / "c.toml"
+    config_file.write_text('[general]\nlog_level = "warning"\nlog_file = "logs/sp.log"\n\n'
+                           '[[sinks]]\ntype = "webhook"\nurl = "${HOOK}"\n')  # fmt: skip
+    config_file.chmod(0o600)
+    config = load_config(config_file, env={"HOOK": "https://hooks.invalid/abc-123"})
+    args = argparse.Namespace(log_level=None, log_file=None)
+    path = start_logging(args, config)
+    assert path == tmp_path / "logs" / "sp.log"
+    log = logging.getLogger("sellerpulse.alerts")
+    log.info("below the configured level")
+    log.warning("POST https://hooks.invalid/abc-123 returned 500")
+    logs.stop_logging()
+    [entry] = records(path)
+    assert entry["message"] == "POST *** returned 500"
+
+    args = argparse.Namespace(log_level="debug", log_file=str(tmp_path / "cli.log"))
+    path = start_logging(args, config)
+    logging.getLogger("sellerpulse.x").debug("now visible")
+    logs.stop_logging()
+    assert records(path)[0]["message"] == "now visible"
+
+
+def test_unwritable_log_location_does_not_stop_the_program(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert logs.setup_logging("info", blocker / "sub" / "x.log") is None
+    assert "cannot write the log file" in capsys.readouterr().err
+    logging.getLogger("sellerpulse.x").info("goes nowhere, raises nothing")
