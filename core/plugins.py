@@ -189,9 +189,10 @@ class Plugins:
                 name = str(name)
                 if name in found:
                     owner = found[name][0]
-                    self.warnings.append(
-                        f"plugin {_plugin!r}: {KINDS[hook_name][:-1]} {name!r} is already registered "
-                        f"by {owner!r}; ignored"
+                    what = KINDS[hook_name][:-1]
+                    _warn(
+                        self.warnings,
+                        f"plugin {_plugin!r}: {what} {name!r} is already registered by {owner!r}; ignored",
                     )
                     return
                 found[name] = (_plugin, obj)

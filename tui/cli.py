@@ -17,6 +17,7 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "report",
     "check": "report",
     "config": "config",
+    "plugins": "plugins",
 }
 
 
