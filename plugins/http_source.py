@@ -1,0 +1,398 @@
+"""The ``http`` source: polls a JSON API for new events, incrementally, politely and without duplicates.
+
+Each poll asks for what changed since the cursor (a ``since``-style parameter, or SP-API's
+``LastUpdatedAfter``), follows page tokens (resending the same filters with each token, as SP-API
+requires), and advances the cursor to the newest instant seen once the last page is in. The cursor is
+inclusive, as SP-API's is, so nothing updated at the cursor instant is missed; what comes back twice is
+recognised (the events at the cursor instant, the order statuses already turned into events) and dropped.
+A ``304 Not Modified`` to ``If-None-Match`` means nothing new.
+
+Failures: timeouts, connection errors, 5xx and 429 are retried with exponential back-off and jitter
+(429 and 503 wait for ``Retry-After`` when given, in seconds or as an HTTP date); the source is
+``lagging`` while it retries and ``failing`` with the last error when the retries run out, then tries again
+at the next poll. A body that is not JSON is a rejection and the source goes on. Header values are
+secrets (tokens): they are never logged and are masked in every error text, which never carries the URL's
+query either.
+
+Two response shapes (``format``):
+
+- ``events``: canonical JSON events (EVENTS.md) as an array, as ``{"events": [...], "next": token}``, or
+  as JSON Lines.
+- ``sp-api-orders``: Amazon SP-API Orders v0 ``getOrders`` (``payload.Orders[]``, ``payload.NextToken``).
+  Order statuses become ``order_placed`` (at ``PurchaseDate``, with ``LatestShipDate`` and
+  ``LatestDeliveryDate`` as the promises), ``order_shipped`` and ``order_cancelled`` (at ``LastUpdateDate``)
+  with ids ``ORDER:placed`` / ``:shipped`` / ``:cancelled``, each emitted once. ``Pending`` orders wait:
+  their promises are not known yet. ``getOrders`` carries no tracking numbers, so shipments from it have
+  none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from sellerpulse.core.events import DEFAULT_ACCOUNT, Event, EventError, Rejection, parse_event
+from sellerpulse.core.options import Option
+from sellerpulse.core.sources import Batch, Source
+from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
+
+FORMATS = ("events", "sp-api-orders")
+# format -> (cursor parameter, page-token parameter)
+PARAMETERS = {"events": ("since", "next"), "sp-api-orders": ("LastUpdatedAfter", "NextToken")}
+RETRIED = frozenset({408, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 3600.0
+WAITING_STATUSES = frozenset({"Pending", "PendingAvailability"})
+SHIPPED_STATUSES = frozenset({"Shipped", "PartiallyShipped"})
+PLACED, SHIPPED, CANCELLED = 1, 2, 4
+ORDERS_KEPT = 500_000  # order statuses remembered; the oldest half is forgotten beyond this
+
+
+class HttpSourceError(RuntimeError):
+    """The API could not be read (after the retries); the text is safe to show (secrets masked)."""
+
+
+class HttpSource(Source):
+    """Polls an HTTP JSON API: canonical events, or Amazon SP-API getOrders turned into order events.
+    Incremental cursor, page tokens, ETag, retries with back-off, 429 Retry-After; secrets masked."""
+
+    type_name = "http"
+    options = (
+        Option("url", "str", None, "the endpoint to poll", required=True),
+        Option("format", "str", "events", "response shape", choices=FORMATS),
+        Option("interval", "float", 60.0, "seconds between polls"),
+        Option("params", "dict", {}, "query parameters sent with every request"),
+        Option("headers", "dict", {}, "request headers (tokens: use ${ENV} references)", secret=True),
+        Option("timeout", "float", 30.0, "seconds before a request times out"),
+        Option("max_retries", "int", 5, "retries of a failed request before the poll fails"),
+        Option("backoff", "float", 1.0, "first retry delay in seconds; doubles each retry, with jitter"),
+        Option("max_backoff", "float", 60.0, "longest retry delay in seconds (Retry-After may ask more)"),
+        Option("cursor_param", "str", "", "query parameter of the cursor (since / LastUpdatedAfter)"),
+        Option("page_param", "str", "", "page-token parameter and response key (next / NextToken)"),
+        Option("account", "str", DEFAULT_ACCOUNT, "account of SP-API orders and of events naming none"),
+        Option(
+            "cancelled_by",
+            "str",
+            "seller",
+            "who cancelled, for SP-API orders (it does not say)",
+            choices=("seller", "buyer", "marketplace"),
+        ),
+    )
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        super().__init__(name, options)
+        settings = self.settings
+        self.url: str = settings["url"]
+        if urlsplit(self.url).scheme not in ("http", "https"):
+            raise ValueError(f"url must start with http:// or https://, got {self._safe_url()!r}")
+        for number in ("interval", "timeout", "backoff", "max_backoff"):
+            if settings[number] < 0:
+                raise ValueError(f"{number} must not be negative")
+        if settings["max_retries"] < 0:
+            raise ValueError("max_retries must not be negative")
+        self.format: str = settings["format"]
+        default_cursor, default_page = PARAMETERS[self.format]
+        self.cursor_param: str = settings["cursor_param"] or default_cursor
+        self.page_param: str = settings["page_param"] or default_page
+        self.headers = {str(key): str(value) for key, value in settings["headers"].items()}
+        self._secrets = sorted((value for value in self.headers.values() if value), key=len, reverse=True)
+        self._cursor: int | None = None  # the newest instant seen (inclusive lower bound of the next poll)
+        self._etag: str | None = None
+        self._at_cursor: set[str] = set()  # events already delivered at the cursor instant
+        self._orders: dict[str, int] = {}  # SP-API order id -> statuses already emitted
+        self._polls = 0
+        self._jitter = random.Random()
+
+    # -- position -------------------------------------------------------------------------------
+
+    def position(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self._cursor is not None:
+            out["cursor"] = format_instant(self._cursor)
+        if self._etag is not None:
+            out["etag"] = self._etag
+        return out
+
+    def restore(self, position: Mapping[str, Any]) -> None:
+        cursor, etag = position.get("cursor"), position.get("etag")
+        try:
+            self._cursor = parse_instant(str(cursor)) if cursor else None
+        except TimeError as exc:
+            raise ValueError(f"saved cursor: {exc}") from None
+        self._etag = str(etag) if etag else None
+
+    # -- polling --------------------------------------------------------------------------------
+
+    async def batches(self, follow: bool) -> AsyncIterator[Batch]:
+        async with httpx.AsyncClient(headers=self.headers, timeout=self.settings["timeout"]) as client:
+            while True:
+                try:
+                    async for batch in self._poll(client):
+                        yield batch
+                except HttpSourceError as exc:
+                    if not follow:
+                        raise
+                    self.report_error(str(exc))
+                else:
+                    self.set_state("ok", detail=self._cursor_text())
+                if not follow:
+                    return
+                await asyncio.sleep(self.settings["interval"])
+
+    def _cursor_text(self) -> str:
+        return f"cursor {format_instant(self._cursor)}" if self._cursor is not None else "no cursor yet"
+
+    async def _poll(self, client: httpx.AsyncClient) -> AsyncIterator[Batch]:
+        """One poll: every page from the cursor on. The cursor and ETag move with the last page only,
+        so a poll cut short is repeated whole (what it delivered again is dropped as a duplicate)."""
+        self._polls += 1
+        params = {str(key): str(value) for key, value in self.settings["params"].items()}
+        if self._cursor is not None:
+            if self.format == "sp-api-orders":  # SP-API refuses CreatedAfter together with LastUpdatedAfter
+                params.pop("CreatedAfter", None)
+                params.pop("CreatedBefore", None)
+            params[self.cursor_param] = format_instant(self._cursor)
+        newest: int | None = None
+        at_newest: set[str] = set()
+        token: str | None = None
+        page = 0
+        while True:
+            page += 1
+            where = f"poll {self._polls} page {page}"
+            request_params = dict(params, **{self.page_param: token}) if token else params
+            headers = {"If-None-Match": self._etag} if self._etag and page == 1 else {}
+            response = await self._get(client, request_params, headers)
+            if response.status_code == 304:
+                return
+            if page == 1:
+                etag = response.headers.get("ETag")
+            batch = Batch()
+            token = self._read_page(response.text, where, batch)
+            for event in batch.events:
+                if newest is None or event.ts > newest:
+                    newest, at_newest = event.ts, set()
+                if event.ts == newest:
+                    at_newest.add(_key(event))
+            if token:
+                if len(batch):
+                    yield batch
+                continue
+            self._advance(newest, at_newest)
+            self._etag = etag
+            yield batch
+            return
+
+    def _advance(self, newest: int | None, at_newest: set[str]) -> None:
+        if newest is None:
+            return
+        if newest == self._cursor:
+            self._at_cursor |= at_newest
+        elif self._cursor is None or newest > self._cursor:
+            self._cursor, self._at_cursor = newest, at_newest
+        if len(self._orders) > ORDERS_KEPT:
+            for order_id in list(self._orders)[: ORDERS_KEPT // 2]:
+                del self._orders[order_id]
+
+    async def _get(
+        self, client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
+    ) -> httpx.Response:
+        retries = self.settings["max_retries"]
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = await client.get(self.url, params=params, headers=headers)
+            except httpx.TimeoutException:
+                error = f"timed out after {self.settings['timeout']:g} s"
+            except httpx.HTTPError as exc:
+                error = f"request failed: {type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                if status < 400 or status == 304:
+                    return response
+                error = f"HTTP {status} {response.reason_phrase}".rstrip()
+                if status not in RETRIED:
+                    raise HttpSourceError(
+                        self._mask(f"{error} from {self._safe_url()}: {_snippet(response.text)}")
+                    )
+                if status in (429, 503):
+                    wait = _retry_after(response.headers.get("Retry-After"))
+            if attempt >= retries:
+                raise HttpSourceError(
+                    self._mask(f"{error} from {self._safe_url()} (gave up after {attempt + 1} tries)")
+                )
+            attempt += 1
+            if wait is None:
+                wait = self._backoff(attempt)
+            self.report_error(
+                self._mask(f"{error}; retry {attempt}/{retries} in {wait:.1f} s"), state="lagging"
+            )
+            await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential back-off with jitter: ``backoff * 2**(attempt-1)`` scaled by 0.5..1.5, capped."""
+        base = self.settings["backoff"] * 2 ** (attempt - 1)
+        return min(self.settings["max_backoff"], base * self._jitter.uniform(0.5, 1.5))
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _safe_url(self) -> str:
+        """The URL without its query (which may hold keys) and without credentials."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    # -- reading a page -------------------------------------------------------------------------
+
+    def _read_page(self, text: str, where: str, batch: Batch) -> str | None:
+        """Fill ``batch`` from one response body; return the next page token (``None`` at the end)."""
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if self.format == "events" and len([line for line in text.splitlines() if line.strip()]) > 1:
+                self._read_items(self._json_lines(text, where, batch), batch)
+                return None
+            batch.rejections.append(
+                Rejection(self.name, where, f"malformed JSON: {exc.msg} at line {exc.lineno}")
+            )
+            return None
+        if self.format == "sp-api-orders":
+            return self._read_orders(document, where, batch)
+        if isinstance(document, list):
+            items, token = document, None
+        elif isinstance(document, dict) and isinstance(document.get("events"), list):
+            items, token = document["events"], document.get(self.page_param)
+        else:
+            reason = "expected a JSON array of events or an object with an events array"
+            batch.rejections.append(Rejection(self.name, where, reason))
+            return None
+        self._read_items([(f"{where} item {index}", item) for index, item in enumerate(items)], batch)
+        return str(token) if token else None
+
+    def _json_lines(self, text: str, where: str, batch: Batch) -> list[tuple[str, Any]]:
+        """The objects of a JSON Lines body; unreadable lines become rejections."""
+        items: list[tuple[str, Any]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append((f"{where} line {number}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                batch.rejections.append(
+                    Rejection(self.name, f"{where} line {number}", f"malformed JSON: {exc.msg}")
+                )
+        return items
+
+    def _read_items(self, items: list[tuple[str, Any]], batch: Batch) -> None:
+        """Canonical event objects -> events (events without an account get the source's)."""
+        account = self.settings["account"]
+        for position, item in items:
+            if not isinstance(item, dict):
+                batch.rejections.append(Rejection(self.name, position, "expected an object"))
+                continue
+            try:
+                event = parse_event(item if item.get("account") else dict(item, account=account))
+            except EventError as exc:
+                batch.rejections.append(Rejection(self.name, position, str(exc)))
+                continue
+            if event.ts == self._cursor and _key(event) in self._at_cursor:
+                continue  # delivered by an earlier poll: the cursor is inclusive
+            batch.events.append(event)
+
+    def _read_orders(self, document: Any, where: str, batch: Batch) -> str | None:
+        payload = document.get("payload") if isinstance(document, dict) else None
+        orders = payload.get("Orders") if isinstance(payload, dict) else None
+        if not isinstance(orders, list):
+            batch.rejections.append(
+                Rejection(self.name, where, "expected an SP-API getOrders body (payload.Orders)")
+            )
+            return None
+        for index, order in enumerate(orders):
+            try:
+                batch.events.extend(self._order_events(order))
+            except EventError as exc:
+                batch.rejections.append(Rejection(self.name, f"{where} order {index}", str(exc)))
+        token = payload.get(self.page_param)
+        return str(token) if token else None
+
+    def _order_events(self, order: Any) -> list[Event]:
+        """The events an order's status calls for that were not emitted yet (each status once)."""
+        if not isinstance(order, dict):
+            raise EventError("expected an order object")
+        order_id = _text(order, "AmazonOrderId")
+        status = _text(order, "OrderStatus")
+        if status in WAITING_STATUSES:
+            return []
+        updated = _text(order, "LastUpdateDate")
+        account = self.settings["account"]
+        done = self._orders.get(order_id, 0)
+        events: list[Event] = []
+        if not done & PLACED:
+            total = order.get("OrderTotal")
+            channel = order.get("FulfillmentChannel") or "MFN"
+            events.append(parse_event({
+                "ts": _text(order, "PurchaseDate"), "kind": "order_placed", "order_id": order_id,
+                "account": account, "event_id": f"{order_id}:placed", "channel": channel,
+                "ship_by": order.get("LatestShipDate"), "deliver_by": order.get("LatestDeliveryDate"),
+                "amount": total.get("Amount") if isinstance(total, dict) else None,
+            }))  # fmt: skip
+            done |= PLACED
+        if status in SHIPPED_STATUSES and not done & (SHIPPED | CANCELLED):
+            events.append(parse_event({
+                "ts": updated, "kind": "order_shipped", "order_id": order_id, "account": account,
+                "event_id": f"{order_id}:shipped",
+            }))  # fmt: skip
+            done |= SHIPPED
+        elif status == "Canceled" and not done & (SHIPPED | CANCELLED):
+            events.append(parse_event({
+                "ts": updated, "kind": "order_cancelled", "order_id": order_id, "account": account,
+                "event_id": f"{order_id}:cancelled", "by": self.settings["cancelled_by"],
+            }))  # fmt: skip
+            done |= CANCELLED
+        self._orders[order_id] = done
+        return events
+
+
+def _text(order: dict[str, Any], name: str) -> str:
+    value = order.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise EventError(f"order has no {name}")
+    return value
+
+
+def _key(event: Event) -> str:
+    """What identifies an event for duplicate checks: its id, else all its fields."""
+    return event.event_id or json.dumps(event.to_json(), sort_keys=True)
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
