@@ -19,7 +19,13 @@ BUILTIN_SOURCES: dict[str, str] = {
     "mock": "sellerpulse.plugins.mock.source:MockSource",
     "http": "sellerpulse.plugins.http_source:HttpSource",
 }
-BUILTIN_SINKS: dict[str, str] = {}
+BUILTIN_SINKS: dict[str, str] = {
+    "terminal": "sellerpulse.plugins.sinks.terminal:TerminalSink",
+    "log": "sellerpulse.plugins.sinks.jsonl:LogSink",
+    "webhook": "sellerpulse.plugins.sinks.webhook:WebhookSink",
+    "command": "sellerpulse.plugins.sinks.command:CommandSink",
+    "email": "sellerpulse.plugins.sinks.mail:EmailSink",
+}
 
 
 def _register_all(entries: dict[str, str], register: Callable[[str, Any], None]) -> None:

@@ -81,7 +81,9 @@ class StatusCondition:
         bad = metric.status in BAD_STATUS[self.level]
         if not bad and was_active and self.recover is not None:
             worse_than_recover = (
-                value < Fraction(self.recover) if metric.direction == "above" else value > Fraction(self.recover)
+                value < Fraction(self.recover)
+                if metric.direction == "above"
+                else value > Fraction(self.recover)
             )
             if worse_than_recover:
                 level = _show_level(self.recover, metric)
@@ -148,7 +150,9 @@ class ForecastCondition:
         if result is None:
             return Check(None, None, f"{metric.name}: not enough history to forecast")
         if result.day is None:
-            return Check(False, show_value(metric), f"{metric.name}: no breach forecast within {self.days} days")
+            return Check(
+                False, show_value(metric), f"{metric.name}: no breach forecast within {self.days} days"
+            )
         when = "today" if result.day == 0 else f"in {result.day} day{'s' if result.day != 1 else ''}"
         return Check(
             True,
@@ -221,7 +225,9 @@ class SourceCondition:
             quiet = now - health.last_event_at
             active = quiet >= self.duration
             return Check(
-                active, format_duration(max(0, quiet)), f"source {name}: no event for {format_duration(max(0, quiet))}"
+                active,
+                format_duration(max(0, quiet)),
+                f"source {name}: no event for {format_duration(max(0, quiet))}",
             )
         rows = health.events + health.rejected
         if rows == 0 or rows < min_population:

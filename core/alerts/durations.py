@@ -28,7 +28,7 @@ class DurationError(ValueError):
 def parse_duration(value: str | int | float) -> int:
     """``"10m"`` -> microseconds. A bare number is seconds; ``"0"`` is zero; parts add (``"1h30m"``)."""
     if isinstance(value, bool):
-        raise DurationError(f"expected a duration such as \"10m\", \"4h\" or \"2d\", not {value!r}")
+        raise DurationError(f'expected a duration such as "10m", "4h" or "2d", not {value!r}')
     if isinstance(value, (int, float)):
         if value < 0:
             raise DurationError(f"a duration cannot be negative: {value!r}")
@@ -43,7 +43,7 @@ def parse_duration(value: str | int | float) -> int:
         total += int(float(match.group(1)) * _UNITS[match.group(2)])
         pos = match.end()
     if pos != len(text) or not text:
-        raise DurationError(f"expected a duration such as \"10m\", \"4h\" or \"2d\", not {value!r}")
+        raise DurationError(f'expected a duration such as "10m", "4h" or "2d", not {value!r}')
     return total
 
 

@@ -116,7 +116,9 @@ class Rule:
                     summary = f"{metric.name}: population {metric.denominator} < {self.min_population}"
                     out.append(Observation(self.name, labels, None, summary=summary))
                     continue
-                out.append(self._observation(labels, self.condition.check(metric, was_active(labels), acc.day)))
+                out.append(
+                    self._observation(labels, self.condition.check(metric, was_active(labels), acc.day))
+                )
                 continue
             queue_ids = sorted(acc.queues) if self.target == "*" else [self.target]
             for queue_id in queue_ids:
@@ -138,7 +140,9 @@ class Rule:
             if health is None:
                 out.append(Observation(self.name, labels, None, summary=f"source {name} is not running"))
                 continue
-            out.append(self._observation(labels, self.condition.check(name, health, now, self.min_population)))
+            out.append(
+                self._observation(labels, self.condition.check(name, health, now, self.min_population))
+            )
         return out
 
     def _observation(self, labels: dict[str, str], check: Check) -> Observation:
@@ -199,9 +203,9 @@ def parse_rule(table: Mapping[str, Any], index: int = 1) -> Rule:
     if subject == "metric" and target == "*":
         raise RuleError(f"{where}: key 'metric': name one metric (\"*\" is for queues and sources)")
     reader = _Reader(table, where)
-    condition = {"metric": _metric_condition, "queue": _queue_condition, "source": _source_condition}[subject](
-        reader
-    )
+    condition = {"metric": _metric_condition, "queue": _queue_condition, "source": _source_condition}[
+        subject
+    ](reader)
     severity = reader.choice("severity", SEVERITIES, "warning")
     return Rule(
         name=name.strip(),
@@ -272,7 +276,9 @@ def _queue_condition(r: _Reader) -> QueueCondition:
 def _source_condition(r: _Reader) -> SourceCondition:
     kinds = [k for k in ("silent_for", "failing", "rejected_rate_above") if k in r.table]
     if len(kinds) != 1:
-        raise RuleError(f"{r.where}: a source rule needs exactly one of 'silent_for', 'failing', 'rejected_rate_above'")
+        raise RuleError(
+            f"{r.where}: a source rule needs exactly one of 'silent_for', 'failing', 'rejected_rate_above'"
+        )
     kind = kinds[0]
     if kind == "failing":
         if r.table["failing"] is not True:
@@ -321,11 +327,11 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self._fail(key, f"expected a decimal such as \"0.01\", got {value!r}")
+            raise self._fail(key, f'expected a decimal such as "0.01", got {value!r}')
         try:
             result = Decimal(repr(value) if isinstance(value, float) else str(value))
         except InvalidOperation:
-            raise self._fail(key, f"expected a decimal such as \"0.01\", got {value!r}") from None
+            raise self._fail(key, f'expected a decimal such as "0.01", got {value!r}') from None
         if not result.is_finite():
             raise self._fail(key, "must be finite")
         return result
@@ -390,8 +396,12 @@ def default_rules(profile: Profile) -> list[Rule]:
     for table in _QUEUE_DEFAULTS:
         if table["queue"] in profile.queues:
             tables.append({**table, "repeat": "4h", "severity": "warning"})
-    tables.append({"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"})
-    tables.append({"name": "source-failing", "source": "*", "failing": True, "for": "5m", "severity": "critical"})
+    tables.append(
+        {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
+    )
+    tables.append(
+        {"name": "source-failing", "source": "*", "failing": True, "for": "5m", "severity": "critical"}
+    )
     tables.append({"name": "source-silent", "source": "*", "silent_for": "6h", "severity": "warning"})
     tables.append({
         "name": "source-rejects", "source": "*", "rejected_rate_above": "0.05", "min_population": 100,

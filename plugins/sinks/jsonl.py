@@ -1,0 +1,37 @@
+"""The ``log`` sink: one JSON object per alert appended to a JSON Lines file."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import ClassVar
+
+from sellerpulse.core.alerts.message import AlertMessage
+from sellerpulse.core.alerts.sink import DeliveryError, Sink
+from sellerpulse.core.options import Option
+
+
+class LogSink(Sink):
+    """Appends every alert as one JSON line (UTF-8) to a file, flushed to disk before it counts as sent.
+
+    Each line carries the alert's ``key``, so a reader can drop the rare repeat after a crash.
+    """
+
+    type_name: ClassVar[str] = "log"
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("path", "path", None, "the JSON Lines file (created if missing)", required=True),
+    )
+
+    def send(self, message: AlertMessage) -> None:
+        path = self.settings["path"]
+        lines = "".join(
+            json.dumps(alert, sort_keys=True, ensure_ascii=False) + "\n" for alert in message.alerts
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {path}: {exc.strerror or exc}") from None
