@@ -18,6 +18,8 @@ COMMAND_MODULES: dict[str, str] = {
     "check": "report",
     "config": "config",
     "plugins": "plugins",
+    "run": "dashboard",
+    "demo": "dashboard",
 }
 
 
@@ -38,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+        from sellerpulse.tui.commands.dashboard import run_default
+
+        return run_default()
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

@@ -1,0 +1,161 @@
+"""``sellerpulse run`` and ``sellerpulse demo``: the live dashboard, and what a bare ``sellerpulse`` does.
+
+``run`` starts the configured sources on a background runtime and the dashboard on top of it; ``demo``
+does the same with the mock marketplace (90 days of backfill, simulated time) and no config at all. The
+dashboard reads the engine only through snapshots; logs go to the log file, never to the terminal the
+dashboard draws on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .common import add_config_argument, add_log_arguments, fail, load_config_from_args, start_logging
+
+HOW_TO_START = """\
+sellerpulse: no config found ({searched}).
+
+To see it working right away on a simulated seller:
+    sellerpulse demo
+
+To watch your own accounts, write a starter config and edit its [[sources]]:
+    sellerpulse config init
+    sellerpulse run
+"""
+
+
+def _view_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--refresh", type=float, default=None, metavar="SECONDS",
+        help="seconds between screen refreshes (default: general.refresh, 2; floor 0.5)",
+    )  # fmt: skip
+    parser.add_argument("--no-color", action="store_true", help="no colours (also: the NO_COLOR variable)")
+    parser.add_argument("--ascii", action="store_true", help="graphs without block characters")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="the live dashboard on the configured sources")
+    add_config_argument(run)
+    add_log_arguments(run)
+    _view_arguments(run)
+    run.set_defaults(handler=run_dashboard)
+
+    demo = subparsers.add_parser("demo", help="the dashboard on a simulated marketplace (no config needed)")
+    demo.add_argument(
+        "--scenario", default="healthy", help="which metric the simulation pushes toward a breach"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same seller)")
+    demo.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
+    )
+    demo.add_argument(
+        "--orders-per-day", type=float, default=200.0, help="orders a day of the largest account"
+    )
+    demo.add_argument("--backfill-days", type=int, default=90, help="days of history generated at start")
+    demo.add_argument(
+        "--start", default="", help="simulated now at the end of the backfill (ISO; default now)"
+    )
+    add_log_arguments(demo)
+    _view_arguments(demo)
+    demo.set_defaults(handler=run_demo)
+
+
+def run_default() -> int:
+    """A bare ``sellerpulse``: the dashboard on the config found, or how to start when there is none."""
+    from sellerpulse.core.config import find_config_path, search_order
+
+    if find_config_path(None) is None:
+        searched = ", ".join(str(c.path) for c in search_order(None) if c.path is not None)
+        print(HOW_TO_START.format(searched=searched or "none"))
+        return 0
+    args = argparse.Namespace(
+        config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False
+    )
+    return run_dashboard(args)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from sellerpulse.core.config import ConfigError
+    from sellerpulse.core.engine import Engine
+    from sellerpulse.core.plugins import load_plugins
+    from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
+
+    try:
+        config = load_config_from_args(args)
+    except ConfigError as exc:
+        return fail(exc)
+    if not config.sources:
+        where = config.path or "the defaults"
+        return fail(
+            f"{where}: no [[sources]] configured; add one (see `sellerpulse config init`) or try `sellerpulse demo`"
+        )
+    plugins = load_plugins()
+    for warning in plugins.warnings:
+        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    try:
+        sources = sources_from_config(config, plugins)
+        registry = plugins.profiles()
+        engine = Engine(
+            profile=config.profile_named(config.general.profile, registry),
+            timezone=config.general.timezone,
+            account_timezones={name: acc.timezone for name, acc in config.accounts.items()},
+            account_profiles={name: config.profile_for(name, registry) for name in config.accounts},
+        )
+    except (SourceConfigError, ConfigError, ValueError) as exc:
+        return fail(exc)
+    start_logging(args, config)
+    runtime = Runtime(engine, sources)
+    refresh = args.refresh if args.refresh is not None else config.general.refresh
+    return _serve(runtime, None, refresh, args, config.keymap)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from sellerpulse.core.engine import Engine
+    from sellerpulse.core.logs import setup_logging
+    from sellerpulse.core.options import OptionError, validate_options
+    from sellerpulse.core.runtime import Runtime
+    from sellerpulse.plugins.mock.source import MockSource
+
+    wanted: dict[str, Any] = {
+        "seed": args.seed,
+        "speed": args.speed,
+        "scenario": args.scenario,
+        "orders_per_day": args.orders_per_day,
+        "backfill_days": args.backfill_days,
+        "start": args.start,
+    }
+    try:
+        options = validate_options(MockSource.options, wanted, "demo")
+        source = MockSource("mock", options)
+    except (OptionError, ValueError) as exc:
+        return fail(exc)
+    setup_logging(args.log_level or "warning", args.log_file)
+    engine = Engine(account_timezones=source.timezones)
+    runtime = Runtime(engine, [source])
+    refresh = args.refresh if args.refresh is not None else 2.0
+    return _serve(runtime, source.clock, refresh, args, {})
+
+
+def _serve(runtime: Any, clock: Any, refresh: float, args: argparse.Namespace, keymap: dict[str, str]) -> int:
+    """Start the sources on their thread, run the dashboard until it quits, then stop the sources."""
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is created
+    from ..app import make_app, unknown_binding_ids
+    from ..data import RuntimeData
+
+    for ident in unknown_binding_ids(keymap):
+        print(
+            f"sellerpulse: warning: [keymap] {ident!r} is not a binding id (see `?` in the dashboard)",
+            file=sys.stderr,
+        )
+    data = RuntimeData(runtime, clock=clock)
+    app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap)
+    runtime.start_in_thread()
+    try:
+        app.run()
+    finally:
+        runtime.stop(timeout=5.0)
+    return app.return_code or 0

@@ -1,0 +1,148 @@
+"""What the dashboard reads, and nothing more: snapshots, source health, rejections, drill-down rows.
+
+The UI never touches engine internals. :class:`DashboardData` is the narrow interface; two adapters
+implement it: :class:`RuntimeData` over a running :class:`~sellerpulse.core.runtime.Runtime` (every
+engine read under the runtime's lock, called from a worker thread so ingest never blocks keys), and
+:class:`EngineData` over a still engine (tests, snapshots, replays).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sellerpulse.core.clock import Clock
+from sellerpulse.core.events import Rejection
+from sellerpulse.core.snapshot import QueueItem, Snapshot
+from sellerpulse.core.sources import SourceHealth
+
+HISTORY_DAYS = 30  # daily values behind each panel's graph
+QUEUE_ITEMS = 5  # next items per queue in a snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """One order behind a metric's bad outcomes, as the drill-down shows it (plain strings and ints)."""
+
+    order_id: str
+    day: int  # attribution day ordinal
+    reason: str
+    when: int | None  # instant of the event that made it bad (us), if known
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """One alert as the feed shows it: a rule's state for an account, and when it last changed."""
+
+    at: int
+    rule: str
+    account: str
+    state: str  # pending | firing | resolved | ok
+    message: str
+
+
+class DashboardData(Protocol):
+    clock: Clock
+
+    def snapshot(self, at: int) -> Snapshot: ...
+    def health(self) -> dict[str, SourceHealth]: ...
+    def rejections(self, source: str) -> list[Rejection]: ...
+    def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadRow]: ...
+    def queue_items(self, account: str, queue_id: str, at: int) -> list[QueueItem]: ...
+    def alerts(self) -> list[AlertLine]: ...
+
+
+AlertFeed = Callable[[], Sequence[Any]]
+
+
+def _bad_row(item: Any) -> BadRow:
+    """Accept the engine's bad-outcome records whatever their exact class (duck-typed fields)."""
+    order_id = getattr(item, "order_id", None) or getattr(item, "key", None) or getattr(item, "ref", "") or ""
+    return BadRow(
+        order_id=str(order_id),
+        day=int(getattr(item, "day", 0) or 0),
+        reason=str(getattr(item, "reason", "") or ""),
+        when=getattr(item, "when", None),
+    )
+
+
+def alert_line(item: Any) -> AlertLine:
+    """Normalise an alert record from the alert feed (duck-typed, so the feed's class may evolve)."""
+    at = getattr(item, "at", None)
+    if at is None:
+        at = getattr(item, "since", None) or getattr(item, "changed_at", 0) or 0
+    return AlertLine(
+        at=int(at),
+        rule=str(getattr(item, "rule", "") or getattr(item, "name", "")),
+        account=str(getattr(item, "account", "") or ""),
+        state=str(getattr(item, "state", "") or ""),
+        message=str(getattr(item, "message", "") or getattr(item, "summary", "") or ""),
+    )
+
+
+class EngineData:
+    """A still engine (or any object with the engine's read methods) and an injected clock."""
+
+    def __init__(
+        self,
+        engine: Any,
+        clock: Clock,
+        health: dict[str, SourceHealth] | None = None,
+        rejections: dict[str, list[Rejection]] | None = None,
+        alerts: AlertFeed | None = None,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._health = dict(health or {})
+        self._rejections = dict(rejections or {})
+        self._alerts = alerts
+        self._lock = lock if lock is not None else nullcontext()
+
+    def snapshot(self, at: int) -> Snapshot:
+        with self._lock:
+            return self.engine.snapshot(at, items=QUEUE_ITEMS, history_days=HISTORY_DAYS)
+
+    def health(self) -> dict[str, SourceHealth]:
+        return dict(self._health)
+
+    def set_health(self, name: str, health: SourceHealth) -> None:
+        self._health[name] = health
+
+    def rejections(self, source: str) -> list[Rejection]:
+        return list(self._rejections.get(source, ()))
+
+    def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadRow]:
+        with self._lock:
+            return [_bad_row(item) for item in self.engine.bad_outcomes(account, metric_id, at)]
+
+    def queue_items(self, account: str, queue_id: str, at: int) -> list[QueueItem]:
+        with self._lock:
+            return list(self.engine.queue_items(account, queue_id, at))
+
+    def alerts(self) -> list[AlertLine]:
+        if self._alerts is None:
+            return []
+        return [alert_line(item) for item in self._alerts()]
+
+
+class RuntimeData(EngineData):
+    """A running :class:`~sellerpulse.core.runtime.Runtime`: engine reads under its lock, health and
+    rejections from its sources."""
+
+    def __init__(self, runtime: Any, clock: Clock | None = None, alerts: AlertFeed | None = None) -> None:
+        lock: AbstractContextManager[Any] = getattr(runtime, "lock", None) or threading.Lock()
+        super().__init__(runtime.engine, clock or runtime.clock, alerts=alerts, lock=lock)
+        self.runtime = runtime
+
+    def health(self) -> dict[str, SourceHealth]:
+        return dict(self.runtime.health())
+
+    def rejections(self, source: str) -> list[Rejection]:
+        try:
+            return list(self.runtime.source(source).recent_rejections())
+        except KeyError:
+            return []

@@ -1,0 +1,199 @@
+"""Pure text helpers for the dashboard: numbers, targets, headroom and deadlines in words.
+
+Kept free of Textual so the wording is tested on its own and shared by panels, drill-downs and help.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from datetime import date, tzinfo
+from decimal import Decimal
+
+from sellerpulse.core.snapshot import MetricValue
+from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, from_us, iso_day
+
+US_PER_MINUTE = US_PER_HOUR // 60
+
+# Bidirectional overrides and isolates reorder what follows them on screen: as dangerous as escapes.
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def clean(text: object) -> str:
+    """Untrusted text made safe to show on one line: control characters (ESC, CR, LF, TAB, C1, DEL)
+    and bidi overrides become visible ``\\xNN`` escapes, so they are seen but never take effect."""
+    out = []
+    for ch in str(text):
+        if ch in _BIDI or unicodedata.category(ch) == "Cc":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def plural(noun: str, count: int) -> str:
+    """English plural of a profile's ``bad_noun`` ("defect", "late reply", "shipment without tracking")."""
+    if count == 1:
+        return noun
+    head, sep, tail = noun.partition(" without ")
+    words = head.split(" ")
+    last = words[-1]
+    if last == "feedback":
+        words[-1] = "feedback ratings"
+    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        words[-1] = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "ch", "sh")):
+        words[-1] = last + "es"
+    else:
+        words[-1] = last + "s"
+    return " ".join(words) + sep + tail
+
+
+def metric_value(m: MetricValue, value: float | int | None = None) -> str:
+    """A metric's value with its unit: ``0.45 %``, ``3.2 h``, ``2``; ``no data`` without one."""
+    v = m.value if value is None else value
+    if v is None:
+        return "no data"
+    if m.unit == "%":
+        return f"{v * 100:.2f} %"
+    if m.unit == "h":
+        return f"{v:.1f} h"
+    if m.unit == "count":
+        return str(int(v))
+    return f"{v:g} {m.unit}"
+
+
+def target(m: MetricValue, ascii_only: bool = False) -> str:
+    """The goal as a comparison: ``< 1.00 %`` (below), ``≥ 95.00 %`` (above), ``≤ 0`` (a count)."""
+    if m.target is None:
+        return "no target"
+    t = Decimal(m.target)
+    shown = f"{t * 100:.2f} %" if m.unit == "%" else f"{t.normalize():f}"
+    if m.direction == "below":
+        sign = "<"
+    elif m.direction == "above":
+        sign = ">=" if ascii_only else "≥"
+    else:
+        sign = "<=" if ascii_only else "≤"
+    return f"{sign} {shown}"
+
+
+def headroom(m: MetricValue) -> str:
+    """How much room is left, in the operator's words: "2 more defects allowed"."""
+    noun = m.bad_noun
+    if m.direction == "at_most":
+        n = int(m.value or 0)
+        return f"no open {plural(noun, 0)}" if n == 0 else f"{n} open {plural(noun, n)}"
+    if m.status == "no_data":
+        return "no orders in the window yet" if m.unit == "%" else "nothing in the window yet"
+    if m.target is None:
+        if m.numerator is None:
+            return f"over {m.denominator or 0} replies"
+        return f"{m.numerator} {plural(noun, m.numerator)} (no target)"
+    if m.status == "breach":
+        over = _over_target(m)
+        if over is not None and over > 0:
+            return f"target missed: {over} {plural(noun, over)} too many"
+        return "target missed"
+    if m.headroom is None:
+        return ""
+    if m.headroom == 0:
+        return f"no more {plural(noun, 2)} allowed"
+    return f"{m.headroom} more {plural(noun, m.headroom)} allowed"
+
+
+def _over_target(m: MetricValue) -> int | None:
+    """Bad outcomes beyond what the target allows, with the denominator as it is now."""
+    if m.numerator is None or not m.denominator or m.target is None:
+        return None
+    t = Decimal(m.target)
+    d = m.denominator
+    if m.direction == "below":
+        return m.numerator - (math.ceil(t * d) - 1)
+    if m.direction == "above":
+        bad = d - m.numerator
+        return bad - math.floor(d * (1 - t))
+    return None
+
+
+def ratio(m: MetricValue) -> str:
+    """``3/412`` for rates; the population alone when there is no numerator."""
+    if m.denominator is None:
+        return ""
+    if m.numerator is None:
+        return f"n={m.denominator:,}"
+    return f"{m.numerator:,}/{m.denominator:,}"
+
+
+def trend(m: MetricValue, ascii_only: bool = False) -> tuple[str, str]:
+    """Change against the previous day's value as (text, verdict) with verdict better/worse/same/none."""
+    if m.value is None or not m.history or m.history[-1] is None:
+        return "", "none"
+    delta = m.value - m.history[-1]
+    if m.unit == "%":
+        amount = f"{abs(delta) * 100:.2f} pp"
+        same = abs(delta) < 0.00005
+    elif m.unit == "h":
+        amount = f"{abs(delta):.1f} h"
+        same = abs(delta) < 0.05
+    else:
+        amount = f"{abs(delta):g}"
+        same = delta == 0
+    if same:
+        return ("=" if ascii_only else "═") + " same as yesterday", "same"
+    up = delta > 0
+    arrow = ("+" if up else "-") if ascii_only else ("▲" if up else "▼")
+    higher_is_better = m.direction == "above"
+    verdict = "same" if m.direction is None else ("better" if up == higher_is_better else "worse")
+    return f"{arrow} {amount} vs yesterday", verdict
+
+
+def window(m: MetricValue) -> str:
+    return f"{iso_day(m.window_from)}..{iso_day(m.window_to)}"
+
+
+def short_window(m: MetricValue) -> str:
+    """``09-08..11-06``: the window without years when it stays inside one year."""
+    a, b = date.fromordinal(m.window_from), date.fromordinal(m.window_to)
+    if a.year == b.year:
+        return f"{a:%m-%d}..{b:%m-%d}"
+    return window(m)
+
+
+def duration(us: int) -> str:
+    """``1 h 12 m``, ``2 d 4 h``, ``45 m``, ``< 1 m``: at most two units, rounded down."""
+    us = abs(us)
+    days, rest = divmod(us, US_PER_DAY)
+    hours, rest = divmod(rest, US_PER_HOUR)
+    minutes = rest // US_PER_MINUTE
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} m"
+    return "< 1 m"
+
+
+# What is due for each queue's items, in the singular and plural.
+QUEUE_DUE = {
+    "messages_awaiting_reply": ("reply", "replies"),
+    "claims_awaiting_response": ("response", "responses"),
+    "returns_awaiting_response": ("response", "responses"),
+    "orders_to_ship": ("shipment", "shipments"),
+}
+
+
+def time_left(queue_id: str, deadline: int, at: int, count: int = 1) -> str:
+    """ "reply due in 1 h 12 m" / "replies overdue by 3 h": a deadline relative to ``at``."""
+    one, many = QUEUE_DUE.get(queue_id, ("action", "actions"))
+    noun = one if count == 1 else many
+    if deadline < at:
+        return f"{noun} overdue by {duration(at - deadline)}"
+    return f"{noun} due in {duration(deadline - at)}"
+
+
+def instant(us: int, tz: tzinfo) -> str:
+    """``2026-10-15 11:00`` in the given zone."""
+    return f"{from_us(us, tz):%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""Dashboard screens: drill-down, help, account picker, rejections."""

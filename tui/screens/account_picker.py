@@ -1,0 +1,59 @@
+"""Pick a seller account; each line shows its worst status so the one in trouble stands out."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from sellerpulse.core.snapshot import Snapshot
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from .. import format as fmt
+from ..theme import STATUS_WORD, status_styles
+
+SEVERITY = ("breach", "warning", "ok", "info", "no_data")
+
+
+class AccountPicker(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
+
+    def __init__(self, snapshot: Snapshot, current: str | None) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        styles = status_styles(self.app)
+        options = []
+        for name in sorted(self.snapshot.accounts):
+            account = self.snapshot.accounts[name]
+            statuses = {m.status for m in account.metrics.values()}
+            worst = next((s for s in SEVERITY if s in statuses), "no_data")
+            label = Text(no_wrap=True, overflow="ellipsis")
+            label.append("> " if name == self.current else "  ")
+            label.append(f"{fmt.clean(name):<24}")
+            label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
+            label.append(f" {fmt.clean(account.profile)} · {fmt.clean(account.timezone)}")
+            options.append(Option(label, id=name))
+        with Vertical(id="picker-box") as box:
+            box.border_title = "Accounts"
+            box.border_subtitle = "enter selects · esc cancels"
+            yield OptionList(*options, id="accounts")
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        names = sorted(self.snapshot.accounts)
+        if self.current in names:
+            option_list.highlighted = names.index(self.current)
+        option_list.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

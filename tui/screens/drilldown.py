@@ -1,0 +1,169 @@
+"""Drill-downs: a metric's daily series and the orders behind its bad outcomes; a queue's full list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.style import Style
+from rich.text import Text
+from sellerpulse.core.timeutil import iso_day
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from .. import format as fmt
+from ..theme import status_styles
+from ..widgets.graph import chart_rows
+from ..widgets.line import Line
+from .table_screen import Row, TableScreen, cells
+
+CHART_HEIGHT = 5
+DIM = Style(dim=True)
+
+
+class MetricDetails(TableScreen):
+    """``enter`` on a metric panel: its chart and the orders behind its bad outcomes."""
+
+    COLUMNS = ("Order", "Day", "What went wrong", "When")
+    EMPTY = "no bad outcomes in the window"
+
+    def __init__(self, account: str, metric_id: str) -> None:
+        super().__init__()
+        self.account = account
+        self.metric_id = metric_id
+        self.sort_column = 1
+        self.sort_reverse = True
+
+    def compose_head(self) -> ComposeResult:
+        yield Line(classes="title")
+        yield Line(classes="summary")
+        yield Line(classes="window")
+
+    def compose_extra(self) -> ComposeResult:
+        with Vertical(classes="chart") as box:
+            box.border_title = "daily value"
+            for n in range(CHART_HEIGHT):
+                yield Line(classes=f"chart-row chart-{n}")
+            yield Line(classes="chart-axis")
+
+    def _metric(self):
+        account = self.app.reading.snapshot.accounts.get(self.account) if self.app.reading else None
+        if account is None or self.app.reading.snapshot is None:
+            return None, None
+        return account, account.metrics.get(self.metric_id)
+
+    def draw_head(self) -> None:
+        styles = status_styles(self.app)
+        account, metric = self._metric()
+        title = Text(no_wrap=True, overflow="ellipsis")
+        if metric is None:
+            title.append(f"{fmt.clean(self.metric_id)} · {fmt.clean(self.account)}: no such metric", DIM)
+            self.query_one(".title", Line).set(title)
+            return
+        title.append(fmt.clean(metric.name), Style(bold=True))
+        title.append(f"  {fmt.clean(metric.id)} · {fmt.clean(self.account)}", DIM)
+        self.query_one(".title", Line).set(title)
+        summary = Text(no_wrap=True, overflow="ellipsis")
+        summary.append(fmt.metric_value(metric), styles[metric.status] + Style(bold=True))
+        summary.append(f"  target {fmt.target(metric, self.app.ascii_only)}  {fmt.ratio(metric)}  ")
+        summary.append(fmt.headroom(metric))
+        self.query_one(".summary", Line).set(summary)
+        window = Text(f"window {fmt.window(metric)}", DIM, no_wrap=True)
+        words, _ = fmt.trend(metric, self.app.ascii_only)
+        if words:
+            window.append(f"  {words}", DIM)
+        self.query_one(".window", Line).set(window)
+        self._draw_chart(account, metric, styles)
+
+    def _draw_chart(self, account, metric, styles) -> None:
+        values = [*metric.history, metric.value]
+        width = max(1, self.size.width - 16)
+        column = max(1, min(3, width // max(1, len(values))))
+        rows, lo, hi = chart_rows(
+            values,
+            metric.target,
+            metric.warn,
+            metric.direction,
+            styles,
+            CHART_HEIGHT,
+            column,
+            self.app.ascii_only,
+        )
+        for n, row in enumerate(rows):
+            label = (
+                fmt.metric_value(metric, hi)
+                if n == 0
+                else (fmt.metric_value(metric, lo) if n == len(rows) - 1 else "")
+            )
+            line = Text(f"{label:>9} ", DIM, no_wrap=True, overflow="crop")
+            line.append_text(row)
+            self.query_one(f".chart-{n}", Line).set(line)
+        today = date.fromordinal(account.day)
+        first = today - timedelta(days=len(values) - 1)
+        span = len(values) * column
+        axis = f"{first.isoformat()}"
+        axis = axis + " " * max(1, span - len(axis) - 5) + "today"
+        self.query_one(".chart-axis", Line).set(Text(" " * 10 + axis, DIM, no_wrap=True, overflow="crop"))
+
+    def load(self, at: int) -> list[Row]:
+        account, _ = self._metric()
+        tz = self.app.zone(account.timezone if account else "UTC")
+        rows = []
+        for bad in self.app.data.bad_outcomes(self.account, self.metric_id, at):
+            when = fmt.instant(bad.when, tz) if bad.when is not None else ""
+            rows.append(
+                Row(
+                    cells(bad.order_id, iso_day(bad.day) if bad.day else "", bad.reason, when),
+                    (bad.order_id, bad.day, bad.reason, bad.when),
+                )
+            )
+        return rows
+
+
+class QueueDetails(TableScreen):
+    """``enter`` on a queue: every item with its deadline and time left."""
+
+    COLUMNS = ("Order", "Ref", "Since", "Deadline", "Time left")
+    EMPTY = "the queue is empty"
+
+    def __init__(self, account: str, queue_id: str) -> None:
+        super().__init__()
+        self.account = account
+        self.queue_id = queue_id
+        self.sort_column = 3
+
+    def draw_head(self) -> None:
+        styles = status_styles(self.app)
+        snapshot = self.app.reading.snapshot if self.app.reading else None
+        account = snapshot.accounts.get(self.account) if snapshot else None
+        queue = account.queues.get(self.queue_id) if account else None
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(fmt.clean(queue.name if queue else self.queue_id), Style(bold=True))
+        title.append(f"  {fmt.clean(self.account)}", DIM)
+        if queue is not None:
+            title.append(f"  {queue.count} open")
+            if queue.overdue:
+                title.append(f"  {queue.overdue} overdue", styles["breach"])
+            if queue.due_soon:
+                title.append(f"  {queue.due_soon} due soon", styles["warning"])
+        self.query_one(".title", Line).set(title)
+
+    def load(self, at: int) -> list[Row]:
+        snapshot = self.app.reading.snapshot if self.app.reading else None
+        account = snapshot.accounts.get(self.account) if snapshot else None
+        tz = self.app.zone(account.timezone if account else "UTC")
+        rows = []
+        for item in self.app.data.queue_items(self.account, self.queue_id, at):
+            rows.append(
+                Row(
+                    cells(
+                        item.order_id,
+                        item.ref,
+                        fmt.instant(item.since, tz),
+                        fmt.instant(item.deadline, tz),
+                        fmt.time_left(self.queue_id, item.deadline, at),
+                    ),
+                    (item.order_id, item.ref, item.since, item.deadline, item.deadline),
+                    "breach" if item.deadline < at else None,
+                )
+            )
+        return rows

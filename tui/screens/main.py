@@ -1,0 +1,208 @@
+"""The main screen: header, one panel per metric, queues, alerts and sources; reflows with the width."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from sellerpulse.core.snapshot import AccountSnapshot
+from sellerpulse.core.sources import SourceHealth
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from ..data import AlertLine
+from ..panels import GROUPS, ODR_COMPONENTS, metric_group, panel_metrics
+from ..theme import status_styles
+from ..widgets.alert_feed import AlertFeed
+from ..widgets.header import HeaderLine, header_text
+from ..widgets.metric_panel import MetricPanel
+from ..widgets.queues_panel import QueueBlock, QueuesPanel
+from ..widgets.sources_panel import SourcesPanel
+
+if TYPE_CHECKING:
+    from ..app import SellerPulseApp
+
+DEFAULT_QUEUES = [
+    "messages_awaiting_reply",
+    "claims_awaiting_response",
+    "returns_awaiting_response",
+    "orders_to_ship",
+]
+
+
+class MainScreen(Screen):
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (100, "-wide"),
+        (170, "-huge"),
+    ]
+    AUTO_FOCUS = ""  # the first metric panel takes focus once the first snapshot has created it
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("tab", "app.focus_next", "Next panel", show=False, id="focus-next"),
+        Binding("shift+tab", "app.focus_previous", "Previous panel", show=False, id="focus-previous"),
+        *(
+            Binding(g.key, f"toggle_group('{g.id}')", f"Show/hide {g.title}", show=False, id=f"panel-{g.key}")
+            for g in GROUPS
+        ),
+    ]
+
+    app: SellerPulseApp
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self._metric_ids: list[str] = []
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield HeaderLine(id="header")
+        with VerticalScroll(id="body", can_focus=False):
+            yield Grid(id="metric-grid")
+            with VerticalScroll(id="side", can_focus=False):
+                yield QueuesPanel(list(DEFAULT_QUEUES))
+                yield AlertFeed()
+                yield SourcesPanel()
+        yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-bar", Input).cursor_blink = False
+        self.app.main_ready()
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def show(
+        self,
+        account: AccountSnapshot | None,
+        accounts: Sequence[str],
+        at: int | None,
+        health: Mapping[str, SourceHealth],
+        rejected: Mapping[str, int],
+        alerts: Sequence[AlertLine],
+    ) -> None:
+        """Draw what changed since the last call; equal panels are left untouched."""
+        app = self.app
+        styles = status_styles(app)
+        tz = app.zone(account.timezone) if account else None
+        position = accounts.index(account.account) + 1 if account and account.account in accounts else 0
+        clock = at if app.show_clock else None
+        self.query_one(HeaderLine).set(
+            header_text(
+                self.size.width or 80,
+                account,
+                len(accounts),
+                position,
+                clock,
+                tz,
+                health,
+                app.paused,
+                app.refresh_interval,
+                styles,
+                app.ascii_only,
+            )
+        )
+        if account is not None:
+            self._ensure_panels(list(account.metrics))
+            for panel in self.query(MetricPanel):
+                comps = {cid: account.metrics[cid] for cid in panel.components if cid in account.metrics}
+                panel.show(account.metrics.get(panel.metric_id), comps, styles, app.ascii_only)
+            self.query_one(QueuesPanel).show(account.queues, at or 0, styles)
+        self.query_one(AlertFeed).show(alerts, tz or app.zone("UTC"), styles)
+        self.query_one(SourcesPanel).show(health, rejected, styles)
+        if self.filter_text:
+            self._apply_filter()
+
+    def _ensure_panels(self, metric_ids: list[str]) -> None:
+        wanted = panel_metrics(metric_ids)
+        if wanted == self._metric_ids:
+            return
+        self._metric_ids = wanted
+        grid = self.query_one("#metric-grid", Grid)
+        grid.remove_children()
+        panels = []
+        for mid in wanted:
+            comps = ODR_COMPONENTS if mid == "odr" else ()
+            panel = MetricPanel(mid, metric_group(mid), [c for c in comps if c in metric_ids])
+            panel.set_class(metric_group(mid) in self.app.hidden_groups, "-hidden")
+            panels.append(panel)
+        grid.mount_all(panels)
+        if self.focused is None:
+            self.call_after_refresh(self.focus_next_panel)
+
+    # -- panels -----------------------------------------------------------------------------------
+
+    def action_toggle_group(self, group_id: str) -> None:
+        hidden = self.app.hidden_groups
+        if group_id in hidden:
+            hidden.discard(group_id)
+        else:
+            hidden.add(group_id)
+        for widget in self.query(f".group-{group_id}"):
+            widget.set_class(group_id in hidden, "-hidden")
+        title = next(g.title for g in GROUPS if g.id == group_id)
+        self.notify(f"{title}: {'hidden' if group_id in hidden else 'shown'}", timeout=2)
+
+    # -- filter -----------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#filter-bar", Input)
+        bar.add_class("-open")
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter-bar":
+            self.filter_text = event.value.strip().lower()
+            self._apply_filter()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter-bar":
+            if not self.filter_text:
+                event.input.remove_class("-open")
+            self.focus_next_panel()
+
+    def _apply_filter(self) -> None:
+        needle = self.filter_text
+        for widget in self.query(".panel"):
+            if isinstance(widget, QueuesPanel):
+                matches = [b for b in widget.query(QueueBlock) if needle in b.search_text]
+                for block in widget.query(QueueBlock):
+                    block.set_class(bool(needle) and block not in matches, "-filtered")
+                widget.set_class(bool(needle) and not matches and needle not in "queues", "-filtered")
+                continue
+            text = getattr(widget, "search_text", "")
+            widget.set_class(bool(needle) and needle not in text, "-filtered")
+
+    def clear_filter(self) -> bool:
+        """Close the filter; returns False when there was nothing to clear."""
+        bar = self.query_one("#filter-bar", Input)
+        if not bar.has_class("-open") and not self.filter_text:
+            return False
+        bar.value = ""
+        bar.remove_class("-open")
+        self.filter_text = ""
+        self._apply_filter()
+        if self.focused is bar:
+            self.focus_next_panel()
+        return True
+
+    def focus_next_panel(self) -> None:
+        for widget in self.query("MetricPanel, QueueBlock, SourcesPanel"):
+            if widget.display and not widget.has_class("-hidden") and not widget.has_class("-filtered"):
+                widget.focus()
+                return
+        self.set_focus(None)
+
+    # -- drill-downs --------------------------------------------------------------------------------
+
+    def on_metric_panel_opened(self, message: MetricPanel.Opened) -> None:
+        self.app.open_metric(message.metric_id)
+
+    def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
+        self.app.open_queue(message.queue_id)
+
+    def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
+        self.app.action_rejections()

@@ -1,0 +1,1 @@
+"""Dashboard widgets: one concept per module."""

@@ -1,0 +1,120 @@
+"""One metric at a glance: value, target, status, ratio, headroom in words, trend, window, history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from sellerpulse.core.snapshot import MetricValue
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+
+from .. import format as fmt
+from ..theme import STATUSES
+from .graph import history_line
+from .line import Line
+
+BOLD = Style(bold=True)
+DIM = Style(dim=True)
+
+
+class MetricPanel(Widget, can_focus=True):
+    """A bordered panel of one metric; ``enter`` asks for its drill-down."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "details", "Details", id="details")]
+
+    class Opened(Message):
+        def __init__(self, metric_id: str) -> None:
+            super().__init__()
+            self.metric_id = metric_id
+
+    def __init__(self, metric_id: str, group: str, components: Sequence[str] = ()) -> None:
+        super().__init__(id=f"metric-{metric_id}", classes=f"panel metric group-{group}")
+        self.metric_id = metric_id
+        self.group = group
+        self.components = tuple(components)
+        self.search_text = metric_id
+        self._last: tuple | None = None
+        # rows exist before mounting, so a panel can be drawn in the same refresh that creates it
+        self.value_line = Line(classes="value")
+        self.headroom_line = Line(classes="headroom")
+        self.ratio_line = Line(classes="ratio")
+        self.graph_line = Line(classes="graph")
+        self.component_lines = {cid: Line(classes=f"component component-{cid}") for cid in self.components}
+
+    def compose(self) -> ComposeResult:
+        yield self.value_line
+        yield self.headroom_line
+        yield self.ratio_line
+        yield self.graph_line
+        yield from self.component_lines.values()
+
+    def action_details(self) -> None:
+        self.post_message(self.Opened(self.metric_id))
+
+    def show(
+        self,
+        metric: MetricValue | None,
+        components: Mapping[str, MetricValue],
+        styles: Mapping[str, Style],
+        ascii_only: bool,
+    ) -> None:
+        """Draw ``metric``; nothing happens when it and its components equal what is shown."""
+        key = (metric, tuple(components.get(c) for c in self.components), ascii_only, id(styles))
+        if key == self._last:
+            return
+        self._last = key
+        if metric is None:
+            self._set_status("no_data")
+            self.value_line.set(Text("not in this account's profile", DIM))
+            return
+        self.search_text = f"{metric.id} {metric.name}".lower()
+        title = fmt.clean(metric.name)
+        if self.border_title != title:
+            self.border_title = title
+        subtitle = fmt.short_window(metric)
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+        self._set_status(metric.status)
+        status_style = styles.get(metric.status)
+        value = Text(no_wrap=True, overflow="ellipsis")
+        value.append(fmt.metric_value(metric), (status_style or Style()) + BOLD)
+        goal = fmt.target(metric, ascii_only)
+        value.append(f"  target {goal}" if metric.target is not None else f"  {goal}", DIM)
+        self.value_line.set(value)
+        self.headroom_line.set(Text(fmt.headroom(metric), no_wrap=True, overflow="ellipsis"))
+        ratio = Text(fmt.ratio(metric), no_wrap=True, overflow="ellipsis")
+        words, verdict = fmt.trend(metric, ascii_only)
+        if words:
+            if ratio:
+                ratio.append("  ")
+            trend_style = {"better": styles.get("ok"), "worse": styles.get("breach")}.get(verdict, DIM)
+            ratio.append(words, trend_style)
+        self.ratio_line.set(ratio)
+        graph = history_line(metric.history, metric.target, metric.warn, metric.direction, styles, ascii_only)
+        self.graph_line.set(graph)
+        for cid in self.components:
+            self.component_lines[cid].set(_component_line(components.get(cid), styles))
+
+    def _set_status(self, status: str) -> None:
+        wanted = f"-{status}"
+        if self.has_class(wanted):
+            return
+        self.remove_class(*(f"-{s}" for s in STATUSES))
+        self.add_class(wanted)
+
+
+def _component_line(metric: MetricValue | None, styles: Mapping[str, Style]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if metric is None:
+        return text
+    text.append(" ")
+    text.append(fmt.metric_value(metric), styles.get(metric.status))
+    text.append(f" {fmt.clean(metric.name)}")
+    if metric.numerator is not None:
+        text.append(f" ({metric.numerator})", DIM)
+    return text
