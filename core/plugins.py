@@ -180,9 +180,9 @@ class Plugins:
             return cached
         found: dict[str, tuple[str, Any]] = {}
         hook = getattr(self.pm.hook, hook_name)
-        # pluggy keeps implementations last-registered-first; call them in registration order so
-        # built-in plugins (registered first) keep their names.
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls() lists implementations in registration order (pluggy *calls* them in reverse):
+        # built-in plugins, registered first, keep their names.
+        for impl in hook.get_hookimpls():
             plugin_name = impl.plugin_name
 
             def register(name: str, obj: Any, _plugin: str = plugin_name) -> None:
