@@ -346,7 +346,7 @@ def serve_in_thread(
     """Start a server on a background thread; ``server.url`` is its base URL, ``server.api`` its data
     and faults. Stop it with ``server.shutdown(); server.server_close()``."""
     server = ApiServer((host, port), EventApi(Path(path), **api_options))
-    threading.Thread(target=server.serve_forever, name="example-http-api", daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), name="example-http-api", daemon=True).start()
     return server
 
 
