@@ -9,15 +9,15 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 
-from .events import Event, EventError, Rejection, parse_event
-
-MAX_LINE = 1 << 20  # a line longer than this is a rejection, not a memory blow-up
+from .events import FIELDS, Event, EventError, Rejection, build_event, parse_event
 
 
 def read_csv_lines(lines: Iterable[str], source: str, first_line: int = 1) -> Iterator[Event | Rejection]:
-    """Canonical CSV: a header row, then one event a row."""
+    """Canonical CSV: a header row naming the columns (any order, extra columns ignored), then one
+    event a row."""
     reader = csv.reader(lines)
     try:
         header = [name.strip().lstrip("\ufeff") for name in next(reader)]
@@ -30,6 +30,9 @@ def read_csv_lines(lines: Iterable[str], source: str, first_line: int = 1) -> It
         yield Rejection(source, f"line {first_line}", "header has no ts and kind columns")
         return
     width = len(header)
+    # A missing column reads as the empty cell appended at index ``width``.
+    pick = itemgetter(*(header.index(name) if name in header else width for name in FIELDS))
+    padding = [""] * (width + 1)
     while True:
         try:
             row = next(reader)
@@ -40,14 +43,19 @@ def read_csv_lines(lines: Iterable[str], source: str, first_line: int = 1) -> It
             continue
         if not row:
             continue
-        position = first_line + reader.line_num - 1
-        if len(row) > width:
-            yield Rejection(source, f"line {position}", f"{len(row)} fields, header has {width}")
+        size = len(row)
+        if size == width:
+            row.append("")
+        elif size < width:
+            row.extend(padding[: width + 1 - size])
+        else:
+            position = f"line {first_line + reader.line_num - 1}"
+            yield Rejection(source, position, f"{size} fields, header has {width}")
             continue
         try:
-            yield parse_event(dict(zip(header, row, strict=False)))
+            yield build_event(pick(row))
         except EventError as exc:
-            yield Rejection(source, f"line {position}", str(exc))
+            yield Rejection(source, f"line {first_line + reader.line_num - 1}", str(exc))
 
 
 def read_json_text(text: str, source: str) -> Iterator[Event | Rejection]:

@@ -14,9 +14,10 @@ from ..events import Event
 from ..profile import MetricSpec, Profile
 from ..timeutil import US_PER_HOUR, DayClock
 from .deadlines import DeadlineIndex
-from .orders import CHARGEBACK, CLAIM, INF_TS, NEG_FEEDBACK, NO_TS, REFUNDED, TRACKING, OrderTable
+from .orders import AFN, CHARGEBACK, CLAIM, INF_TS, NEG_FEEDBACK, NO_TS, REFUNDED, TRACKING, OrderTable
 from .outcomes import (
     MESSAGE_RULES,
+    ORDER_GROUPS,
     ORDER_RULES,
     RETURN_RULES,
     VIOLATION_RULES,
@@ -25,8 +26,12 @@ from .outcomes import (
     return_outcome,
     violation_outcome,
 )
-from .records import Chargeback, Claim, Feedback, Message, Return, Violation
+from .records import Chargeback, Claim, Message, Return, Violation
+from .seen import SeenIds
 from .series import Outcome, Series
+
+# event groups that can move an order in or out of the orders-to-ship queue
+_TO_SHIP_GROUPS = frozenset({"all", "shipped", "cancelled"})
 
 
 class AccountState:
@@ -35,7 +40,6 @@ class AccountState:
         self.profile = profile
         self.days = days
         self.orders = OrderTable()
-        self.feedback: dict[str, Feedback] = {}
         self.order_claims: dict[str, list[str]] = {}
         self.order_chargebacks: dict[str, list[str]] = {}
         self.claims: dict[str, Claim] = {}
@@ -46,10 +50,9 @@ class AccountState:
         self.orphans_by_order: dict[str, list[Event]] = {}
         self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
         self.orphan_count = 0
-        self.seen_ids: dict[str, int] = {}  # event_id -> local day of its ts (for eviction)
-        self.placed_by_day: dict[int, list[str]] = {}
+        self.seen = SeenIds()
         self.watermark = NO_TS
-        self._evicted_before_day: int | None = None
+        self._next_eviction = NO_TS  # the watermark at which the cutoff moves by a day
 
         self.series: dict[str, Series] = {}  # metric id -> series (shared between metrics with one rule)
         by_key: dict[tuple[Any, ...], Series] = {}
@@ -72,8 +75,12 @@ class AccountState:
                 elif spec.rule in VIOLATION_RULES:
                     self._violation_series.append(series)
             self.series[spec.id] = series
-        self._order_specs = tuple(order_keys)
-        self._order_series = tuple(by_key[(rule, channel, None)] for rule, channel in order_keys)
+        # per group of events, the (rule, channel) pairs they can change and the series behind them
+        self._order_groups: dict[Any, tuple[tuple[tuple[str, str], ...], tuple[Series, ...]]] = {}
+        for group, rules in ORDER_GROUPS.items():
+            keys = tuple(k for k in order_keys if k[0] in rules)
+            self._order_groups[group] = (keys, tuple(by_key[(rule, channel, None)] for rule, channel in keys))
+        self._all_orders = self._order_groups["all"]
         self._no_order_outcomes: tuple[Outcome | None, ...] = (None,) * len(order_keys)
 
         self.queues: dict[str, DeadlineIndex] = {qid: DeadlineIndex() for qid in profile.queues}
@@ -89,17 +96,13 @@ class AccountState:
 
     def apply(self, event: Event) -> bool:
         """Apply one validated event. False when it is a duplicate by ``event_id``."""
-        if event.event_id:
-            if event.event_id in self.seen_ids:
-                return False
-            self.seen_ids[event.event_id] = self.days.day(event.ts)
+        if event.event_id and not self.seen.add(event.event_id, self.days.day(event.ts)):
+            return False
+        self._handlers[event.kind](event)
         if event.ts > self.watermark:
             self.watermark = event.ts
-        self._handlers[event.kind](event)
-        if self._evicted_before_day is None or self.days.day(self.watermark) - self.retention_days > (
-            self._evicted_before_day
-        ):
-            self.evict()
+            if event.ts >= self._next_eviction:
+                self.evict()
         return True
 
     def _hold(self, key: tuple[str, str] | str, event: Event) -> None:
@@ -116,31 +119,40 @@ class AccountState:
 
     # orders
 
-    def _order_outcomes(self, row: int) -> tuple[Outcome | None, ...]:
-        return order_outcomes(self.orders, row, self.days.day, self._order_specs)
+    def _order_outcomes(self, row: int, group: Any = "all") -> tuple[Outcome | None, ...]:
+        return order_outcomes(self.orders, row, self.days.day, self._order_groups[group][0])
 
-    def _order_changed(self, order_id: str, row: int, before: tuple[Outcome | None, ...]) -> None:
-        after = self._order_outcomes(row)
+    def _order_changed(
+        self, order_id: str, row: int, before: tuple[Outcome | None, ...], group: Any = "all"
+    ) -> None:
+        specs, series_list = self._order_groups[group]
+        after = order_outcomes(self.orders, row, self.days.day, specs)
         if after != before:
-            for series, old, new in zip(self._order_series, before, after, strict=True):
+            for series, old, new in zip(series_list, before, after, strict=True):
                 if old != new:
                     if old is not None:
                         series.retract(order_id, old)
                     if new is not None:
                         series.insert(order_id, new)
+        if group in _TO_SHIP_GROUPS:
+            self._refresh_to_ship(order_id, row)
+
+    def _refresh_to_ship(self, order_id: str, row: int) -> None:
         queue = self.queues.get("orders_to_ship")
-        if queue is not None:
-            t = self.orders
-            if (
-                t.shipped[row] == INF_TS
-                and t.any_cancel[row] == INF_TS
-                and t.ship_by[row] != NO_TS
-                and not t.flags[row] & 1
-            ):
-                if order_id not in queue:
-                    queue.add(order_id, t.ship_by[row], 0, (order_id, t.placed[row]))
-            else:
-                queue.discard(order_id)
+        if queue is None:
+            return
+        t = self.orders
+        waiting = (
+            t.shipped[row] == INF_TS
+            and t.any_cancel[row] == INF_TS
+            and t.ship_by[row] != NO_TS
+            and not t.flags[row] & AFN
+        )
+        if waiting:
+            if order_id not in queue:
+                queue.add(order_id, t.ship_by[row], 0, (order_id, t.placed[row]))
+        else:
+            queue.discard(order_id)
 
     def _on_order_placed(self, e: Event) -> None:
         t = self.orders
@@ -149,19 +161,17 @@ class AccountState:
         row = t.index.get(e.order_id)
         if row is None:
             row = t.add(e.order_id, e.ts, ship_by, deliver_by, e.channel == "AFN")
-            self.placed_by_day.setdefault(self.days.day(e.ts), []).append(e.order_id)
             self._order_changed(e.order_id, row, self._no_order_outcomes)
             self._release(self.orphans_by_order, e.order_id)
             return
         # A second placement of one order: keep the earliest, so the outcome never depends on arrival order.
         afn = e.channel == "AFN"
-        current = (t.placed[row], t.ship_by[row], t.deliver_by[row], bool(t.flags[row] & 1))
+        current = (t.placed[row], t.ship_by[row], t.deliver_by[row], bool(t.flags[row] & AFN))
         if (e.ts, ship_by, deliver_by, afn) >= current:
             return
         before = self._order_outcomes(row)
         t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
-        t.set_flag(row, 1, afn)
-        self.placed_by_day.setdefault(self.days.day(e.ts), []).append(e.order_id)
+        t.set_flag(row, AFN, afn)
         queue = self.queues.get("orders_to_ship")
         if queue is not None:
             queue.discard(e.order_id)
@@ -177,10 +187,10 @@ class AccountState:
         shipped = t.shipped[row]
         if e.ts > shipped or (e.ts == shipped and (not tracked or t.flags[row] & TRACKING)):
             return
-        before = self._order_outcomes(row)
+        before = self._order_outcomes(row, "shipped")
         t.shipped[row] = e.ts
         t.set_flag(row, TRACKING, tracked)
-        self._order_changed(e.order_id, row, before)
+        self._order_changed(e.order_id, row, before, "shipped")
 
     def _on_order_delivered(self, e: Event) -> None:
         t = self.orders
@@ -190,9 +200,9 @@ class AccountState:
             return
         if e.ts >= t.delivered[row]:
             return
-        before = self._order_outcomes(row)
+        before = self._order_outcomes(row, "delivered")
         t.delivered[row] = e.ts
-        self._order_changed(e.order_id, row, before)
+        self._order_changed(e.order_id, row, before, "delivered")
 
     def _on_order_cancelled(self, e: Event) -> None:
         t = self.orders
@@ -203,47 +213,45 @@ class AccountState:
         by_seller = e.by in ("seller", "marketplace")
         if e.ts >= t.any_cancel[row] and (not by_seller or e.ts >= t.seller_cancel[row]):
             return
-        before = self._order_outcomes(row)
+        before = self._order_outcomes(row, "cancelled")
         t.any_cancel[row] = min(t.any_cancel[row], e.ts)
         if by_seller:
             t.seller_cancel[row] = min(t.seller_cancel[row], e.ts)
-        self._order_changed(e.order_id, row, before)
+        self._order_changed(e.order_id, row, before, "cancelled")
 
     def _on_refund(self, e: Event) -> None:
-        self._set_order_flag(e, REFUNDED, lambda order_id: True)
+        row = self.orders.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+        else:
+            self._refresh_flag(e.order_id, row, REFUNDED, True)
 
     def _on_feedback(self, e: Event) -> None:
-        if e.order_id not in self.orders.index:
-            self._hold(e.order_id, e)
-            return
-        fb = self.feedback.setdefault(e.order_id, Feedback())
-        if fb.latest is None or (e.ts, e.rating) > fb.latest:
-            fb.latest = (e.ts, e.rating)
-        self._set_order_flag(e, NEG_FEEDBACK, lambda order_id: self.feedback[order_id].negative)
-
-    def _on_feedback_removed(self, e: Event) -> None:
-        if e.order_id not in self.orders.index:
-            self._hold(e.order_id, e)
-            return
-        fb = self.feedback.setdefault(e.order_id, Feedback())
-        fb.removed = max(fb.removed, e.ts)
-        self._set_order_flag(e, NEG_FEEDBACK, lambda order_id: self.feedback[order_id].negative)
-
-    def _set_order_flag(self, e: Event, bit: int, decide: Callable[[str], bool]) -> None:
         t = self.orders
         row = t.index.get(e.order_id)
         if row is None:
             self._hold(e.order_id, e)
-            return
-        self._refresh_flag(e.order_id, row, bit, decide(e.order_id))
+        elif (e.ts, e.rating) > (t.feedback_ts[row], t.feedback_rating[row]):
+            t.feedback_ts[row] = e.ts
+            t.feedback_rating[row] = e.rating
+            self._refresh_flag(e.order_id, row, NEG_FEEDBACK, t.negative_feedback(row))
+
+    def _on_feedback_removed(self, e: Event) -> None:
+        t = self.orders
+        row = t.index.get(e.order_id)
+        if row is None:
+            self._hold(e.order_id, e)
+        elif e.ts > t.feedback_removed[row]:
+            t.feedback_removed[row] = e.ts
+            self._refresh_flag(e.order_id, row, NEG_FEEDBACK, t.negative_feedback(row))
 
     def _refresh_flag(self, order_id: str, row: int, bit: int, on: bool) -> None:
         t = self.orders
         if bool(t.flags[row] & bit) == on:
             return
-        before = self._order_outcomes(row)
+        before = self._order_outcomes(row, bit)
         t.set_flag(row, bit, on)
-        self._order_changed(order_id, row, before)
+        self._order_changed(order_id, row, before, bit)
 
     # claims and chargebacks
 
@@ -480,15 +488,19 @@ class AccountState:
     # ----------------------------------------------------------------- eviction
 
     def evict(self) -> None:
-        """Drop state older than the retention horizon, by event time (the watermark)."""
+        """Drop state older than the retention horizon, by event time (the watermark).
+
+        Runs when the watermark crosses into a new day, so its scans cost O(state) once a day.
+        """
         cutoff_day = self.days.day(self.watermark) - self.retention_days
-        self._evicted_before_day = cutoff_day
+        self._next_eviction = self.days.start(self.days.day(self.watermark) + 1)
         cutoff = self.days.start(cutoff_day)
-        for day in [d for d in self.placed_by_day if d < cutoff_day]:
-            for order_id in self.placed_by_day.pop(day):
-                row = self.orders.index.get(order_id)
-                if row is not None and self.orders.placed[row] < cutoff:
-                    self._evict_order(order_id, row)
+        self.seen.cutoff_day = cutoff_day
+        placed = self.orders.placed
+        old_rows = {row for row, ts in enumerate(placed) if ts < cutoff}
+        if old_rows:
+            for order_id, row in [(o, r) for o, r in self.orders.index.items() if r in old_rows]:
+                self._evict_order(order_id, row)
         for ref in [r for r, m in self.messages.items() if m.received < cutoff]:
             self._evict_message(ref)
         for ref in [r for r, x in self.returns.items() if x.requested < cutoff]:
@@ -506,17 +518,13 @@ class AccountState:
         for table in (self.orphans_by_order, self.orphans_by_ref):
             for key in [k for k, held in table.items() if max(ev.ts for ev in held) < cutoff]:
                 self.orphan_count -= len(table.pop(key))
-        for event_id in [i for i, day in self.seen_ids.items() if day < cutoff_day]:
-            del self.seen_ids[event_id]
 
     def _evict_order(self, order_id: str, row: int) -> None:
-        for series, old in zip(self._order_series, self._order_outcomes(row), strict=True):
+        for series, old in zip(self._all_orders[1], self._order_outcomes(row), strict=True):
             if old is not None:
                 series.retract(order_id, old)
-        for queue_id in ("orders_to_ship",):
-            if queue_id in self.queues:
-                self.queues[queue_id].discard(order_id)
-        self.feedback.pop(order_id, None)
+        if "orders_to_ship" in self.queues:
+            self.queues["orders_to_ship"].discard(order_id)
         for ref in self.order_claims.pop(order_id, ()):
             self.claims.pop(ref, None)
             if "claims_awaiting_response" in self.queues:

@@ -93,10 +93,8 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
 def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tuple[str, int]:
     t = acc.orders
     causes: list[tuple[str, int]] = []
-    if rule in ("defect", "negative_feedback", "perfect_order"):
-        fb = acc.feedback.get(order_id)
-        if fb is not None and fb.negative and fb.latest is not None:
-            causes.append((f"negative feedback ({fb.latest[1]} stars)", fb.latest[0]))
+    if rule in ("defect", "negative_feedback", "perfect_order") and t.negative_feedback(row):
+        causes.append((f"negative feedback ({t.feedback_rating[row]} stars)", t.feedback_ts[row]))
     if rule in ("defect", "claim", "perfect_order"):
         for ref in acc.order_claims.get(order_id, ()):
             claim = acc.claims[ref]

@@ -22,20 +22,28 @@ CLAIM = 16  # at least one active A-to-z claim
 CHARGEBACK = 32  # at least one active chargeback
 DEFECT = NEG_FEEDBACK | CLAIM | CHARGEBACK
 
-COLUMNS = ("placed", "ship_by", "deliver_by", "shipped", "delivered", "seller_cancel", "any_cancel")
-
 
 class OrderTable:
     """Rows of order state addressed by a small integer; ids map to rows through ``index``."""
 
     __slots__ = (
-        "any_cancel", "deliver_by", "delivered", "flags", "free", "ids", "index", "placed",
-        "seller_cancel", "ship_by", "shipped",
+        "any_cancel",
+        "deliver_by",
+        "delivered",
+        "feedback_rating",
+        "feedback_removed",
+        "feedback_ts",
+        "flags",
+        "free",
+        "index",
+        "placed",
+        "seller_cancel",
+        "ship_by",
+        "shipped",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
-        self.ids: list[str | None] = []
         self.free: list[int] = []
         self.placed = array("q")
         self.ship_by = array("q")
@@ -45,6 +53,11 @@ class OrderTable:
         self.seller_cancel = array("q")
         self.any_cancel = array("q")
         self.flags = array("B")
+        # The seller-feedback timeline reduced to what decides it: the latest feedback (by ts, then
+        # rating) and the latest removal; the feedback counts unless a removal is at or after it.
+        self.feedback_ts = array("q")
+        self.feedback_rating = array("B")  # 0: no feedback
+        self.feedback_removed = array("q")
 
     def __len__(self) -> int:
         return len(self.index)
@@ -53,7 +66,6 @@ class OrderTable:
         flags = AFN if afn else 0
         if self.free:
             row = self.free.pop()
-            self.ids[row] = order_id
             self.placed[row] = placed
             self.ship_by[row] = ship_by
             self.deliver_by[row] = deliver_by
@@ -62,9 +74,11 @@ class OrderTable:
             self.seller_cancel[row] = INF_TS
             self.any_cancel[row] = INF_TS
             self.flags[row] = flags
+            self.feedback_ts[row] = NO_TS
+            self.feedback_rating[row] = 0
+            self.feedback_removed[row] = NO_TS
         else:
-            row = len(self.ids)
-            self.ids.append(order_id)
+            row = len(self.placed)
             self.placed.append(placed)
             self.ship_by.append(ship_by)
             self.deliver_by.append(deliver_by)
@@ -73,13 +87,20 @@ class OrderTable:
             self.seller_cancel.append(INF_TS)
             self.any_cancel.append(INF_TS)
             self.flags.append(flags)
+            self.feedback_ts.append(NO_TS)
+            self.feedback_rating.append(0)
+            self.feedback_removed.append(NO_TS)
         self.index[order_id] = row
         return row
 
     def remove(self, order_id: str) -> None:
         row = self.index.pop(order_id)
-        self.ids[row] = None
+        self.placed[row] = INF_TS  # a free row is never older than an eviction cutoff
         self.free.append(row)
+
+    def negative_feedback(self, row: int) -> bool:
+        rating = self.feedback_rating[row]
+        return 0 < rating <= 2 and self.feedback_removed[row] < self.feedback_ts[row]
 
     def set_flag(self, row: int, bit: int, on: bool) -> None:
         if on:

@@ -33,6 +33,21 @@ MESSAGE_RULES = frozenset({"contact_response", "response_hours"})
 RETURN_RULES = frozenset({"return_dissatisfaction"})
 VIOLATION_RULES = frozenset({"policy_violations"})
 
+# Which rules an event can change, by the group it belongs to (an event kind, or the flag bit it sets):
+# an order's other outcomes are left alone, which keeps the hot path (shipments, deliveries) short.
+ORDER_GROUPS: dict[object, frozenset[str]] = {
+    "all": ORDER_RULES,
+    "shipped": frozenset(
+        {"late_shipment", "valid_tracking", "on_time_delivery", "seller_cancel", "perfect_order"}
+    ),
+    "delivered": frozenset({"on_time_delivery"}),
+    "cancelled": frozenset({"seller_cancel", "late_shipment", "perfect_order"}),
+    NEG_FEEDBACK: frozenset({"defect", "negative_feedback", "perfect_order"}),
+    CLAIM: frozenset({"defect", "claim", "perfect_order"}),
+    CHARGEBACK: frozenset({"defect", "chargeback", "perfect_order"}),
+    REFUNDED: frozenset({"refund", "perfect_order"}),
+}
+
 _FLAG_RULES = {"defect": DEFECT, "negative_feedback": NEG_FEEDBACK, "claim": CLAIM, "chargeback": CHARGEBACK,
                "refund": REFUNDED}  # fmt: skip
 

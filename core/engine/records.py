@@ -4,7 +4,7 @@ return requests and policy violations. Few enough to be small objects; instants 
 
 from __future__ import annotations
 
-from .orders import INF_TS, NO_TS
+from .orders import INF_TS
 
 
 class Message:
@@ -72,18 +72,3 @@ class Violation:
         self.ts = ts
         self.severity = severity
         self.resolved = False
-
-
-class Feedback:
-    """The order's seller-feedback timeline reduced to what decides it: the latest feedback and the
-    latest removal. The feedback counts unless a removal is at or after it."""
-
-    __slots__ = ("latest", "removed")
-
-    def __init__(self) -> None:
-        self.latest: tuple[int, int] | None = None  # (ts, rating)
-        self.removed = NO_TS
-
-    @property
-    def negative(self) -> bool:
-        return self.latest is not None and self.removed < self.latest[0] and self.latest[1] <= 2
