@@ -18,6 +18,7 @@ COMMAND_MODULES: dict[str, str] = {
     "check": "report",
     "config": "config",
     "plugins": "plugins",
+    "alerts": "alerts",
     "run": "dashboard",
     "demo": "dashboard",
 }

@@ -1,0 +1,58 @@
+"""Building the alert manager from a loaded config: rules, sinks, the state file.
+
+One function shared by ``sellerpulse run`` (the runtime wires it after the engine) and
+``sellerpulse alerts``, so both see the same rules and the same sinks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+from ..clock import Clock
+from ..profile import Profile
+from .manager import AlertManager
+from .rules import Rule, default_rules, parse_rules
+from .sink import Sink, build_sinks
+from .store import Store
+
+
+def default_state_path() -> Path:
+    """``state.sqlite3`` in the user data directory (``~/.local/share/sellerpulse`` on Linux)."""
+    return Path(user_data_dir("sellerpulse", appauthor=False)) / "state.sqlite3"
+
+
+def state_path(config: Any, explicit: str | Path | None = None) -> Path:
+    """``--state PATH``, else ``[general] state`` (relative to the config file), else the default."""
+    if explicit:
+        return Path(explicit).expanduser()
+    configured = getattr(config.general, "state", None)
+    return config.resolve_path(configured) if configured else default_state_path()
+
+
+def rules_from_config(config: Any, profiles: Mapping[str, Profile] | None = None) -> list[Rule]:
+    """The ``[[alerts]]`` rules, or the defaults of the general profile when there are none."""
+    if config.alerts:
+        return parse_rules(config.alerts)
+    return default_rules(config.profile_named(config.general.profile, profiles))
+
+
+def sinks_from_config(config: Any, sink_classes: Mapping[str, type]) -> dict[str, Sink]:
+    return build_sinks(config.sinks, sink_classes)
+
+
+def manager_from_config(
+    config: Any,
+    sink_classes: Mapping[str, type],
+    store: Store,
+    clock: Clock,
+    profiles: Mapping[str, Profile] | None = None,
+    group_wait: float = 1.0,
+) -> AlertManager:
+    """An :class:`AlertManager` for ``config`` (call ``start()`` to deliver, ``close()`` at the end)."""
+    return AlertManager(
+        rules_from_config(config, profiles), store, sinks_from_config(config, sink_classes), clock, group_wait
+    )
