@@ -214,6 +214,27 @@ class Config:
             suggestion=suggestion,
         )
 
+    def add_plugin_secrets(self, plugins: Any) -> set[str]:
+        """Treat the values of options a plugin declares ``secret`` as secrets, even when written literally.
+
+        ``plugins`` is a :class:`~sellerpulse.core.plugins.Plugins` (``source_class``/``sink_class`` by
+        type name); unknown types are skipped (they are reported when the sources are built). Returns
+        the values added, so a running logger can be told (:func:`sellerpulse.core.logs.add_secrets`).
+        """
+        added: set[str] = set()
+        for section, lookup in (("sources", plugins.source_class), ("sinks", plugins.sink_class)):
+            for table in getattr(self, section):
+                try:
+                    options = getattr(lookup(table.get("type", "")), "options", ())
+                except KeyError:
+                    continue
+                for option in options:
+                    if getattr(option, "secret", False):
+                        added.update(_strings(table.get(option.name)))
+        added -= self.secrets
+        self.secrets.update(added)
+        return added
+
     def resolve_path(self, value: str | os.PathLike[str]) -> Path:
         """A path from the config: ``~`` expanded, relative paths taken from the config file's folder."""
         candidate = Path(value).expanduser()
@@ -666,6 +687,17 @@ def _mentions_secrets(text: str) -> bool:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+
+def _strings(value: Any) -> list[str]:
+    """Every non-empty string inside ``value`` (a scalar, or the values of a table or array)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _builtin_names() -> list[str]:

@@ -51,6 +51,8 @@ class _Scanner:
             return
         if stripped.startswith("[["):
             keys, _ = _parse_key(line, start + 2)
+            if not keys:
+                return
             parent = self._resolve(keys[:-1])
             array = (*parent, keys[-1])
             self.arrays[array] = self.arrays.get(array, -1) + 1
@@ -62,6 +64,8 @@ class _Scanner:
             self.lines.setdefault(self.current, number)
         else:
             keys, pos = _parse_key(line, start)
+            if not keys:
+                return
             path = (*self.current, *keys)
             self.lines.setdefault(path, number)
             pos = _skip_space(line, pos)

@@ -314,10 +314,14 @@ def test_fuzz_any_text_is_loaded_or_a_config_error(text: str) -> None:
     key_lines(text)
 
 
-_keys = st.sampled_from(
-    ["general", "refresh", "profile", "timezone", "sources", "type", "name", "x", "keymap"]
-)
-_scalars = st.one_of(st.integers(-3, 3), st.floats(allow_nan=False), st.booleans(), st.text(max_size=8))
+_keys = st.sampled_from([
+    "general", "refresh", "profile", "timezone", "sources", "type", "name", "x", "keymap", "accounts",
+    "profiles", "amazon", "metrics", "odr", "lag_days", "queues", "sinks", "alerts", "log_level", "state",
+])  # fmt: skip
+_scalars = st.one_of(
+    st.integers(-3, 30), st.floats(allow_nan=False), st.booleans(), st.text(max_size=8),
+    st.sampled_from(["${A}", "${MISSING}", "$${A}", "${", "UTC", "amazon", "0.01"]),
+)  # fmt: skip
 _documents = st.recursive(
     _scalars,
     lambda inner: st.dictionaries(_keys, inner, max_size=4) | st.lists(inner, max_size=3),
@@ -335,4 +339,34 @@ def test_fuzz_structured_documents_are_loaded_or_a_config_error(data: dict) -> N
     except (TypeError, ValueError):
         return
     with contextlib.suppress(ConfigError):
-        loads_config(text, env={})
+        loads_config(text, env={"A": "v"})
+
+
+def test_plugin_declared_secret_options_become_secrets(tmp_path: Path) -> None:
+    from sellerpulse.core.options import Option
+
+    class Hook:
+        options = (
+            Option("url", "str", None, "where to POST", secret=True),
+            Option("headers", "dict", {}, "extra headers", secret=True),
+            Option("timeout", "float", 10.0, "seconds"),
+        )
+
+    class Plugins:
+        def source_class(self, name: str) -> type:
+            raise KeyError(name)
+
+        def sink_class(self, name: str) -> type:
+            if name != "hook":
+                raise KeyError(name)
+            return Hook
+
+    text = (
+        '[[sinks]]\ntype = "hook"\nurl = "https://hooks.invalid/T1/literal"\n'
+        'headers = { X-Team = "abc123" }\ntimeout = 5.0\n\n[[sinks]]\ntype = "unknown"\n'
+    )
+    config = load_config(write(tmp_path / "s.toml", text))
+    added = config.add_plugin_secrets(Plugins())
+    assert added == {"https://hooks.invalid/T1/literal", "abc123"}
+    shown = config_to_display(config)["sinks"][0]
+    assert shown["url"] == "***" and shown["headers"] == {"X-Team": "***"} and shown["timeout"] == 5.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ import tomli_w
 from sellerpulse.core.config import (
     CONFIG_ENV,
     DEFAULTS,
-    MASK,
-    Config,
     ConfigError,
     GeneralSettings,
     config_to_display,
@@ -298,27 +295,12 @@ def run_show(args: argparse.Namespace) -> int:
         config = load_config_from_args(args)
     except ConfigError as error:
         return fail(error)
+    if config.sources or config.sinks:
+        from sellerpulse.core.plugins import load_plugins
+
+        config.add_plugin_secrets(load_plugins())
     display = config_to_display(config)
-    _mask_declared_secrets(display, config)
     origin = config.path if config.path is not None else "no file (defaults)"
     sys.stdout.write(f"# effective configuration from {origin}; secrets masked\n")
     sys.stdout.write(render(display))
     return 0
-
-
-def _mask_declared_secrets(display: dict[str, Any], config: Config) -> None:
-    """Mask the options a plugin declares ``secret`` even when they hold no ``${NAME}`` reference."""
-    if not (config.sources or config.sinks):
-        return
-    from sellerpulse.core.plugins import load_plugins
-
-    plugins = load_plugins()
-    for section, lookup in (("sources", plugins.source_class), ("sinks", plugins.sink_class)):
-        for table in display.get(section, []):
-            try:
-                options: Iterable[Any] = getattr(lookup(table.get("type", "")), "options", ())
-            except KeyError:
-                continue
-            for option in options:
-                if getattr(option, "secret", False) and table.get(option.name) not in (None, ""):
-                    table[option.name] = MASK
