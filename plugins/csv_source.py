@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sellerpulse.core.events import DEFAULT_ACCOUNT, EventError, Rejection, parse_event
+from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, EventError, Rejection, build_event
 from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
 
@@ -148,6 +149,9 @@ class _FileReader:
         self.format = ""
         self.delimiter = ","
         self.mapper: ReportMapper | None = None
+        self._width = 0
+        self._pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(0)
+        self._padding: list[str] = []
 
     # -- file identity ------------------------------------------------------------------------------
 
@@ -259,44 +263,109 @@ class _FileReader:
         self.buf = b""
 
     def _lines(self, block: bytes, batch: Batch) -> None:
+        """Turn a block of complete lines into events and rejections, advancing offset and line."""
         try:
-            texts = block.decode(self.encoding).split("\n")
-            raw: list[bytes] | None = None
+            text = block.decode(self.encoding)
         except UnicodeDecodeError:
-            raw = block.split(b"\n")
-            texts = []
-        count = len(raw) - 1 if raw is not None else len(texts) - 1
-        for index in range(count):
-            number = self.line
-            self.line += 1
-            if raw is not None:
-                size = len(raw[index]) + 1
+            self._lines_one_by_one(block, batch)
+            return
+        start = self.offset
+        lines = text.split("\n")
+        lines.pop()  # the block ends with a newline: nothing after it
+        if "\r" in text:
+            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        index = 0
+        while self.header is None and index < len(lines):
+            self._line(lines[index], batch)
+            index += 1
+        if index:
+            lines = lines[index:]
+        if self.mapper is None:
+            self._canonical(lines, batch)
+        else:
+            for line in lines:
+                number = self.line
+                self.line += 1
+                if self._fits(line, number, batch) and line and not line.isspace():
+                    self._row(line, number, batch)
+        self.offset = start + len(block)
+
+    def _lines_one_by_one(self, block: bytes, batch: Batch) -> None:
+        """The slow path for a block with undecodable bytes: each line decoded (or rejected) alone."""
+        for raw in block.split(b"\n")[:-1]:
+            try:
+                line = raw.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                self._reject(batch, self.line, f"not {self.encoding} text: {exc.reason} at byte {exc.start}")
+                self.line += 1
+                self.offset += len(raw) + 1
+                continue
+            self._line(line[:-1] if line.endswith("\r") else line, batch)
+
+    def _line(self, line: str, batch: Batch) -> None:
+        """One decoded line (header or row), with its own offset bookkeeping."""
+        number = self.line
+        size = len(line.encode(self.encoding)) + 1
+        self.line += 1
+        self.offset += size
+        if not self._fits(line, number, batch) or not line or line.isspace():
+            return
+        if self.header is None:
+            try:
+                self._set_header(line)
+            except CsvFormatError:
+                self.offset -= size
+                self.line -= 1
+                raise
+            return
+        if self.mapper is None:
+            self.line -= 1
+            self._canonical([line], batch)
+        else:
+            self._row(line, number, batch)
+
+    def _fits(self, line: str, number: int, batch: Batch) -> bool:
+        # a character is at most 4 bytes: only long-looking lines pay for an exact count
+        if len(line) * 4 > self.max_line and len(line.encode(self.encoding)) > self.max_line:
+            self._reject(batch, number, f"line longer than {self.max_line} bytes")
+            return False
+        return True
+
+    def _canonical(self, lines: list[str], batch: Batch) -> None:
+        """Canonical event rows: the hot path of large files, kept free of per-row overhead."""
+        pick, width, padding, delimiter = self._pick, self._width, self._padding, self.delimiter
+        account = self.account if self.account != DEFAULT_ACCOUNT else ""
+        append = batch.events.append
+        first = self.line
+        self.line += len(lines)
+        for index, line in enumerate(lines):
+            if not line or line.isspace():
+                continue
+            if len(line) * 4 > self.max_line and not self._fits(line, first + index, batch):
+                continue
+            if '"' in line:
                 try:
-                    text = raw[index].decode(self.encoding)
-                except UnicodeDecodeError as exc:
-                    self.offset += size
-                    self._reject(batch, number, f"not {self.encoding} text: {exc.reason} at byte {exc.start}")
+                    row = next(csv.reader((line,), strict=True))
+                except csv.Error as exc:
+                    self._reject(batch, first + index, f"unreadable row: {exc}")
                     continue
             else:
-                text = texts[index]
-                size = len(text.encode(self.encoding)) + 1 if not text.isascii() else len(text) + 1
-            self.offset += size
-            if size > self.max_line + 1:
-                self._reject(batch, number, f"line longer than {self.max_line} bytes")
+                row = line.split(delimiter)
+            size = len(row)
+            if size == width:
+                row.append("")
+            elif size < width:
+                row.extend(padding[: width + 1 - size])
+            else:
+                self._reject(batch, first + index, f"{size} fields, header has {width}")
                 continue
-            if text.endswith("\r"):
-                text = text[:-1]
-            if not text.strip():
-                continue
-            if self.header is None:
-                try:
-                    self._set_header(text)
-                except CsvFormatError:
-                    self.offset -= size
-                    self.line -= 1
-                    raise
-                continue
-            self._row(text, number, batch)
+            values = pick(row)
+            if account and not values[3]:
+                values = (*values[:3], account, *values[4:])
+            try:
+                append(build_event(values))
+            except EventError as exc:
+                self._reject(batch, first + index, str(exc))
 
     def _set_header(self, text: str) -> None:
         delimiter = "\t" if "\t" in text else ","
@@ -317,6 +386,10 @@ class _FileReader:
             if missing:
                 raise CsvFormatError(f"{self.path}: an events file needs a {' and '.join(missing)} column")
             self.mapper = None
+            # a missing column reads as the empty cell appended at index ``width``
+            self._width = len(header)
+            self._pick = itemgetter(*(header.index(n) if n in header else self._width for n in FIELDS))
+            self._padding = [""] * (self._width + 1)
         else:
             try:
                 self.mapper = MAPPERS[fmt](
@@ -336,19 +409,9 @@ class _FileReader:
         except csv.Error as exc:
             self._reject(batch, number, f"unreadable row: {exc}")
             return
-        header = self.header
-        assert header is not None
+        assert self.mapper is not None
         try:
-            if self.mapper is not None:
-                batch.events.extend(self.mapper.map(row))
-                return
-            if len(row) > len(header):
-                self._reject(batch, number, f"{len(row)} fields, header has {len(header)}")
-                return
-            fields = dict(zip(header, row, strict=False))
-            if self.account != DEFAULT_ACCOUNT and not fields.get("account", "").strip():
-                fields["account"] = self.account
-            batch.events.append(parse_event(fields))
+            batch.events.extend(self.mapper.map(row))
         except ValueError as exc:  # EventError and unreadable report values
             self._reject(batch, number, str(exc))
 
