@@ -26,7 +26,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from platformdirs import user_config_dir
-from sellerpulse.core.profile import MetricSpec, Profile, ProfileError, QueueSpec, builtin_profile
+from sellerpulse.core.profile import (
+    MetricSpec,
+    Profile,
+    ProfileError,
+    QueueSpec,
+    builtin_profile,
+    builtin_profile_names,
+)
 from sellerpulse.core.tomllines import key_lines
 
 CONFIG_ENV = "SELLERPULSE_CONFIG"
@@ -173,7 +180,7 @@ class Config:
             try:
                 base = builtin_profile(name)
             except ProfileError:
-                known = sorted({*(registry or {}), *_builtin_names()})
+                known = sorted({*(registry or {}), *builtin_profile_names()})
                 raise ConfigError(
                     f"unknown profile {name!r}; known profiles: {', '.join(known)}",
                     path=self.path,
@@ -698,12 +705,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
-
-
-def _builtin_names() -> list[str]:
-    from sellerpulse.core.profile import builtin_profile_names
-
-    return builtin_profile_names()
 
 
 def _closest(word: str | None, choices: Iterable[str]) -> str | None:

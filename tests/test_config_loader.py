@@ -387,3 +387,12 @@ def test_every_setting_is_documented() -> None:
     for setting in DEFAULTS.values():
         section = setting.key.split(".")[0]
         assert f"[{section}" in doc or f"[[{section}]]" in doc
+
+
+def test_documented_defaults_are_the_loaders_defaults() -> None:
+    from sellerpulse.core.config import DEFAULTS, GeneralSettings
+
+    general = GeneralSettings()
+    for key, setting in DEFAULTS.items():
+        if key.startswith("general."):
+            assert getattr(general, key.removeprefix("general.")) == setting.default, key
