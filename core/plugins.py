@@ -155,7 +155,20 @@ class Plugins:
         return {name: obj for name, (_, obj) in self._collect("register_sinks").items()}
 
     def profiles(self) -> dict[str, Any]:
-        return {name: obj for name, (_, obj) in self._collect("register_profiles").items()}
+        """Registered profiles as :class:`~sellerpulse.core.profile.Profile` (mappings are converted;
+        one that is not a valid profile is a warning naming the plugin)."""
+        from .profile import Profile, ProfileError, profile_from_mapping
+
+        out: dict[str, Any] = {}
+        for name, (owner, obj) in self._collect("register_profiles").items():
+            if isinstance(obj, Profile):
+                out[name] = obj
+                continue
+            try:
+                out[name] = profile_from_mapping({"name": name, **dict(obj)})
+            except (ProfileError, TypeError, ValueError) as exc:
+                _warn(self.warnings, f"plugin {owner!r}: profile {name!r} is not usable: {exc}")
+        return out
 
     def source_class(self, type_name: str) -> type:
         """The source class registered as ``type_name``; a KeyError suggesting the closest name."""

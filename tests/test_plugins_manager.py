@@ -194,3 +194,49 @@ def test_describe_type_gives_the_declared_options():
                     "required": True, "secret": False}  # fmt: skip
     assert echo["options"] == [] and echo["help"] == "Registered by a test plugin object."
     assert whole["kind"] == "plugin" and whole["types"]["sources"][0]["type"] == "echo"
+
+
+class ProfilePlugin:
+    @sellerpulse.hookimpl
+    def register_profiles(self, register):
+        register(
+            "tiny-market",
+            {
+                "marketplace": "Tiny",
+                "metrics": {
+                    "lsr": {
+                        "name": "Late shipments",
+                        "rule": "late_shipment",
+                        "window_days": 10,
+                        "direction": "below",
+                        "target": "0.04",
+                    }
+                },
+            },
+        )
+        register("broken-market", {"metrics": {"x": {"rule": "no_such_rule", "window_days": 1}}})
+
+
+def test_profiles_registered_as_mappings_become_profiles():
+    with plugin_registered(ProfilePlugin(), name="markets") as plugins:
+        profiles = plugins.profiles()
+    tiny = profiles["tiny-market"]
+    assert tiny.name == "tiny-market" and tiny.marketplace == "Tiny"
+    assert tiny.metrics["lsr"].window_days == 10 and str(tiny.metrics["lsr"].target) == "0.04"
+    assert "broken-market" not in profiles and "amazon" in profiles
+    assert any("plugin 'markets': profile 'broken-market' is not usable" in w for w in plugins.warnings)
+
+
+def test_every_hook_is_documented_and_tested():
+    from sellerpulse.core.plugins import get_plugin_manager
+
+    root = Path(__file__).resolve().parent.parent
+    guide = (root / "docs" / "plugins.md").read_text()
+    tests = "".join(path.read_text() for path in (root / "tests").glob("test_plugins_*.py"))
+    hooks = [
+        name for name in dir(get_plugin_manager(entry_points=False).hook) if name.startswith("register_")
+    ]
+    assert hooks == ["register_profiles", "register_sinks", "register_sources"]
+    for name in hooks:
+        assert f"`{name}(register)`" in guide, f"{name} is not in docs/plugins.md"
+        assert f"def {name}(self, register)" in tests or f"def {name}(register)" in tests, f"{name} untested"
