@@ -9,16 +9,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from sellerpulse.core.assembly import engine_from_config
+from sellerpulse.core.clock import FixedClock, SystemClock
+from sellerpulse.core.config import ConfigError
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event, Rejection
-from sellerpulse.core.profile import ProfileError, builtin_profile
+from sellerpulse.core.plugins import load_plugins
+from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import read_event_file
+from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
 from sellerpulse.core.snapshot import Snapshot
 from sellerpulse.core.timeutil import TimeError, load_zone, parse_instant
 
-from .report_table import render_table
+from .common import add_config_argument, load_config_from_args
+from .report_table import clean, format_value, render_table
+from .report_table import target_text as _target
 
 EXIT_OK, EXIT_WARNING, EXIT_BREACH, EXIT_USAGE = 0, 1, 2, 64
 
@@ -38,47 +46,75 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
         parser.add_argument("--at", metavar="INSTANT", help="ISO-8601 instant with offset (default: now)")
         parser.add_argument("--format", choices=("table", "json"), default="table")
-        parser.add_argument("--profile", default=None, help="marketplace profile (default: amazon)")
+        parser.add_argument(
+            "--profile", default=None, help="marketplace profile (default: general.profile, amazon)"
+        )
         parser.add_argument("--timezone", default=None, help="time zone of accounts that set none (IANA)")
-        parser.add_argument("--config", metavar="FILE", help="config file")
         parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-        parser.set_defaults(handler=run_check if name == "check" else run_report)
+        add_config_argument(parser)
+        parser.set_defaults(handler=run_check if name == "check" else run_report)  # fmt: skip
 
 
 def build_snapshot(args: argparse.Namespace) -> Snapshot:
-    """Read every event file up to ``--at`` into a fresh engine and take the snapshot."""
-    at = parse_instant(args.at) if args.at else _now()
-    profile = builtin_profile(args.profile or "amazon")
-    timezone = args.timezone or "UTC"
-    load_zone(timezone)
-    engine = Engine(profile=profile, timezone=timezone)
-    if not args.events:
-        raise UsageError("nothing to read: give --events PATH (repeatable)")
+    """Read every configured source and every ``--events`` file to its end, keeping the events up to
+    ``--at``, and take the snapshot as of ``--at``."""
+    at = parse_instant(args.at) if args.at else SystemClock().now()
+    if args.timezone:
+        load_zone(args.timezone)
+    config = load_config_from_args(args)
+    plugins = load_plugins()
+    for warning in plugins.warnings:
+        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    engine = engine_from_config(config, plugins.profiles(), timezone=args.timezone, profile=args.profile)
+    sources = sources_from_config(config, plugins) if config.sources else []
+    if not sources and not args.events:
+        raise UsageError("nothing to read: give --events PATH (repeatable) or configure [[sources]]")
     for path in args.events:
         if not Path(path).is_file():
             raise UsageError(f"no such event file: {path}")
+    for path in args.events:
         engine.rejected.setdefault(Path(path).name, 0)
         engine.ingest(_until(read_event_file(path), at, engine))
+    if sources:
+        runtime = Runtime(_UpTo(engine, at), sources, clock=FixedClock(at))
+        for name, health in runtime.run_once().items():
+            engine.rejected.setdefault(name, 0)
+            if health.state == "failing":
+                print(f"sellerpulse: warning: source {name} failed: {health.last_error}", file=sys.stderr)
     return engine.snapshot(at)
 
 
-def _until(items, at: int, engine: Engine):
+class _UpTo:
+    """The engine as a source runtime sees it, keeping only events at or before ``at``."""
+
+    def __init__(self, engine: Engine, at: int) -> None:
+        self.engine = engine
+        self.at = at
+
+    def ingest(self, events: Iterable[Event]) -> int:
+        return self.engine.ingest(e for e in events if e.ts <= self.at)
+
+    def note_rejections(self, source: str, count: int) -> None:
+        self.engine.note_rejections(source, count)
+
+    def snapshot(self, at: int, **kwargs: object) -> Snapshot:
+        return self.engine.snapshot(at, **kwargs)
+
+
+def _until(items: Iterable[Event | Rejection], at: int, engine: Engine) -> Iterator[Event]:
     for item in items:
         if isinstance(item, Rejection):
             engine.note_rejections(item.source)
-            print(f"rejected {item}", file=sys.stderr)
-        elif isinstance(item, Event) and item.ts <= at:
+            print(f"rejected {clean(str(item))}", file=sys.stderr)
+        elif item.ts <= at:
             yield item
 
 
-def _now() -> int:
-    from sellerpulse.core.clock import SystemClock
-
-    return SystemClock().now()
-
-
 class UsageError(Exception):
-    pass
+    """Nothing to read, or a file that is not there: the user's command needs fixing."""
+
+
+_ERRORS = (UsageError, TimeError, ProfileError, ConfigError, SourceConfigError, OSError)
 
 
 def _color(args: argparse.Namespace) -> bool:
@@ -87,14 +123,20 @@ def _color(args: argparse.Namespace) -> bool:
     return args.color == "always"
 
 
-def run_report(args: argparse.Namespace) -> int:
+def _snapshot_or_exit(args: argparse.Namespace, command: str) -> Snapshot | int:
     try:
-        snapshot = build_snapshot(args)
-    except (UsageError, TimeError, ProfileError, OSError) as exc:
-        print(f"sellerpulse report: {exc}", file=sys.stderr)
+        return build_snapshot(args)
+    except _ERRORS as exc:
+        print(f"sellerpulse {command}: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def run_report(args: argparse.Namespace) -> int:
+    snapshot = _snapshot_or_exit(args, "report")
+    if isinstance(snapshot, int):
+        return snapshot
     if args.format == "json":
-        json.dump(snapshot.to_json(), sys.stdout, indent=1, sort_keys=False)
+        json.dump(snapshot.to_json(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_table(snapshot, color=_color(args)))
@@ -102,30 +144,27 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    try:
-        snapshot = build_snapshot(args)
-    except (UsageError, TimeError, ProfileError, OSError) as exc:
-        print(f"sellerpulse check: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    worst = EXIT_OK
-    lines = []
-    for name, acc in snapshot.accounts.items():
-        for metric in acc.metrics.values():
-            if metric.status in ("warning", "breach"):
-                worst = max(worst, EXIT_BREACH if metric.status == "breach" else EXIT_WARNING)
-                lines.append(_check_line(name, metric))
+    snapshot = _snapshot_or_exit(args, "check")
+    if isinstance(snapshot, int):
+        return snapshot
+    unhealthy = [
+        (name, metric)
+        for name, acc in snapshot.accounts.items()
+        for metric in acc.metrics.values()
+        if metric.status in ("warning", "breach")
+    ]
+    worst = max(
+        (EXIT_BREACH if m.status == "breach" else EXIT_WARNING for _, m in unhealthy), default=EXIT_OK
+    )
     if args.format == "json":
         status = {EXIT_OK: "ok", EXIT_WARNING: "warning", EXIT_BREACH: "breach"}[worst]
-        json.dump({"status": status, "unhealthy": lines}, sys.stdout, indent=1)
+        items = [{"account": name, "metric": m.id, **m.to_json()} for name, m in unhealthy]
+        json.dump(
+            {"at": snapshot.to_json()["at"], "status": status, "unhealthy": items}, sys.stdout, indent=1
+        )
         sys.stdout.write("\n")
     else:
-        for line in lines:
-            print(line)
+        for name, metric in unhealthy:
+            target = f" (target {_target(metric)})" if metric.target is not None else ""
+            print(f"{metric.status.upper()} {clean(name)} {metric.id} {format_value(metric)}{target}")
     return worst
-
-
-def _check_line(account: str, metric) -> str:
-    from .report_table import format_value
-
-    target = f" (target {metric.direction} {metric.target})" if metric.target is not None else ""
-    return f"{metric.status.upper()} {account} {metric.id} {format_value(metric)}{target}"

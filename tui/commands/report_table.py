@@ -27,7 +27,7 @@ def format_value(metric: MetricValue) -> str:
     return str(metric.value)
 
 
-def _target(metric: MetricValue) -> str:
+def target_text(metric: MetricValue) -> str:
     if metric.target is None:
         return ""
     sign = {"below": "<", "above": ">=", "at_most": "<="}.get(metric.direction or "", "")
@@ -60,7 +60,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
             (
                 m.id,
                 format_value(m),
-                _target(m),
+                target_text(m),
                 _ratio(m),
                 m.status,
                 "" if m.headroom is None else str(m.headroom),

@@ -1,0 +1,177 @@
+"""``sellerpulse report`` and ``sellerpulse check`` as a user runs them: a subprocess on real files.
+
+The event files are built here from a few lines of arithmetic, so every expected number below is
+worked out by hand from METRICS.md, not read back from the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+AT = "2026-11-20T12:00:00Z"
+COLUMNS = ("ts", "kind", "order_id", "account", "event_id", "ref", "channel", "ship_by", "deliver_by", "tracking",
+           "rating", "by")  # fmt: skip
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_orders(
+    path: Path, orders: int = 200, untracked: int = 0, late: int = 0, account: str = "shop"
+) -> Path:
+    """``orders`` MFN orders placed 2026-11-12..19 at 10:00, each shipped the next morning (before its
+    10:00 ship-by) with tracking, except ``untracked`` shipped without tracking and ``late`` shipped
+    two hours after ship-by."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        for n in range(orders):
+            placed = datetime(2026, 11, 12, 10, tzinfo=UTC) + timedelta(days=n % 8)
+            ship_by = placed + timedelta(days=1)
+            shipped = ship_by + (timedelta(hours=2) if n < late else timedelta(hours=-2))
+            oid = f"O-{n:04d}"
+            writer.writerow({"ts": iso(placed), "kind": "order_placed", "order_id": oid, "account": account,
+                             "channel": "MFN", "ship_by": iso(ship_by),
+                             "deliver_by": iso(placed + timedelta(days=5))})  # fmt: skip
+            writer.writerow({"ts": iso(shipped), "kind": "order_shipped", "order_id": oid, "account": account,
+                             "tracking": "" if n >= orders - untracked else f"1Z{n:08d}"})  # fmt: skip
+    return path
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sellerpulse.tui.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_check_exit_status_is_zero_when_every_metric_is_healthy(tmp_path: Path) -> None:
+    events = write_orders(tmp_path / "healthy.csv")
+    result = run("check", "--events", str(events), "--at", AT, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_check_exit_status_is_one_on_a_warning(tmp_path: Path) -> None:
+    # 9 of 200 shipments untracked: VTR = 191/200 = 95.5 %, healthy (>= 95 %) but under the 96 % warn level
+    events = write_orders(tmp_path / "warn.csv", untracked=9)
+    result = run("check", "--events", str(events), "--at", AT, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == ["WARNING shop vtr 95.50 % (target >= 95 %)"]
+
+
+def test_check_exit_status_is_two_on_a_breach_and_json_lists_it(tmp_path: Path) -> None:
+    # 20 of 200 shipped after ship-by; all 200 have ship-by days in the 30-day window: LSR 30d = 10 %
+    events = write_orders(tmp_path / "late.csv", late=20)
+    result = run("check", "--events", str(events), "--at", AT, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "breach"
+    lsr = {item["metric"]: item for item in report["unhealthy"]}["lsr_30d"]
+    assert (lsr["numerator"], lsr["denominator"], lsr["status"]) == (20, 200, "breach")
+
+
+def test_report_json_counts_exactly_and_respects_at(tmp_path: Path) -> None:
+    events = write_orders(tmp_path / "orders.csv", late=20)
+    # At 2026-11-16T09:00Z only orders placed 11-12..11-15 exist (n % 8 in 0..3: 100 orders), with
+    # ship-by days 11-13..11-16, all inside the 30-day window. The late ones placed before 11-15 have
+    # shipped late already; the three late ones placed on 11-15 (n = 3, 11, 19) have not shipped yet but
+    # their ship-by (11-16 10:00) is later today: in the population, not late, and due within 4 h.
+    result = run(
+        "report", "--events", str(events), "--at", "2026-11-16T09:00:00Z", "--format", "json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    account = json.loads(result.stdout)["accounts"]["shop"]
+    metrics, queues = account["metrics"], account["queues"]
+    shipped_late = sum(1 for n in range(20) if n % 8 <= 2)
+    assert (metrics["lsr_30d"]["numerator"], metrics["lsr_30d"]["denominator"]) == (shipped_late, 100)
+    assert metrics["pfcr"]["denominator"] == 100
+    to_ship = queues["orders_to_ship"]
+    assert (to_ship["count"], to_ship["overdue"], to_ship["due_soon"]) == (3, 0, 3)
+    assert [item["ref"] for item in to_ship["items"]] == ["O-0003", "O-0011", "O-0019"]
+
+
+def test_report_table_is_plain_when_piped_and_coloured_on_request(tmp_path: Path) -> None:
+    events = write_orders(tmp_path / "late.csv", late=20)
+    plain = run("report", "--events", str(events), "--at", AT, cwd=tmp_path)
+    assert plain.returncode == 0
+    assert "\x1b[" not in plain.stdout
+    assert "lsr_30d" in plain.stdout and "breach" in plain.stdout
+    coloured = run("report", "--events", str(events), "--at", AT, "--color", "always", cwd=tmp_path)
+    assert "\x1b[1;31mbreach" in coloured.stdout
+
+
+def test_hostile_text_never_reaches_the_terminal_raw(tmp_path: Path) -> None:
+    events = write_orders(tmp_path / "evil.csv", orders=3, account="evil\x1b]0;pwned\x07[red]x")
+    result = run("report", "--events", str(events), "--at", AT, "--color", "never", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "evil?]0;pwned?[red]x" in result.stdout
+
+
+def test_bad_rows_are_rejected_with_positions_and_the_rest_counts(tmp_path: Path) -> None:
+    events = write_orders(tmp_path / "mixed.csv", orders=10)
+    with events.open("a") as handle:
+        handle.write("yesterday,order_placed,X-1,shop,,,,,,,,\n")  # line 22: bad ts
+        handle.write("2026-11-19T10:00:00Z,order_teleported,X-2,shop,,,,,,,,\n")  # line 23: unknown kind
+        handle.write("2026-11-19T10:00:00Z,order_placed,,shop,,,,,,,,\n")  # line 24: no order_id
+    result = run("report", "--events", str(events), "--at", AT, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0
+    report = json.loads(result.stdout)
+    assert report["rejected_rows"] == 3
+    assert report["rejected"] == [{"source": "mixed.csv", "count": 3}]
+    assert report["accounts"]["shop"]["metrics"]["lsr_30d"]["denominator"] == 10  # every good order counted
+    lines = [line for line in result.stderr.splitlines() if line.startswith("rejected")]
+    assert [line.split(":")[1] for line in lines] == ["line 22", "line 23", "line 24"]
+    assert "needs order_id" in lines[2]
+
+
+def test_json_lines_and_arrays_read_like_csv(tmp_path: Path) -> None:
+    objects = [
+        {
+            "ts": "2026-11-19T10:00:00Z",
+            "kind": "order_placed",
+            "order_id": "J-1",
+            "ship_by": "2026-11-20T10:00:00Z",
+        },
+        {"ts": "2026-11-19T11:00:00+01:00", "kind": "order_placed", "order_id": "J-2", "channel": "AFN"},
+    ]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(o) for o in objects) + "\n")
+    (tmp_path / "b.json").write_text(
+        json.dumps([{"ts": "2026-11-19T12:00:00Z", "kind": "refund", "order_id": "J-2"}])
+    )
+    result = run(
+        "report", "--events", "a.jsonl", "--events", "b.json", "--at", AT, "--format", "json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)["accounts"]["default"]["metrics"]
+    assert (metrics["refund_rate"]["numerator"], metrics["refund_rate"]["denominator"]) == (1, 2)
+    # J-1's ship-by (11-20 10:00) is before at and it never shipped: late
+    assert (metrics["lsr_10d"]["numerator"], metrics["lsr_10d"]["denominator"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--events", "missing.csv"], "no such event file: missing.csv"),
+        ([], "nothing to read"),
+        (["--events", "x.csv", "--at", "tomorrow"], "not an ISO-8601 instant"),
+        (["--events", "x.csv", "--timezone", "Mars/Olympus"], "unknown time zone"),
+    ],
+)
+def test_usage_errors_are_clear(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "x.csv").write_text("ts,kind\n")
+    result = run("report", *args, cwd=tmp_path)
+    assert result.returncode == 64
+    assert message in result.stderr
