@@ -108,3 +108,26 @@ def test_unwritable_log_location_does_not_stop_the_program(
     assert logs.setup_logging("info", blocker / "sub" / "x.log") is None
     assert "cannot write the log file" in capsys.readouterr().err
     logging.getLogger("sellerpulse.x").info("goes nowhere, raises nothing")
+
+
+def test_start_logging_masks_plugin_declared_secrets(tmp_path: Path) -> None:
+    from sellerpulse.core.options import Option
+
+    class Hook:
+        options = (Option("url", "str", None, "where to POST", secret=True),)
+
+    class Plugins:
+        def source_class(self, name: str) -> type:
+            raise KeyError(name)
+
+        def sink_class(self, name: str) -> type:
+            return Hook
+
+    config_file = tmp_path / "c.toml"
+    config_file.write_text('[[sinks]]\ntype = "hook"\nurl = "https://hooks.invalid/T0/literal-path"\n')
+    config = load_config(config_file)
+    args = argparse.Namespace(log_level=None, log_file=str(tmp_path / "p.log"))
+    path = start_logging(args, config, plugins=Plugins())
+    logging.getLogger("sellerpulse.alerts").warning("POST https://hooks.invalid/T0/literal-path failed")
+    logs.stop_logging()
+    assert records(path)[0]["message"] == "POST *** failed"

@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from sellerpulse.core.config import LOG_LEVELS, Config, find_config_path, load_config, search_order
 from sellerpulse.core.logs import setup_logging
@@ -58,8 +59,16 @@ def load_config_from_args(args: argparse.Namespace) -> Config:
     return config
 
 
-def start_logging(args: argparse.Namespace, config: Config, *, stderr: bool = False) -> Path | None:
-    """Open the log file with the command line's level and file over the config's; secrets masked."""
+def start_logging(
+    args: argparse.Namespace, config: Config, *, stderr: bool = False, plugins: Any = None
+) -> Path | None:
+    """Open the log file with the command line's level and file over the config's; secrets masked.
+
+    Pass the loaded ``plugins`` so option values a plugin declares secret (a webhook URL written
+    literally) are masked too, not only ``${NAME}`` values.
+    """
+    if plugins is not None:
+        config.add_plugin_secrets(plugins)
     level = getattr(args, "log_level", None) or config.general.log_level
     log_file: str | Path | None = getattr(args, "log_file", None)
     if log_file is None and config.general.log_file is not None:
