@@ -121,7 +121,8 @@ class CsvSource(Source):
             detail += f"; {count} {why} not inferred"
         behind = reader.behind()
         if behind > LAG_BYTES:
-            self.set_state("lagging", f"{detail}; {behind >> 20} MiB behind")
+            amount = f"{behind / (1 << 20):.1f} MiB" if behind >= 1 << 20 else f"{behind >> 10} KiB"
+            self.set_state("lagging", f"{detail}; {amount} behind")
         elif state in ("lagging", "starting") and reader.format:
             self.set_state("ok", detail)
         else:
@@ -166,7 +167,13 @@ class _FileReader:
         self.handle = handle
         self.identity = (stat.st_dev, stat.st_ino)
         self._reset()
-        if saved and saved.get("header") and [saved.get("device"), saved.get("inode")] == list(self.identity):
+        same_file = [saved.get("device"), saved.get("inode")] == list(self.identity) if saved else False
+        if (
+            saved
+            and same_file
+            and saved.get("header")
+            and saved.get("path", str(self.path)) == str(self.path)
+        ):
             offset = int(saved.get("offset", 0))
             if 0 < offset <= stat.st_size:
                 handle.seek(offset)

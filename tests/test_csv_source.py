@@ -206,3 +206,27 @@ async def test_follow_option_off_reads_once_even_when_the_runtime_follows(tmp_pa
     source = make_source(CsvSource, {"path": str(path)})
     batch = await collect(source, follow=True, timeout=3)  # returns: the table did not ask to follow
     assert [e.order_id for e in batch.events] == ["O1"]
+
+
+async def test_a_followed_file_far_ahead_of_the_reader_is_lagging_until_caught_up(tmp_path, monkeypatch):
+    import sellerpulse.plugins.csv_source as csv_source
+
+    monkeypatch.setattr(csv_source, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(csv_source, "LAG_BYTES", 20_000)
+    path = tmp_path / "big.csv"
+    write(path, HEADER + "".join(order_row(n) for n in range(1000)))  # about 80 KB
+    source = make_source(CsvSource, {"path": str(path), "follow": True, "poll_interval": 0.02})
+    stream = source.batches(follow=True)
+    states = []
+    try:
+        async with asyncio.timeout(5):
+            read = 0
+            while read < 1000:
+                batch = await anext(stream)
+                read += len(batch.events)
+                states.append((source.health().state, source.health().detail))
+    finally:
+        await stream.aclose()
+    state, detail = states[0]
+    assert state == "lagging" and detail.startswith("big.csv: line ") and detail.endswith(" KiB behind")
+    assert states[-1] == ("ok", "big.csv: line 1001, events")

@@ -134,3 +134,14 @@ def test_installed_into_a_fresh_venv_it_is_listed_and_read_from_config(tmp_path)
     assert out["health"]["exports"]["state"] == "done"
     assert out["health"]["exports"]["events"] == 3 and out["health"]["exports"]["rejected"] == 1
     assert out["accounts"] == ["json-shop"] and out["rejected"] == {"exports": 1}
+
+    # and the command line: `sellerpulse report --config FILE` reads the source the config names
+    report = subprocess.run(
+        [str(python), "-m", "sellerpulse.tui.cli", "report", "--config", str(config), "--at", "2026-11-03T00:00:00Z",
+         "--format", "json"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert list(data["accounts"]) == ["json-shop"]
+    assert data["rejected"] == [{"source": "exports", "count": 1}]
