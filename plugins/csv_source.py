@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, EventError, Rejection, build_event
 from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
+from sellerpulse.core.timeutil import load_zone
 
 from .amazon_reports import FORMATS, MAPPERS, ReportMapper, detect
 
@@ -74,14 +75,13 @@ class CsvSource(Source):
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
         self.path = Path(self.settings["path"])
-        self._saved: dict[str, Any] | None = None
+        load_zone(str(self.settings["timezone"]))  # a misspelt zone is a config error, found at once
         self._position: dict[str, Any] = {}
 
     def position(self) -> dict[str, Any]:
         return dict(self._position)
 
     def restore(self, position: Mapping[str, Any]) -> None:
-        self._saved = dict(position)
         self._position = dict(position)
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
@@ -89,12 +89,12 @@ class CsvSource(Source):
         poll = max(0.01, float(self.settings["poll_interval"]))
         reader = _FileReader(self.path, self.name, self.settings)
         try:
-            while not await asyncio.to_thread(reader.open, self._saved):
+            # continue from the restored position, or from where an earlier call of batches() stopped
+            while not await asyncio.to_thread(reader.open, self._position):
                 if not follow:
                     raise FileNotFoundError(f"no such file: {self.path}")
                 self.set_state("starting", f"waiting for {self.path}")
                 await asyncio.sleep(poll)
-            self._saved = None
             while True:
                 batch = await asyncio.to_thread(reader.read_batch, not follow)
                 if batch is not None:

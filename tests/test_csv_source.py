@@ -230,3 +230,23 @@ async def test_a_followed_file_far_ahead_of_the_reader_is_lagging_until_caught_u
     state, detail = states[0]
     assert state == "lagging" and detail.startswith("big.csv: line ") and detail.endswith(" KiB behind")
     assert states[-1] == ("ok", "big.csv: line 1001, events")
+
+
+async def test_batches_called_again_continues_where_the_last_call_stopped(tmp_path):
+    path = tmp_path / "again.csv"
+    write(path, HEADER + order_row(1))
+    source = make_source(CsvSource, {"path": str(path), "follow": True, "poll_interval": 0.02})
+    first = await collect(source, follow=True, until=lambda merged: bool(merged.events), timeout=3)
+    write(path, order_row(2), "a")
+    second = await collect(source, follow=True, until=lambda merged: bool(merged.events), timeout=3)
+    assert [e.order_id for e in first.events + second.events] == ["O1", "O2"]
+
+
+def test_a_misspelt_time_zone_is_a_config_error(tmp_path):
+    from sellerpulse.core.plugins import load_plugins
+    from sellerpulse.core.runtime import SourceConfigError, build_sources
+
+    with pytest.raises(SourceConfigError, match=r"source 'csv' .*unknown time zone: 'Europe/Berlni'"):
+        build_sources(
+            [{"type": "csv", "path": str(tmp_path / "x.csv"), "timezone": "Europe/Berlni"}], load_plugins()
+        )
