@@ -89,12 +89,12 @@ def headroom(m: MetricValue) -> str:
         return "no orders in the window yet" if m.unit == "%" else "nothing in the window yet"
     if m.target is None:
         if m.numerator is None:
-            return f"over {m.denominator or 0} replies"
+            return f"mean of {m.denominator or 0} replies"
         return f"{m.numerator} {plural(noun, m.numerator)} (no target)"
     if m.status == "breach":
         over = _over_target(m)
         if over is not None and over > 0:
-            return f"target missed: {over} {plural(noun, over)} too many"
+            return f"over by {over} {plural(noun, over)}"
         return "target missed"
     if m.headroom is None:
         return ""
@@ -190,7 +190,7 @@ def time_left(queue_id: str, deadline: int, at: int, count: int = 1) -> str:
     one, many = QUEUE_DUE.get(queue_id, ("action", "actions"))
     noun = one if count == 1 else many
     if deadline < at:
-        return f"{noun} overdue by {duration(at - deadline)}"
+        return f"{noun} overdue {duration(at - deadline)}"
     return f"{noun} due in {duration(deadline - at)}"
 
 

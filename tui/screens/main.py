@@ -36,7 +36,7 @@ DEFAULT_QUEUES = [
 class MainScreen(Screen):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"),
-        (100, "-wide"),
+        (120, "-wide"),
         (170, "-huge"),
     ]
     AUTO_FOCUS = ""  # the first metric panel takes focus once the first snapshot has created it
@@ -61,11 +61,13 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
         with VerticalScroll(id="body", can_focus=False):
-            yield Grid(id="metric-grid")
+            # narrow terminals show the side column first, compact (what to act on above the metrics);
+            # wide ones dock it to the right
             with VerticalScroll(id="side", can_focus=False):
                 yield QueuesPanel(list(DEFAULT_QUEUES))
                 yield AlertFeed()
                 yield SourcesPanel()
+            yield Grid(id="metric-grid")
         yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
         yield Footer()
 
@@ -190,7 +192,7 @@ class MainScreen(Screen):
         return True
 
     def focus_next_panel(self) -> None:
-        for widget in self.query("MetricPanel, QueueBlock, SourcesPanel"):
+        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(SourcesPanel)]:
             if widget.display and not widget.has_class("-hidden") and not widget.has_class("-filtered"):
                 widget.focus()
                 return

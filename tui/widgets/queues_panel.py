@@ -84,6 +84,7 @@ class QueueBlock(Widget, can_focus=True):
         self.head_line.set(head)
         for n, line in enumerate(self.item_lines):
             line.set(lines[n] if n < len(lines) else Text())
+            line.set_class(n >= len(lines), "-empty")
 
 
 class QueuesPanel(Vertical):

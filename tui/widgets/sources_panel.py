@@ -57,11 +57,11 @@ class SourcesPanel(Vertical, can_focus=True):
             status = SOURCE_STATUS.get(state, "no_data")
             line.append(f"{fmt.clean(name)} ", Style(bold=True))
             line.append(fmt.clean(state), styles.get(status))
-            if h is not None:
-                line.append(f"  {h.events:,} events", DIM)
             count = max(rejected.get(name, 0), h.rejected if h else 0)
             if count:
                 line.append(f"  {count:,} rejected", styles.get("warning"))
+            if h is not None:
+                line.append(f"  {h.events:,} events", DIM)
             lines.append(line)
             if h is not None and (h.last_error or h.detail):
                 detail = Text(no_wrap=True, overflow="ellipsis")
