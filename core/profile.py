@@ -18,8 +18,13 @@ from typing import Any
 RULES = frozenset({
     "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
     "valid_tracking", "on_time_delivery", "contact_response", "response_hours",
-    "return_dissatisfaction", "refund", "perfect_order", "policy_violations",
+    "return_dissatisfaction", "refund", "perfect_order", "policy_violations", "feedback_score",
 })  # fmt: skip
+WEEKLY_RULES = frozenset({"cs_rating", "response_hours", "first_contact_resolution"})
+# rules whose windows do not decide how long order state is kept: violations are their own records,
+# and the feedback score keeps its day counts after the orders are gone
+_OWN_RETENTION = frozenset({"policy_violations", "feedback_score"})
+LIFETIME_FROM_DAY = 1  # the first day of a lifetime window: 0001-01-01
 QUEUES = frozenset({
     "messages_awaiting_reply", "claims_awaiting_response", "returns_awaiting_response", "orders_to_ship",
 })  # fmt: skip
@@ -45,6 +50,7 @@ class MetricSpec:
     threshold_hours: int | None = None
     unit: str = "%"
     bad_noun: str = "bad outcome"
+    lifetime: bool = False  # the window reaches back to the first day (``window_days`` unused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +68,27 @@ class Profile:
     horizon_days: int
     metrics: Mapping[str, MetricSpec] = field(default_factory=dict)
     queues: Mapping[str, QueueSpec] = field(default_factory=dict)
+    # weekly customer-service figures (``window_days`` = 7), for the current week and ``weeks_back`` before
+    weekly: Mapping[str, MetricSpec] = field(default_factory=dict)
+    weeks_back: int = 8
 
     @property
     def retention_days(self) -> int:
         """How long order state must be kept: the longest window + lag of any order metric, plus
         the horizon in which feedback and claims still arrive."""
-        spans = [m.window_days + m.lag_days for m in self.metrics.values() if m.rule != "policy_violations"]
+        spans = [m.window_days + m.lag_days for m in self.metrics.values() if m.rule not in _OWN_RETENTION]
         return max(spans, default=0) + self.horizon_days
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Profile:
         """Apply a ``[profiles.NAME]`` config table (any value of any metric or queue)."""
-        unknown = set(overrides) - {"metrics", "queues", "due_soon_hours", "horizon_days", "marketplace"}
+        unknown = set(overrides) - {
+            "metrics",
+            "queues",
+            "due_soon_hours",
+            "horizon_days",
+            "marketplace",
+            "weekly",
+        }
         if unknown:
             raise ProfileError(f"profile {self.name}: unknown key {sorted(unknown)[0]!r}")
         metrics = dict(self.metrics)
@@ -81,6 +97,16 @@ class Profile:
             merged = _metric_fields(base) if base else {}
             merged.update(values)
             metrics[metric_id] = _metric(metric_id, merged, self.name)
+        weekly_overrides = dict(overrides.get("weekly") or {})
+        weeks_back = weekly_overrides.pop("weeks_back", self.weeks_back)
+        weekly = dict(self.weekly)
+        for metric_id, values in (weekly_overrides.pop("metrics", None) or {}).items():
+            base = weekly.get(metric_id)
+            merged = _metric_fields(base) if base else {"window_days": 7}
+            merged.update(values)
+            weekly[metric_id] = _metric(metric_id, merged, self.name, WEEKLY_RULES)
+        if weekly_overrides:
+            raise ProfileError(f"profile {self.name}: unknown key {sorted(weekly_overrides)[0]!r} in weekly")
         queues = dict(self.queues)
         for queue_id, values in (overrides.get("queues") or {}).items():
             if queue_id not in queues:
@@ -95,6 +121,8 @@ class Profile:
             horizon_days=_int(overrides.get("horizon_days", self.horizon_days), "horizon_days", self.name),
             metrics=metrics,
             queues=queues,
+            weekly=weekly,
+            weeks_back=_int(weeks_back, "weekly.weeks_back", self.name, minimum=1),
         )
 
 
@@ -104,6 +132,14 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         raise ProfileError("a profile needs a name")
     metrics = {mid: _metric(mid, values, name) for mid, values in (data.get("metrics") or {}).items()}
     queues = {qid: _queue(qid, values, name) for qid, values in (data.get("queues") or {}).items()}
+    weekly_table = dict(data.get("weekly") or {})
+    weekly = {
+        mid: _metric(mid, {"window_days": 7, **values}, name, WEEKLY_RULES)
+        for mid, values in (weekly_table.pop("metrics", None) or {}).items()
+    }
+    weeks_back = weekly_table.pop("weeks_back", 8)
+    if weekly_table:
+        raise ProfileError(f"profile {name}: unknown key {sorted(weekly_table)[0]!r} in weekly")
     return Profile(
         name=name,
         marketplace=str(data.get("marketplace", name)),
@@ -111,6 +147,8 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         horizon_days=_int(data.get("horizon_days", 90), "horizon_days", name),
         metrics=metrics,
         queues=queues,
+        weekly=weekly,
+        weeks_back=_int(weeks_back, "weekly.weeks_back", name, minimum=1),
     )
 
 
@@ -130,7 +168,7 @@ def builtin_profile_names() -> list[str]:
 
 _METRIC_KEYS = {
     "name", "rule", "window_days", "lag_days", "channel", "direction", "target", "warn",
-    "threshold_hours", "unit", "bad_noun",
+    "threshold_hours", "unit", "bad_noun", "lifetime",
 }  # fmt: skip
 
 
@@ -142,13 +180,15 @@ def _queue_fields(spec: QueueSpec) -> dict[str, Any]:
     return {"name": spec.name, "deadline_hours": spec.deadline_hours}
 
 
-def _metric(metric_id: str, values: Mapping[str, Any], profile: str) -> MetricSpec:
+def _metric(
+    metric_id: str, values: Mapping[str, Any], profile: str, rules: frozenset[str] = RULES
+) -> MetricSpec:
     where = f"profile {profile}, metric {metric_id}"
     unknown = set(values) - _METRIC_KEYS
     if unknown:
         raise ProfileError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     rule = values.get("rule")
-    if rule not in RULES:
+    if rule not in rules:
         raise ProfileError(f"{where}: unknown rule {rule!r}")
     direction = values.get("direction")
     if direction is not None and direction not in DIRECTIONS:
@@ -161,11 +201,15 @@ def _metric(metric_id: str, values: Mapping[str, Any], profile: str) -> MetricSp
     if target is not None and direction is None:
         raise ProfileError(f"{where}: a target needs a direction")
     threshold = values.get("threshold_hours")
+    lifetime = values.get("lifetime", False)
+    if not isinstance(lifetime, bool):
+        raise ProfileError(f"{where}: lifetime must be true or false")
+    window = values.get("window_days", 1 if lifetime else None)
     return MetricSpec(
         id=metric_id,
         name=str(values.get("name", metric_id)),
         rule=rule,
-        window_days=_int(values.get("window_days"), f"metric {metric_id}: window_days", profile, minimum=1),
+        window_days=_int(window, f"metric {metric_id}: window_days", profile, minimum=1),
         lag_days=_int(values.get("lag_days", 0), f"metric {metric_id}: lag_days", profile),
         channel=channel,
         direction=direction if target is not None else None,
@@ -174,6 +218,7 @@ def _metric(metric_id: str, values: Mapping[str, Any], profile: str) -> MetricSp
         threshold_hours=None if threshold is None else _int(threshold, "threshold_hours", profile, minimum=1),
         unit=str(values.get("unit", "%")),
         bad_noun=str(values.get("bad_noun", "bad outcome")),
+        lifetime=lifetime,
     )
 
 

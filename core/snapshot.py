@@ -93,6 +93,9 @@ class AccountSnapshot:
     queues: dict[str, QueueValue]
     orphans: int = 0
     orders_held: int = 0
+    # weekly customer-service figures (id -> weeks, oldest first), when the snapshot was asked for them;
+    # each week has ``to_json()`` (see ``core.engine.weekly.WeekValue``)
+    weekly: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +105,11 @@ class AccountSnapshot:
             "orphans": self.orphans,
             "metrics": {mid: m.to_json() for mid, m in self.metrics.items()},
             "queues": {qid: q.to_json() for qid, q in self.queues.items()},
+            **(
+                {"weekly": {wid: [w.to_json() for w in weeks] for wid, weeks in self.weekly.items()}}
+                if self.weekly
+                else {}
+            ),
         }
 
 

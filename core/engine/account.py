@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..events import Event
-from ..profile import MetricSpec, Profile
+from ..profile import LIFETIME_FROM_DAY, MetricSpec, Profile
 from ..timeutil import US_PER_HOUR, DayClock
 from .deadlines import DeadlineIndex
 from .orders import AFN, CHARGEBACK, CLAIM, INF_TS, NEG_FEEDBACK, NO_TS, REFUNDED, TRACKING, OrderTable
@@ -19,6 +19,7 @@ from .outcomes import (
     MESSAGE_RULES,
     ORDER_GROUPS,
     ORDER_RULES,
+    OUTLIVES_ORDERS,
     RETURN_RULES,
     VIOLATION_RULES,
     message_outcome,
@@ -85,8 +86,10 @@ class AccountState:
 
         self.queues: dict[str, DeadlineIndex] = {qid: DeadlineIndex() for qid in profile.queues}
         self._queue_hours = {qid: (q.deadline_hours or 0) * US_PER_HOUR for qid, q in profile.queues.items()}
-        spans = [m.window_days + m.lag_days for m in profile.metrics.values()]
-        self.retention_days = max(profile.retention_days, max(spans, default=0))
+        violations = [
+            m.window_days + m.lag_days for m in profile.metrics.values() if m.rule == "policy_violations"
+        ]
+        self.retention_days = max(profile.retention_days, max(violations, default=0))
 
         self._handlers: dict[str, Callable[[Event], None]] = {
             kind: getattr(self, f"_on_{kind}") for kind in _HANDLED
@@ -232,9 +235,11 @@ class AccountState:
         if row is None:
             self._hold(e.order_id, e)
         elif (e.ts, e.rating) > (t.feedback_ts[row], t.feedback_rating[row]):
+            before = self._order_outcomes(row, "feedback")
             t.feedback_ts[row] = e.ts
             t.feedback_rating[row] = e.rating
-            self._refresh_flag(e.order_id, row, NEG_FEEDBACK, t.negative_feedback(row))
+            t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
+            self._order_changed(e.order_id, row, before, "feedback")
 
     def _on_feedback_removed(self, e: Event) -> None:
         t = self.orders
@@ -242,8 +247,10 @@ class AccountState:
         if row is None:
             self._hold(e.order_id, e)
         elif e.ts > t.feedback_removed[row]:
+            before = self._order_outcomes(row, "feedback")
             t.feedback_removed[row] = e.ts
-            self._refresh_flag(e.order_id, row, NEG_FEEDBACK, t.negative_feedback(row))
+            t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
+            self._order_changed(e.order_id, row, before, "feedback")
 
     def _refresh_flag(self, order_id: str, row: int, bit: int, on: bool) -> None:
         t = self.orders
@@ -521,7 +528,8 @@ class AccountState:
 
     def _evict_order(self, order_id: str, row: int) -> None:
         for series, old in zip(self._all_orders[1], self._order_outcomes(row), strict=True):
-            if old is not None:
+            # the feedback score keeps counting feedback of orders too old to keep (buyers still see it)
+            if old is not None and series.rule not in OUTLIVES_ORDERS:
                 series.retract(order_id, old)
         if "orders_to_ship" in self.queues:
             self.queues["orders_to_ship"].discard(order_id)
@@ -545,7 +553,7 @@ class AccountState:
 
     def window(self, spec: MetricSpec, day: int) -> tuple[int, int]:
         hi = day - spec.lag_days
-        return hi - spec.window_days + 1, hi
+        return (LIFETIME_FROM_DAY if spec.lifetime else hi - spec.window_days + 1), hi
 
 
 _HANDLED = (

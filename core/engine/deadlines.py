@@ -10,7 +10,7 @@ items by deadline).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from typing import Any
 
 from ..timeutil import US_PER_DAY, US_PER_HOUR
@@ -79,10 +79,6 @@ class DeadlineIndex:
                     if (lo is None or attr >= lo) and (hi is None or attr <= hi):
                         total += 1
         return total
-
-    def keys_before(self, at: int) -> Iterator[Hashable]:
-        """Every key whose deadline is before ``at`` (for drill-downs; O(items))."""
-        return (key for key, (deadline, _, _) in self.items.items() if deadline < at)
 
     def first(self, limit: int | None) -> list[tuple[Hashable, int, Any]]:
         """The ``limit`` items with the earliest deadlines (all when ``limit`` is None), in order."""

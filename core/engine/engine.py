@@ -15,6 +15,7 @@ from ..timeutil import DayClock
 from .account import AccountState
 from .drilldown import BadOutcome, bad_outcomes
 from .measure import metric_value, queue_items, queue_value
+from .weekly import weekly_values
 
 
 class Engine:
@@ -76,11 +77,13 @@ class Engine:
         """Count rows a source could not read, so they show in every snapshot."""
         self.rejected[source] = self.rejected.get(source, 0) + count
 
-    def snapshot(self, at: int, items: int = 20, history_days: int = 0) -> Snapshot:
+    def snapshot(self, at: int, items: int = 20, history_days: int = 0, weekly: bool = False) -> Snapshot:
         """Every metric and queue of every account as of ``at`` (microseconds).
 
         ``items`` bounds the queue items carried (the counts are always complete); ``history_days``
-        adds each metric's daily values for that many days before ``at``'s day.
+        adds each metric's daily values for that many days before ``at``'s day; ``weekly`` adds the
+        weekly customer-service figures (computed from the messages held, so asked for only by the
+        views that show them).
         """
         accounts = {}
         for name, acc in sorted(self._accounts.items()):
@@ -99,6 +102,7 @@ class Engine:
                 queues=queues,
                 orphans=acc.orphan_count,
                 orders_held=len(acc.orders),
+                weekly=weekly_values(acc, at) if weekly else {},
             )
         return Snapshot(at=at, accounts=accounts, rejected=dict(self.rejected))
 

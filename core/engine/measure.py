@@ -10,6 +10,7 @@ from ..profile import MetricSpec
 from ..snapshot import MetricValue, QueueItem, QueueValue
 from ..timeutil import US_PER_HOUR
 from .account import AccountState
+from .outcomes import GOOD_NUMERATOR
 from .status import count_status, rate_status
 
 
@@ -57,7 +58,7 @@ def _measure(
             return None, None, 0, "no_data", None
         return amount / population / US_PER_HOUR, None, population, "info", None
     status, headroom = rate_status(bad, population, spec.direction, spec.target, spec.warn)
-    numerator = population - bad if spec.direction == "above" else bad
+    numerator = population - bad if spec.direction == "above" or spec.rule in GOOD_NUMERATOR else bad
     value = numerator / population if population else None
     return value, numerator, population, status, headroom
 

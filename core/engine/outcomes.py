@@ -27,8 +27,12 @@ from .series import Outcome
 
 ORDER_RULES = frozenset({
     "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
-    "valid_tracking", "on_time_delivery", "refund", "perfect_order",
+    "valid_tracking", "on_time_delivery", "refund", "perfect_order", "feedback_score",
 })  # fmt: skip
+# order rules whose day counts stay when the order is evicted
+OUTLIVES_ORDERS = frozenset({"feedback_score"})
+# rules whose numerator counts good outcomes even without a target direction
+GOOD_NUMERATOR = frozenset({"feedback_score"})
 MESSAGE_RULES = frozenset({"contact_response", "response_hours"})
 RETURN_RULES = frozenset({"return_dissatisfaction"})
 VIOLATION_RULES = frozenset({"policy_violations"})
@@ -42,7 +46,7 @@ ORDER_GROUPS: dict[object, frozenset[str]] = {
     ),
     "delivered": frozenset({"on_time_delivery"}),
     "cancelled": frozenset({"seller_cancel", "late_shipment", "perfect_order"}),
-    NEG_FEEDBACK: frozenset({"defect", "negative_feedback", "perfect_order"}),
+    "feedback": frozenset({"defect", "negative_feedback", "perfect_order", "feedback_score"}),
     CLAIM: frozenset({"defect", "claim", "perfect_order"}),
     CHARGEBACK: frozenset({"defect", "chargeback", "perfect_order"}),
     REFUNDED: frozenset({"refund", "perfect_order"}),
@@ -94,6 +98,12 @@ def order_outcomes(
                     out.append(Outcome(day_of(deliver_by), False, deliver_by))
                 else:
                     out.append(Outcome(day_of(deliver_by), delivered > deliver_by))
+        elif rule == "feedback_score":
+            rating = table.feedback_rating[row]
+            if rating and table.feedback_removed[row] < table.feedback_ts[row]:
+                out.append(Outcome(day_of(table.feedback_ts[row]), rating <= 3))
+            else:
+                out.append(None)
         elif rule == "perfect_order":
             bad = bool(flags & (DEFECT | REFUNDED)) or seller_cancelled or late
             if not bad and in_lsr and shipped == INF_TS:

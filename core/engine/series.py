@@ -78,11 +78,6 @@ class Series:
                 pop += late
         return pop, bad, amount
 
-    def drop_days_before(self, day: int) -> None:
-        for table in (self.pop, self.bad, self.amount):
-            for old in [d for d in table if d < day]:
-                del table[old]
-
 
 def _bump(table: dict[int, int], day: int, delta: int) -> None:
     value = table.get(day, 0) + delta

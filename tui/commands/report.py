@@ -81,7 +81,7 @@ def build_snapshot(args: argparse.Namespace) -> Snapshot:
             engine.rejected.setdefault(name, 0)
             if health.state == "failing":
                 print(f"sellerpulse: warning: source {name} failed: {health.last_error}", file=sys.stderr)
-    return engine.snapshot(at)
+    return engine.snapshot(at, weekly=True)
 
 
 class _UpTo:
