@@ -82,6 +82,9 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
             nxt = f"{clean(q.items[0].ref)} {format_instant(q.items[0].deadline)}" if q.items else ""
             overdue = paint(str(q.overdue), "breach" if q.overdue else "ok", 7)
             lines.append(f"{q.id:<27} {q.count:>5}  {overdue}  {q.due_soon:>8}  {nxt}".rstrip())
+        if acc.weekly:
+            lines.append("")
+            lines.extend(_weekly_lines(acc.weekly))
         if acc.orphans:
             lines.append(f"orphan events (parent not seen yet): {acc.orphans}")
     rejected = sum(snapshot.rejected.values())
@@ -89,3 +92,24 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
     detail = ", ".join(f"{clean(s)}: {n}" for s, n in sorted(snapshot.rejected.items()))
     lines.append(f"rejected rows: {rejected}" + (f" ({detail})" if detail else ""))
     return "\n".join(lines) + "\n"
+
+
+def _weekly_lines(weekly: dict) -> list[str]:
+    """One row a week (oldest first), one column a weekly figure: the 8-week customer-service view."""
+    ids = list(weekly)
+    weeks = [w.week_from for w in weekly[ids[0]]]
+    header = ["week of", *ids]
+    rows = []
+    for index, week in enumerate(weeks):
+        cells = [iso_day(week) + (" (so far)" if weekly[ids[0]][index].partial else "")]
+        for wid in ids:
+            value = weekly[wid][index]
+            if value.value is None:
+                cells.append("-")
+            elif value.numerator is None:
+                cells.append(f"{value.value:.1f} h (n={value.denominator})")
+            else:
+                cells.append(f"{value.value * 100:.1f} % ({value.numerator}/{value.denominator})")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
