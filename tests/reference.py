@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -401,17 +402,21 @@ def reference_report(
     timezone: str = "UTC",
     account_timezones: dict[str, str] | None = None,
     profile: Profile | None = None,
+    accounts: Iterable[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """``{account: {"metrics": {id: {...}}, "queues": {id: {...}}}}`` as of ``at_us``, from scratch.
 
     The shape is the engine's ``Snapshot.to_json()["accounts"]`` restricted to the checked fields: per
     metric ``value, numerator, denominator, status, headroom, window{from,to}``; per queue
-    ``count, overdue, due_soon``.
+    ``count, overdue, due_soon``. Names in ``accounts`` are reported even when they sent nothing.
     """
     profile = profile or builtin_profile("amazon")
     zones = account_timezones or {}
     report: dict[str, dict[str, Any]] = {}
-    for name, acc in sorted(_build(events, at_us).items()):
+    built = _build(events, at_us)
+    for name in accounts:
+        built[name]  # a defaultdict: an account without events has empty state
+    for name, acc in sorted(built.items()):
         zone = zones.get(name, timezone)
         report[name] = {
             "metrics": {mid: _metric(spec, acc, at_us, zone) for mid, spec in profile.metrics.items()},
