@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from .common import add_config_argument, add_log_arguments, fail, load_config_from_args, start_logging
+from .headless import add_state_arguments, demo_state_path, engine_meta, open_checkpointer, run_headless
 
 HOW_TO_START = """\
 sellerpulse: no config found ({searched}).
@@ -41,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_argument(run)
     add_log_arguments(run)
     _view_arguments(run)
+    add_state_arguments(run)
+    run.add_argument(
+        "--headless", action="store_true", help="no UI: sources, alerts and checkpoints until SIGTERM/SIGINT"
+    )
     run.set_defaults(handler=run_dashboard)
 
     demo = subparsers.add_parser("demo", help="the dashboard on a simulated marketplace (no config needed)")
@@ -60,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_log_arguments(demo)
     _view_arguments(demo)
+    add_state_arguments(demo, demo=True)
     demo.set_defaults(handler=run_demo)
 
 
@@ -72,16 +78,21 @@ def run_default() -> int:
         print(HOW_TO_START.format(searched=searched or "none"))
         return 0
     args = argparse.Namespace(
-        config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False
-    )
+        config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
+        state=None, no_state=False, checkpoint_interval=5.0, headless=False,
+    )  # fmt: skip
     return run_dashboard(args)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    if args.headless:
+        return run_headless(args)
+    from sellerpulse.core.alerts.setup import state_path
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.engine import Engine
     from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
+    from sellerpulse.core.state_store import StateError
 
     try:
         config = load_config_from_args(args)
@@ -109,7 +120,13 @@ def run_dashboard(args: argparse.Namespace) -> int:
     start_logging(args, config)
     runtime = Runtime(engine, sources)
     refresh = args.refresh if args.refresh is not None else config.general.refresh
-    return _serve(runtime, None, refresh, args, config.keymap)
+    try:
+        path = None if args.no_state else state_path(config, args.state)
+        meta = engine_meta(engine, config.general.profile)
+        checkpointer = open_checkpointer(runtime, path, args.checkpoint_interval, meta)
+    except StateError as exc:
+        return fail(exc)
+    return _serve(runtime, None, refresh, args, config.keymap, checkpointer)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -117,6 +134,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from sellerpulse.core.logs import setup_logging
     from sellerpulse.core.options import OptionError, validate_options
     from sellerpulse.core.runtime import Runtime
+    from sellerpulse.core.state_store import StateError
     from sellerpulse.plugins.mock.source import MockSource
 
     wanted: dict[str, Any] = {
@@ -136,11 +154,28 @@ def run_demo(args: argparse.Namespace) -> int:
     engine = Engine(account_timezones=source.timezones)
     runtime = Runtime(engine, [source])
     refresh = args.refresh if args.refresh is not None else 2.0
-    return _serve(runtime, source.clock, refresh, args, {})
+    settings = {key: value for key, value in wanted.items() if key not in ("speed", "start")}
+    meta = dict(engine_meta(engine, "amazon"), demo=settings)
+    try:
+        checkpointer = open_checkpointer(
+            runtime, demo_state_path(args), args.checkpoint_interval, meta, fresh_unless="demo"
+        )
+    except StateError as exc:
+        return fail(exc)
+    return _serve(runtime, source.clock, refresh, args, {}, checkpointer)
 
 
-def _serve(runtime: Any, clock: Any, refresh: float, args: argparse.Namespace, keymap: dict[str, str]) -> int:
-    """Start the sources on their thread, run the dashboard until it quits, then stop the sources."""
+def _serve(
+    runtime: Any,
+    clock: Any,
+    refresh: float,
+    args: argparse.Namespace,
+    keymap: dict[str, str],
+    checkpointer: Any = None,
+) -> int:
+    """Start the sources on their thread, run the dashboard until it quits, then stop the sources.
+    With a ``checkpointer``, the saved state is replayed first and the last checkpoint written at the end."""
+    start = runtime.start_in_thread if checkpointer is None else checkpointer.start
     if args.no_color:
         os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is created
     from ..app import make_app, unknown_binding_ids
@@ -153,9 +188,13 @@ def _serve(runtime: Any, clock: Any, refresh: float, args: argparse.Namespace, k
         )
     data = RuntimeData(runtime, clock=clock)
     app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap)
-    runtime.start_in_thread()
+    start()
     try:
         app.run()
     finally:
-        runtime.stop(timeout=5.0)
+        if checkpointer is None:
+            runtime.stop(timeout=5.0)
+        else:
+            checkpointer.stop(timeout=5.0)
+            checkpointer.store.close()
     return app.return_code or 0

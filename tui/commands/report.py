@@ -45,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="canonical event file (.csv, .json, .jsonl); repeatable",
         )
         parser.add_argument("--at", metavar="INSTANT", help="ISO-8601 instant with offset (default: now)")
+        parser.add_argument(
+            "--state", metavar="PATH", default=None,
+            help="print the snapshot held in a saved state file (checkpoints of `run`), reading no source",
+        )  # fmt: skip
         parser.add_argument("--format", choices=("table", "json"), default="table")
         parser.add_argument(
             "--profile", default=None, help="marketplace profile (default: general.profile, amazon)"
@@ -66,6 +70,8 @@ def build_snapshot(args: argparse.Namespace) -> Snapshot:
     for warning in plugins.warnings:
         print(f"sellerpulse: warning: {warning}", file=sys.stderr)
     engine = engine_from_config(config, plugins.profiles(), timezone=args.timezone, profile=args.profile)
+    if args.state:
+        return _saved_snapshot(args, engine, at)
     sources = sources_from_config(config, plugins) if config.sources else []
     if not sources and not args.events:
         raise UsageError("nothing to read: give --events PATH (repeatable) or configure [[sources]]")
@@ -81,6 +87,29 @@ def build_snapshot(args: argparse.Namespace) -> Snapshot:
             engine.rejected.setdefault(name, 0)
             if health.state == "failing":
                 print(f"sellerpulse: warning: source {name} failed: {health.last_error}", file=sys.stderr)
+    return engine.snapshot(at, weekly=True)
+
+
+def _saved_snapshot(args: argparse.Namespace, engine: Engine, at: int) -> Snapshot:
+    """The snapshot of a saved state: its journal replayed into ``engine``; accounts the config does
+    not place in a time zone get the one they were saved with."""
+    from sellerpulse.core.checkpoint import restore_engine
+    from sellerpulse.core.state_store import StateError, StateStore
+
+    if args.events:
+        raise UsageError("--state reads the saved state only; give --events without --state")
+    try:
+        store = StateStore(args.state, readonly=True)
+        try:
+            saved = store.saved()
+            zones = saved.meta.get("engine", {}).get("account_timezones", {})
+            for name, zone in zones.items():
+                engine.account_timezones.setdefault(str(name), str(zone))
+            restore_engine(store, engine)
+        finally:
+            store.close()
+    except StateError as exc:
+        raise UsageError(str(exc)) from None
     return engine.snapshot(at, weekly=True)
 
 

@@ -1,0 +1,267 @@
+"""Checkpoints: a running :class:`~sellerpulse.core.runtime.Runtime` saved to, and rebuilt from, its state file.
+
+How it stays exact (see :mod:`sellerpulse.core.state_store` for the file):
+
+- Every applied batch reaches :meth:`Checkpointer._collect` through ``runtime.on_batch``, on the
+  runtime's event-loop thread, right after the engine applied it and the source's position was taken.
+  Its events are encoded at once (a compact JSON row per account) and kept until the next write.
+- Writes also run on that thread (a timer on the runtime's loop, every ``interval`` seconds while
+  something is pending), so between two batches the collected events, the engine's rejection counts and
+  every source's position agree exactly; they go to SQLite in one transaction. The final write, after
+  the runtime has stopped, happens in the caller's thread.
+- On start, positions are given back to the sources and the journal is replayed into the (empty)
+  engine on a background thread, in slices under ``runtime.lock``, so a UI sharing the engine stays
+  responsive; only then do the sources start. Replay of an idempotent, deterministic engine rebuilds
+  exactly the state the events built, dedup ids and evictions included.
+- The journal is pruned by event time: rows of an account whose events are all older than its
+  retention (``AccountState.retention_days``) plus :data:`MARGIN_DAYS`, and that were written before
+  the engine last evicted (the watermark's day changed), so a replay evicts just what the live engine did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
+from typing import Any
+
+from .engine.orders import NO_TS
+from .events import KINDS, Event
+from .sources import Batch
+from .state_store import JournalRow, Saved, StateError, StateStore
+
+log = logging.getLogger("sellerpulse.checkpoint")
+
+ROW_EVENTS = 5_000  # events per journal row: bounds the memory of a write and of a replay step
+REPLAY_SLICE = 20_000  # events applied per hold of the runtime lock while replaying
+MARGIN_DAYS = 7  # journal kept this long past the engine's retention (events dated before their order)
+DEFAULT_INTERVAL = 5.0
+
+_FIELDS = attrgetter(
+    "ts", "kind", "order_id", "event_id", "ref", "channel", "ship_by", "deliver_by", "amount",
+    "tracking", "rating", "by", "outcome", "severity",
+)  # fmt: skip
+_WIDTH = 14
+
+
+def encode_events(events: Iterable[Event]) -> list[JournalRow]:
+    """Applied events as journal rows: grouped by account (order kept), at most :data:`ROW_EVENTS` a row."""
+    by_account: dict[str, list[Event]] = {}
+    for event in events:
+        by_account.setdefault(event.account, []).append(event)
+    rows = []
+    for account, items in by_account.items():
+        for start in range(0, len(items), ROW_EVENTS):
+            part = items[start : start + ROW_EVENTS]
+            text = json.dumps([_FIELDS(e) for e in part], separators=(",", ":"), ensure_ascii=False)
+            rows.append(JournalRow(account, max(e.ts for e in part), len(part), text))
+    return rows
+
+
+def decode_events(account: str, text: str) -> list[Event]:
+    """The events of one journal row; :class:`StateError` if the row is not one this code wrote."""
+    try:
+        values = json.loads(text)
+        events = [Event(v[0], v[1], account, *v[2:]) for v in values if len(v) == _WIDTH]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise StateError(f"unreadable journal row of account {account!r}: {exc}") from None
+    if len(events) != len(values) or any(
+        type(e.ts) is not int or e.kind not in KINDS or type(e.rating) is not int for e in events
+    ):
+        raise StateError(f"unreadable journal row of account {account!r}: not sellerpulse events")
+    return events
+
+
+def replay(store: StateStore, engine: Any, lock: Any = None, stop: threading.Event | None = None) -> int:
+    """Apply the journal of ``store`` to ``engine`` (in slices under ``lock``); returns events applied."""
+    count = 0
+    for events in _slices(store.journal()):
+        if stop is not None and stop.is_set():
+            break
+        if lock is None:
+            engine.ingest(events)
+        else:
+            with lock:
+                engine.ingest(events)
+        count += len(events)
+    return count
+
+
+def _slices(rows: Iterator[tuple[str, str]]) -> Iterator[list[Event]]:
+    pending: list[Event] = []
+    for account, text in rows:
+        pending.extend(decode_events(account, text))
+        if len(pending) >= REPLAY_SLICE:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+def restore_engine(store: StateStore, engine: Any) -> Saved:
+    """Rebuild ``engine`` from ``store`` at once (``report --state``): journal and rejection counts."""
+    saved = store.saved()
+    replay(store, engine)
+    for source, count in saved.rejected.items():
+        engine.rejected[source] = count
+    return saved
+
+
+class Checkpointer:
+    """Saves ``runtime`` (engine + source positions) to ``store`` and rebuilds it on start.
+
+    Use: ``cp = Checkpointer(runtime, store); cp.restore_positions(); cp.start()`` instead of
+    ``runtime.start_in_thread()``; at the end ``cp.stop()`` (stops the runtime, writes the last
+    checkpoint). ``meta`` (JSON-able) is saved along, e.g. the engine's settings for ``report --state``.
+    """
+
+    def __init__(
+        self,
+        runtime: Any,
+        store: StateStore,
+        interval: float = DEFAULT_INTERVAL,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.interval = max(0.01, float(interval))
+        self.meta = dict(meta or {})
+        self.ready = threading.Event()  # set once the journal is replayed and the sources started
+        self.error: str | None = None
+        self.replayed = 0
+        self.last_write: tuple[int, float] = (0, 0.0)  # (events, seconds) of the latest checkpoint
+        self._pending: list[JournalRow] = []
+        self._guard = threading.Lock()  # pending rows and writes: loop thread vs the final write
+        self._timer: asyncio.TimerHandle | None = None
+        self._stop = threading.Event()
+        self._starter: threading.Thread | None = None
+        self._prune: dict[str, list[int]] = {}  # account -> [watermark day, first seq after eviction]
+        self._dirty = False  # something was applied since the last write
+        self._saved: Saved | None = None
+
+    # -- starting ----------------------------------------------------------------------------------
+
+    def restore_positions(self) -> Saved:
+        """Give the sources their saved positions (before anything starts); returns what was saved."""
+        saved = self.store.saved()
+        self.runtime.restore(saved.positions)
+        prune = saved.meta.get("prune")
+        if isinstance(prune, dict):
+            self._prune = {
+                str(name): [int(value[0]), int(value[1])]
+                for name, value in prune.items()
+                if isinstance(value, list) and len(value) == 2
+            }
+        self._saved = saved
+        return saved
+
+    def start(self) -> threading.Thread:
+        """Replay the journal on a background thread, then start the runtime's sources."""
+        if self._saved is None:
+            self.restore_positions()
+        self._starter = threading.Thread(target=self._start, name="sellerpulse-replay", daemon=True)
+        self._starter.start()
+        return self._starter
+
+    def _start(self) -> None:
+        engine = self.runtime.engine
+        began = time.perf_counter()
+        try:
+            self.replayed = replay(self.store, engine, self.runtime.lock, self._stop)
+        except StateError as exc:
+            self.error = str(exc)
+            log.error("%s", exc)
+            self.ready.set()
+            return
+        assert self._saved is not None
+        with self.runtime.lock:
+            for source, count in self._saved.rejected.items():
+                engine.rejected[source] = count
+        if self.replayed:
+            seconds = time.perf_counter() - began
+            log.info("restored %d events from %s in %.2f s", self.replayed, self.store.path, seconds)
+        if self._stop.is_set():
+            self.ready.set()
+            return
+        self.runtime.on_batch.append(self._collect)
+        self.runtime.start_in_thread()
+        self.ready.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the sources and write the final checkpoint (when the runtime stopped cleanly)."""
+        self._stop.set()
+        if self._starter is not None:
+            self._starter.join(timeout)
+        self.runtime.stop(timeout)
+        if self.error is None and self.runtime.finished.is_set():
+            self.flush()
+        elif self.error is None and self._collect in self.runtime.on_batch:
+            log.warning("the sources did not stop in %.0f s; the last periodic checkpoint stands", timeout)
+
+    # -- collecting and writing (the runtime's loop thread) -----------------------------------------
+
+    def _collect(self, _source: str, batch: Batch) -> None:
+        if not batch.events and not batch.rejections:
+            return
+        rows = encode_events(batch.events) if batch.events else []
+        with self._guard:
+            self._pending.extend(rows)
+            self._dirty = True
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception as exc:  # a full disk must not stop the sources; the next tick tries again
+            log.error("checkpoint to %s failed: %s: %s", self.store.path, type(exc).__name__, exc)
+
+    def flush(self) -> None:
+        """Write what was applied since the last checkpoint, with positions and rejection counts."""
+        with self._guard:
+            if not self._dirty:
+                return
+            rows, self._pending = self._pending, []
+            began = time.perf_counter()
+            first_seq = self.store.next_seq()
+            prunable = self._advance_days(first_seq)
+            meta = dict(self.meta, prune=self._prune)
+            try:
+                self.store.checkpoint(
+                    rows, self.runtime.positions(), dict(self.runtime.engine.rejected), meta
+                )
+            except BaseException:
+                self._pending[:0] = rows
+                raise
+            self._dirty = False
+            for account, before_ts, below_seq in prunable:
+                dropped = self.store.prune(account, before_ts, below_seq)
+                if dropped:
+                    log.info("journal: dropped %d rows of %s older than the retention", dropped, account)
+            count = sum(row.count for row in rows)
+            self.last_write = (count, time.perf_counter() - began)
+            log.debug("checkpoint: %d events in %.1f ms", count, self.last_write[1] * 1000)
+
+    def _advance_days(self, first_seq: int) -> list[tuple[str, int, int]]:
+        """Note each account's watermark day; when it moved, the engine evicted, so rows written so far
+        may go once their events are older than the retention. Returns ``(account, before_ts, below_seq)``."""
+        engine = self.runtime.engine
+        out = []
+        for name in getattr(engine, "accounts", ()):
+            acc = engine.account(name)
+            if acc.watermark == NO_TS:
+                continue
+            day = acc.days.day(acc.watermark)
+            seen = self._prune.get(name)
+            if seen is None or seen[0] != day:
+                self._prune[name] = seen = [day, first_seq if seen is not None else 0]
+            if seen[1]:
+                cutoff = acc.days.start(day - acc.retention_days - MARGIN_DAYS)
+                out.append((name, cutoff, seen[1]))
+        return out
