@@ -21,6 +21,7 @@ COMMAND_MODULES: dict[str, str] = {
     "alerts": "alerts",
     "run": "dashboard",
     "demo": "dashboard",
+    "poa": "poa",
 }
 
 

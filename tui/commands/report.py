@@ -62,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def build_snapshot(args: argparse.Namespace) -> Snapshot:
     """Read every configured source and every ``--events`` file to its end, keeping the events up to
     ``--at``, and take the snapshot as of ``--at``."""
+    engine, at = build_engine(args)
+    return engine.snapshot(at, weekly=True)
+
+
+def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
+    """The engine after reading every configured source and ``--events`` file up to ``--at``, and
+    ``--at`` itself (for commands that ask the engine more than a snapshot, such as ``poa``)."""
     at = parse_instant(args.at) if args.at else SystemClock().now()
     if args.timezone:
         load_zone(args.timezone)
@@ -70,8 +77,9 @@ def build_snapshot(args: argparse.Namespace) -> Snapshot:
     for warning in plugins.warnings:
         print(f"sellerpulse: warning: {warning}", file=sys.stderr)
     engine = engine_from_config(config, plugins.profiles(), timezone=args.timezone, profile=args.profile)
-    if args.state:
-        return _saved_snapshot(args, engine, at)
+    if getattr(args, "state", None):
+        _restore_saved(args, engine)
+        return engine, at
     sources = sources_from_config(config, plugins) if config.sources else []
     if not sources and not args.events:
         raise UsageError("nothing to read: give --events PATH (repeatable) or configure [[sources]]")
@@ -87,12 +95,12 @@ def build_snapshot(args: argparse.Namespace) -> Snapshot:
             engine.rejected.setdefault(name, 0)
             if health.state == "failing":
                 print(f"sellerpulse: warning: source {name} failed: {health.last_error}", file=sys.stderr)
-    return engine.snapshot(at, weekly=True)
+    return engine, at
 
 
-def _saved_snapshot(args: argparse.Namespace, engine: Engine, at: int) -> Snapshot:
-    """The snapshot of a saved state: its journal replayed into ``engine``; accounts the config does
-    not place in a time zone get the one they were saved with."""
+def _restore_saved(args: argparse.Namespace, engine: Engine) -> None:
+    """A saved state's journal replayed into ``engine``; accounts the config does not place in a time
+    zone get the one they were saved with."""
     from sellerpulse.core.checkpoint import restore_engine
     from sellerpulse.core.state_store import StateError, StateStore
 
@@ -110,7 +118,6 @@ def _saved_snapshot(args: argparse.Namespace, engine: Engine, at: int) -> Snapsh
             store.close()
     except StateError as exc:
         raise UsageError(str(exc)) from None
-    return engine.snapshot(at, weekly=True)
 
 
 class _UpTo:
