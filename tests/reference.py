@@ -36,6 +36,12 @@ from sellerpulse.core.events import Event
 from sellerpulse.core.profile import MetricSpec, Profile, builtin_profile
 
 US_PER_HOUR = 3_600_000_000
+# The rules of METRICS.md sections 1-4; metrics of other rules (section 6) are not recomputed here.
+RULES = frozenset({
+    "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
+    "valid_tracking", "on_time_delivery", "contact_response", "response_hours",
+    "return_dissatisfaction", "refund", "perfect_order", "policy_violations",
+})  # fmt: skip
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 ORDER_KINDS = frozenset({
@@ -408,7 +414,7 @@ def reference_report(
 
     The shape is the engine's ``Snapshot.to_json()["accounts"]`` restricted to the checked fields: per
     metric ``value, numerator, denominator, status, headroom, window{from,to}``; per queue
-    ``count, overdue, due_soon``. Names in ``accounts`` are reported even when they sent nothing.
+    ``count, overdue, due_soon``. Only metrics whose rule is in :data:`RULES` are reported. Names in ``accounts`` are reported even when they sent nothing.
     """
     profile = profile or builtin_profile("amazon")
     zones = account_timezones or {}
@@ -419,7 +425,11 @@ def reference_report(
     for name, acc in sorted(built.items()):
         zone = zones.get(name, timezone)
         report[name] = {
-            "metrics": {mid: _metric(spec, acc, at_us, zone) for mid, spec in profile.metrics.items()},
+            "metrics": {
+                mid: _metric(spec, acc, at_us, zone)
+                for mid, spec in profile.metrics.items()
+                if spec.rule in RULES
+            },
             "queues": _queues(profile, acc, at_us),
         }
     return report
