@@ -30,6 +30,7 @@ from operator import attrgetter
 from typing import Any
 
 from .engine.orders import NO_TS
+from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
 from .sources import Batch
 from .state_store import JournalRow, Saved, StateError, StateStore
@@ -46,6 +47,7 @@ _FIELDS = attrgetter(
     "tracking", "rating", "by", "outcome", "severity",
 )  # fmt: skip
 _WIDTH = 14
+_FEEDBACK = frozenset({"feedback", "feedback_removed"})
 
 
 def encode_events(events: Iterable[Event]) -> list[JournalRow]:
@@ -57,9 +59,13 @@ def encode_events(events: Iterable[Event]) -> list[JournalRow]:
     for account, items in by_account.items():
         for start in range(0, len(items), ROW_EVENTS):
             part = items[start : start + ROW_EVENTS]
-            text = json.dumps([_FIELDS(e) for e in part], separators=(",", ":"), ensure_ascii=False)
-            rows.append(JournalRow(account, max(e.ts for e in part), len(part), text))
+            feedback = tuple({e.order_id for e in part if e.kind in _FEEDBACK})
+            rows.append(JournalRow(account, max(e.ts for e in part), len(part), _encode(part), feedback))
     return rows
+
+
+def _encode(events: list[Event]) -> str:
+    return json.dumps([_FIELDS(e) for e in events], separators=(",", ":"), ensure_ascii=False)
 
 
 def decode_events(account: str, text: str) -> list[Event]:
@@ -241,12 +247,37 @@ class Checkpointer:
                 raise
             self._dirty = False
             for account, before_ts, below_seq in prunable:
-                dropped = self.store.prune(account, before_ts, below_seq)
-                if dropped:
-                    log.info("journal: dropped %d rows of %s older than the retention", dropped, account)
+                self._compact(account, before_ts, below_seq)
             count = sum(row.count for row in rows)
             self.last_write = (count, time.perf_counter() - began)
             log.debug("checkpoint: %d events in %.1f ms", count, self.last_write[1] * 1000)
+
+    def _compact(self, account: str, before_ts: int, below_seq: int) -> None:
+        """Shrink the rows the engine has evicted to what outlives eviction: the feedback of old
+        orders (and their placements), while a metric such as the lifetime feedback score counts it."""
+        expired = self.store.expired(account, before_ts, below_seq)
+        if not expired:
+            return
+        profile = self.runtime.engine.account(account).profile
+        outlives = any(spec.rule in OUTLIVES_ORDERS for spec in profile.metrics.values())
+        orders = self.store.feedback_orders(account) if outlives else set()
+        changes: list[tuple[int, str | None, int]] = []
+        before = after = 0
+        for seq, text in expired:
+            events = decode_events(account, text)
+            kept = [
+                e
+                for e in events
+                if e.kind in _FEEDBACK or (e.kind == "order_placed" and e.order_id in orders)
+            ]
+            changes.append((seq, _encode(kept) if kept else None, len(kept)))
+            before += len(events)
+            after += len(kept)
+        self.store.compact(changes)
+        log.info(
+            "journal of %s: %d events past the retention, %d kept (feedback that outlives its orders)",
+            account, before, after,
+        )  # fmt: skip
 
     def _advance_days(self, first_seq: int) -> list[tuple[str, int, int]]:
         """Note each account's watermark day; when it moved, the engine evicted, so rows written so far

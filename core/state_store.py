@@ -37,9 +37,15 @@ CREATE TABLE IF NOT EXISTS state_journal (
     account TEXT NOT NULL,
     max_ts INTEGER NOT NULL,
     count INTEGER NOT NULL,
-    events TEXT NOT NULL
+    events TEXT NOT NULL,
+    compacted INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS state_journal_age ON state_journal (account, max_ts);
+CREATE INDEX IF NOT EXISTS state_journal_age ON state_journal (account, compacted, max_ts);
+CREATE TABLE IF NOT EXISTS state_feedback (
+    account TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    PRIMARY KEY (account, order_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_positions (source TEXT PRIMARY KEY, position TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state_rejected (source TEXT PRIMARY KEY, count INTEGER NOT NULL);
 """
@@ -59,12 +65,14 @@ class StateCorrupt(StateError):
 
 @dataclass(frozen=True, slots=True)
 class JournalRow:
-    """Events of one account applied between two checkpoints (encoded by ``checkpoint``)."""
+    """Events of one account applied between two checkpoints (encoded by ``checkpoint``), and the
+    orders among them that got (or lost) feedback."""
 
     account: str
     max_ts: int
     count: int
     events: str
+    feedback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +203,10 @@ class StateStore:
                     [(r.account, r.max_ts, r.count, r.events) for r in rows],
                 )
                 db.executemany(
+                    "INSERT OR IGNORE INTO state_feedback VALUES (?, ?)",
+                    [(r.account, order_id) for r in rows for order_id in r.feedback],
+                )
+                db.executemany(
                     "INSERT OR REPLACE INTO state_positions VALUES (?, ?)",
                     [(name, json.dumps(dict(pos), sort_keys=True)) for name, pos in positions.items()],
                 )
@@ -208,15 +220,40 @@ class StateStore:
                 raise
             db.execute("COMMIT")
 
-    def prune(self, account: str, before_ts: int, below_seq: int) -> int:
-        """Drop ``account``'s journal rows whose events are all older than ``before_ts`` and that were
-        written before row ``below_seq``; returns how many rows went."""
+    def expired(self, account: str, before_ts: int, below_seq: int) -> list[tuple[int, str]]:
+        """``(seq, events)`` of ``account``'s rows not compacted yet whose events are all older than
+        ``before_ts`` and that were written before row ``below_seq``."""
         with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM state_journal WHERE account = ? AND max_ts < ? AND seq < ?",
+            return self._db.execute(
+                "SELECT seq, events FROM state_journal "
+                "WHERE account = ? AND compacted = 0 AND max_ts < ? AND seq < ? ORDER BY seq",
                 (account, before_ts, below_seq),
-            )
-            return cursor.rowcount
+            ).fetchall()
+
+    def feedback_orders(self, account: str) -> set[str]:
+        """Orders of ``account`` that ever got feedback (their placement outlives the retention)."""
+        with self._lock:
+            rows = self._db.execute("SELECT order_id FROM state_feedback WHERE account = ?", (account,))
+            return {order_id for (order_id,) in rows}
+
+    def compact(self, rows: list[tuple[int, str | None, int]]) -> None:
+        """Replace expired rows ``(seq, kept events or None to drop, count)``, atomically."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "DELETE FROM state_journal WHERE seq = ?",
+                    [(seq,) for seq, text, _ in rows if text is None],
+                )
+                db.executemany(
+                    "UPDATE state_journal SET events = ?, count = ?, compacted = 1 WHERE seq = ?",
+                    [(text, count, seq) for seq, text, count in rows if text is not None],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def next_seq(self) -> int:
         """The sequence number the next journal row will get (at least)."""
