@@ -163,7 +163,7 @@ class AccountState:
         deliver_by = NO_TS if e.deliver_by is None else e.deliver_by
         row = t.index.get(e.order_id)
         if row is None:
-            row = t.add(e.order_id, e.ts, ship_by, deliver_by, e.channel == "AFN")
+            row = t.add(e.order_id, e.ts, self.days.day(e.ts), ship_by, deliver_by, e.channel == "AFN")
             self._order_changed(e.order_id, row, self._no_order_outcomes)
             self._release(self.orphans_by_order, e.order_id)
             return
@@ -174,6 +174,7 @@ class AccountState:
             return
         before = self._order_outcomes(row)
         t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
+        t.placed_day[row] = self.days.day(e.ts)
         t.set_flag(row, AFN, afn)
         queue = self.queues.get("orders_to_ship")
         if queue is not None:

@@ -36,9 +36,10 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
     out: list[BadOutcome] = []
 
     def is_bad(outcome) -> bool:
-        if outcome is None or not lo <= outcome.day <= hi:
+        if outcome is None or not lo <= outcome[0] <= hi:
             return False
-        return outcome.bad or (outcome.deadline is not None and outcome.deadline < at)
+        deadline = outcome[2]
+        return outcome[1] or (deadline is not None and deadline < at)
 
     if spec.rule in ORDER_RULES:
         specs = ((spec.rule, spec.channel),)
@@ -46,7 +47,7 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
             outcome = order_outcomes(acc.orders, row, acc.days.day, specs)[0]
             if is_bad(outcome):
                 reason, when = _order_reason(acc, spec.rule, order_id, row)
-                out.append(BadOutcome(order_id, order_id, outcome.day, reason, when))
+                out.append(BadOutcome(order_id, order_id, outcome[0], reason, when))
     elif spec.rule in MESSAGE_RULES:
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
         for ref, msg in acc.messages.items():
@@ -59,7 +60,7 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
                     )
                 else:
                     reason, when = f"replied after {human_duration(msg.replied - msg.received)}", msg.replied
-                out.append(BadOutcome(ref, msg.order_id, outcome.day, reason, when))
+                out.append(BadOutcome(ref, msg.order_id, outcome[0], reason, when))
     elif spec.rule in RETURN_RULES:
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
         for ref, ret in acc.returns.items():
@@ -75,7 +76,7 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
                         causes.append(f"no response for {human_duration(at - ret.requested)}")
                 elif ret.responded - ret.requested > threshold:
                     causes.append(f"responded after {human_duration(ret.responded - ret.requested)}")
-                out.append(BadOutcome(ref, ret.order_id, outcome.day, "; ".join(causes), ret.requested))
+                out.append(BadOutcome(ref, ret.order_id, outcome[0], "; ".join(causes), ret.requested))
     else:
         for ref, violation in acc.violations.items():
             day = acc.days.day(violation.ts)

@@ -37,6 +37,7 @@ class OrderTable:
         "free",
         "index",
         "placed",
+        "placed_day",
         "seller_cancel",
         "ship_by",
         "shipped",
@@ -46,6 +47,7 @@ class OrderTable:
         self.index: dict[str, int] = {}
         self.free: list[int] = []
         self.placed = array("q")
+        self.placed_day = array("i")  # local day of ``placed``: read by most outcomes, so kept
         self.ship_by = array("q")
         self.deliver_by = array("q")
         self.shipped = array("q")
@@ -62,11 +64,14 @@ class OrderTable:
     def __len__(self) -> int:
         return len(self.index)
 
-    def add(self, order_id: str, placed: int, ship_by: int, deliver_by: int, afn: bool) -> int:
+    def add(
+        self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, afn: bool
+    ) -> int:
         flags = AFN if afn else 0
         if self.free:
             row = self.free.pop()
             self.placed[row] = placed
+            self.placed_day[row] = placed_day
             self.ship_by[row] = ship_by
             self.deliver_by[row] = deliver_by
             self.shipped[row] = INF_TS
@@ -80,6 +85,7 @@ class OrderTable:
         else:
             row = len(self.placed)
             self.placed.append(placed)
+            self.placed_day.append(placed_day)
             self.ship_by.append(ship_by)
             self.deliver_by.append(deliver_by)
             self.shipped.append(INF_TS)

@@ -62,7 +62,7 @@ def order_outcomes(
     """Outcomes of order ``row`` for every ``(rule, channel)`` in ``specs``, in that order."""
     flags = table.flags[row]
     afn = flags & AFN
-    placed_day = day_of(table.placed[row])
+    placed_day = table.placed_day[row]
     shipped = table.shipped[row]
     ship_by = table.ship_by[row]
     seller_cancelled = table.seller_cancel[row] < shipped
@@ -76,18 +76,18 @@ def order_outcomes(
             continue
         bit = _FLAG_RULES.get(rule)
         if bit is not None:
-            out.append(Outcome(placed_day, bool(flags & bit)))
+            out.append((placed_day, bool(flags & bit), None, 0))
         elif rule == "seller_cancel":
-            out.append(Outcome(placed_day, seller_cancelled))
+            out.append((placed_day, seller_cancelled, None, 0))
         elif rule == "late_shipment":
             if not in_lsr:
                 out.append(None)
             elif shipped == INF_TS:
-                out.append(Outcome(day_of(ship_by), False, ship_by))
+                out.append((day_of(ship_by), False, ship_by, 0))
             else:
-                out.append(Outcome(day_of(ship_by), late))
+                out.append((day_of(ship_by), late, None, 0))
         elif rule == "valid_tracking":
-            out.append(None if shipped == INF_TS else Outcome(day_of(shipped), not flags & TRACKING))
+            out.append(None if shipped == INF_TS else (day_of(shipped), not flags & TRACKING, None, 0))
         elif rule == "on_time_delivery":
             deliver_by = table.deliver_by[row]
             if shipped == INF_TS or not flags & TRACKING or deliver_by == NO_TS:
@@ -95,21 +95,21 @@ def order_outcomes(
             else:
                 delivered = table.delivered[row]
                 if delivered == INF_TS:
-                    out.append(Outcome(day_of(deliver_by), False, deliver_by))
+                    out.append((day_of(deliver_by), False, deliver_by, 0))
                 else:
-                    out.append(Outcome(day_of(deliver_by), delivered > deliver_by))
+                    out.append((day_of(deliver_by), delivered > deliver_by, None, 0))
         elif rule == "feedback_score":
             rating = table.feedback_rating[row]
             if rating and table.feedback_removed[row] < table.feedback_ts[row]:
-                out.append(Outcome(day_of(table.feedback_ts[row]), rating <= 3))
+                out.append((day_of(table.feedback_ts[row]), rating <= 3, None, 0))
             else:
                 out.append(None)
         elif rule == "perfect_order":
             bad = bool(flags & (DEFECT | REFUNDED)) or seller_cancelled or late
             if not bad and in_lsr and shipped == INF_TS:
-                out.append(Outcome(placed_day, False, ship_by))
+                out.append((placed_day, False, ship_by, 0))
             else:
-                out.append(Outcome(placed_day, bad))
+                out.append((placed_day, bad, None, 0))
         else:
             raise ValueError(f"{rule} is not an order rule")
     return tuple(out)
@@ -124,10 +124,10 @@ def message_outcome(
     replied = message.replied
     if rule == "contact_response":
         if replied == INF_TS:
-            return Outcome(day, False, message.received + threshold_us)
-        return Outcome(day, replied - message.received > threshold_us)
+            return (day, False, message.received + threshold_us, 0)
+        return (day, replied - message.received > threshold_us, None, 0)
     if rule == "response_hours":
-        return None if replied == INF_TS else Outcome(day, False, None, replied - message.received)
+        return None if replied == INF_TS else (day, False, None, replied - message.received)
     raise ValueError(f"{rule} is not a message rule")
 
 
@@ -135,11 +135,11 @@ def return_outcome(ret: Return, threshold_us: int, day_of: Callable[[int], int])
     day = day_of(ret.requested)
     bad = ret.invalid_rejection or (ret.feedback is not None and ret.feedback[1] <= 2)
     if ret.responded != INF_TS:
-        return Outcome(day, bad or ret.responded - ret.requested > threshold_us)
+        return (day, bad or ret.responded - ret.requested > threshold_us, None, 0)
     if bad:
-        return Outcome(day, True)
-    return Outcome(day, False, ret.requested + threshold_us)
+        return (day, True, None, 0)
+    return (day, False, ret.requested + threshold_us, 0)
 
 
 def violation_outcome(violation: Violation, day_of: Callable[[int], int]) -> Outcome | None:
-    return None if violation.resolved else Outcome(day_of(violation.ts), True)
+    return None if violation.resolved else (day_of(violation.ts), True, None, 0)
