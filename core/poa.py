@@ -251,27 +251,27 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
     """Improvements the data already shows: a quiet stretch since the last bad outcome, fewer bad
     outcomes in the last 7 days than in the 7 before, and the value's recovery from its worst day."""
     found: list[str] = []
-    end = metric.window_to
+    end = min(metric.window_to, today - 1)  # complete days only: today is still running
     noun2 = _plural(metric.bad_noun, 2)
     if items:
         last = max(item.day for item in items)
         if last < end:
-            since = iso_day(last + 1)
-            quiet = end - last
+            since, until, quiet = iso_day(last + 1), iso_day(end), end - last
+            days = f"{quiet} full day{'s' if quiet != 1 else ''}"
             if rule == "contact_response":
-                found.append(f"Every buyer message received since {since} was answered inside 24 hours "
-                             f"(or is still inside its 24 hours): {quiet} days without a late reply.")  # fmt: skip
+                found.append(f"Every buyer message received from {since} to {until} was answered inside 24 "
+                             f"hours (or is still inside its 24 hours): {days} without a late reply.")  # fmt: skip
             elif rule == "late_shipment":
-                found.append(f"Every order due to ship since {since} shipped on time (or is not due yet): "
-                             f"{quiet} days without a late shipment.")  # fmt: skip
+                found.append(f"Every order due to ship from {since} to {until} shipped on time (or is not "
+                             f"due yet): {days} without a late shipment.")  # fmt: skip
             else:
-                found.append(f"No {noun2} on the {quiet} days since {since}.")
+                found.append(f"No {noun2} from {since} to {until}: {days}.")
         if end - metric.window_from + 1 >= 14:
             recent = sum(1 for item in items if end - 7 < item.day <= end)
             before = sum(1 for item in items if end - 14 < item.day <= end - 7)
             if recent < before:
                 found.append(
-                    f"{recent} {_plural(metric.bad_noun, recent)} in the last 7 days of the window "
+                    f"{recent} {_plural(metric.bad_noun, recent)} in the last 7 full days "
                     f"({iso_day(end - 6)} to {iso_day(end)}) against {before} in the 7 days before."
                 )
     values = [*metric.history, metric.value]
