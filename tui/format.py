@@ -36,7 +36,11 @@ def plural(noun: str, count: int) -> str:
     """English plural of a profile's ``bad_noun`` ("defect", "late reply", "shipment without tracking")."""
     if count == 1:
         return noun
-    head, sep, tail = noun.partition(" without ")
+    head, sep, tail = noun, "", ""
+    for joint in (" without ", " below ", " above ", " with ", " of "):
+        if joint in noun:
+            head, sep, tail = noun.partition(joint)
+            break
     words = head.split(" ")
     last = words[-1]
     if last == "feedback":
@@ -90,7 +94,7 @@ def headroom(m: MetricValue) -> str:
     if m.target is None:
         if m.numerator is None:
             return f"mean of {m.denominator or 0} replies"
-        return f"{m.numerator} {plural(noun, m.numerator)} (no target)"
+        return "informational"
     if m.status == "breach":
         over = _over_target(m)
         if over is not None and over > 0:
@@ -149,13 +153,20 @@ def trend(m: MetricValue, ascii_only: bool = False) -> tuple[str, str]:
     return f"{arrow} {amount} vs yesterday", verdict
 
 
+ALL_TIME_BEFORE = date(1900, 1, 1).toordinal()  # a window starting earlier is "all time" (lifetime)
+
+
 def window(m: MetricValue) -> str:
+    if m.window_from < ALL_TIME_BEFORE:
+        return f"all time to {iso_day(m.window_to)}"
     return f"{iso_day(m.window_from)}..{iso_day(m.window_to)}"
 
 
 def short_window(m: MetricValue) -> str:
     """``09-08..11-06``: the window without years when it stays inside one year."""
     a, b = date.fromordinal(m.window_from), date.fromordinal(m.window_to)
+    if m.window_from < ALL_TIME_BEFORE:
+        return f"all time to {b:%m-%d}"
     if a.year == b.year:
         return f"{a:%m-%d}..{b:%m-%d}"
     return window(m)

@@ -20,19 +20,23 @@ class Group:
     metrics: tuple[str, ...] = ()
 
 
+FEEDBACK_SCORES = (
+    "feedback_score_30d",
+    "feedback_score_90d",
+    "feedback_score_365d",
+    "feedback_score_lifetime",
+)
+OTHER = ("refund_rate", "perfect_order_rate", "policy_violations")
+
 GROUPS: tuple[Group, ...] = (
     Group("1", "defects", "Order defects", ("odr", "odr_recent", "odr_afn")),
     Group("2", "shipping", "Shipping", ("pfcr", "lsr_10d", "lsr_30d", "vtr", "otdr")),
     Group("3", "service", "Customer service", ("crt", "avg_response_hours", "rdr")),
-    Group(
-        "4",
-        "other",
-        "Refunds, perfect orders, policy",
-        ("refund_rate", "perfect_order_rate", "policy_violations"),
-    ),
-    Group("5", "queues", "Queues"),
-    Group("6", "alerts", "Alerts"),
-    Group("7", "sources", "Sources"),
+    Group("4", "feedback", "Feedback score", FEEDBACK_SCORES),
+    Group("5", "other", "Refunds, perfect orders, policy", OTHER),
+    Group("6", "queues", "Queues"),
+    Group("7", "alerts", "Alerts"),
+    Group("8", "sources", "Sources"),
 )
 GROUP_BY_ID = {g.id: g for g in GROUPS}
 LAST_METRIC_GROUP = "other"
