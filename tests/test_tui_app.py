@@ -426,3 +426,30 @@ def _message(ref: str, order_id: str):
 
 
 assert AT  # the fixed instant the fixtures use
+
+
+async def test_alert_feed_shows_the_latest_alerts_newest_first():
+    states = [
+        {"rule": "odr-breach", "labels": {"account": "acme-us"}, "state": "firing",
+         "since": "2026-10-15T08:30:00Z", "summary": "ODR 3.37 % [b]breach[/b]"},
+        {"rule": "lsr-warning", "labels": {"account": "acme-us"}, "state": "pending",
+         "since": "2026-10-15T08:45:00Z", "summary": "LSR 15.38 %"},
+        {"rule": "quiet", "labels": {"account": "acme-us"}, "state": "ok", "since": "2026-10-15T08:50:00Z",
+         "summary": ""},
+    ]  # fmt: skip
+    data = example_data()
+    data._alerts = lambda: states
+    app = example_app(data=data)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        feed = [line for line in lines(app.main.query_one("#alerts")) if line]
+        assert len(feed) == 2  # the rule with nothing to say stays out
+        assert feed[0].startswith("10:45 pending") and "lsr-warning" in feed[0]  # Berlin time, newest first
+        assert "firing" in feed[1] and "ODR 3.37 % [b]breach[/b]" in feed[1]
+
+
+async def test_no_alert_feed_shows_no_alerts():
+    app = example_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [line for line in lines(app.main.query_one("#alerts")) if line] == ["no alerts"]

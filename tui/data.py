@@ -9,7 +9,7 @@ engine read under the runtime's lock, called from a worker thread so ingest neve
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from sellerpulse.core.clock import Clock
 from sellerpulse.core.events import Rejection
 from sellerpulse.core.snapshot import QueueItem, Snapshot
 from sellerpulse.core.sources import SourceHealth
+from sellerpulse.core.timeutil import TimeError, parse_instant
 
 HISTORY_DAYS = 30  # daily values behind each panel's graph
 QUEUE_ITEMS = 5  # next items per queue in a snapshot
@@ -47,7 +48,7 @@ class AlertLine:
 class DashboardData(Protocol):
     clock: Clock
 
-    def snapshot(self, at: int) -> Snapshot: ...
+    def snapshot(self, at: int, weekly: bool = False) -> Snapshot: ...
     def health(self) -> dict[str, SourceHealth]: ...
     def rejections(self, source: str) -> list[Rejection]: ...
     def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadRow]: ...
@@ -69,18 +70,35 @@ def _bad_row(item: Any) -> BadRow:
     )
 
 
+def _field(item: Any, *names: str) -> Any:
+    for name in names:
+        value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
 def alert_line(item: Any) -> AlertLine:
-    """Normalise an alert record from the alert feed (duck-typed, so the feed's class may evolve)."""
-    at = getattr(item, "at", None)
-    if at is None:
-        at = getattr(item, "since", None) or getattr(item, "changed_at", 0) or 0
+    """Normalise an alert record from the alert feed: a mapping (``AlertManager.states()``) or an
+    object with the same fields; instants may be ISO text or microseconds."""
+    at = _field(item, "at", "since", "changed_at", "changed") or 0
+    if isinstance(at, str):
+        try:
+            at = parse_instant(at)
+        except TimeError:
+            at = 0
+    labels = _field(item, "labels") or {}
+    account = _field(item, "account") or (labels.get("account") if isinstance(labels, Mapping) else None)
     return AlertLine(
         at=int(at),
-        rule=str(getattr(item, "rule", "") or getattr(item, "name", "")),
-        account=str(getattr(item, "account", "") or ""),
-        state=str(getattr(item, "state", "") or ""),
-        message=str(getattr(item, "message", "") or getattr(item, "summary", "") or ""),
+        rule=str(_field(item, "rule", "name") or ""),
+        account=str(account or ""),
+        state=str(_field(item, "state") or ""),
+        message=str(_field(item, "message", "summary") or ""),
     )
+
+
+QUIET_STATES = frozenset({"ok", "inactive"})  # rules with nothing to say stay out of the feed
 
 
 class EngineData:
@@ -102,9 +120,11 @@ class EngineData:
         self._alerts = alerts
         self._lock = lock if lock is not None else nullcontext()
 
-    def snapshot(self, at: int) -> Snapshot:
+    def snapshot(self, at: int, weekly: bool = False) -> Snapshot:
+        """The snapshot the panels draw; ``weekly`` adds the weekly customer-service figures (asked for
+        by the customer-service screen only: they are computed from the messages held)."""
         with self._lock:
-            return self.engine.snapshot(at, items=QUEUE_ITEMS, history_days=HISTORY_DAYS)
+            return self.engine.snapshot(at, items=QUEUE_ITEMS, history_days=HISTORY_DAYS, weekly=weekly)
 
     def health(self) -> dict[str, SourceHealth]:
         return dict(self._health)
@@ -126,7 +146,8 @@ class EngineData:
     def alerts(self) -> list[AlertLine]:
         if self._alerts is None:
             return []
-        return [alert_line(item) for item in self._alerts()]
+        lines = [alert_line(item) for item in self._alerts()]
+        return [line for line in lines if line.state not in QUIET_STATES]
 
 
 class RuntimeData(EngineData):

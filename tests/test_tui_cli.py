@@ -1,0 +1,37 @@
+"""The dashboard's command lines as a user runs them (subprocesses, a throwaway home)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SELLERPULSE", "XDG_"))}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local"))
+    return subprocess.run([sys.executable, "-m", "sellerpulse.tui.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_bare_sellerpulse_without_a_config_explains_how_to_start(tmp_path):
+    result = run([], tmp_path, tmp_path)
+    assert result.returncode == 0
+    assert "no config found" in result.stdout
+    assert "sellerpulse demo" in result.stdout and "sellerpulse config init" in result.stdout
+
+
+def test_run_without_sources_is_a_clear_error(tmp_path):
+    config = tmp_path / "sellerpulse.toml"
+    config.write_text("[general]\nrefresh = 1.0\n")
+    result = run(["run", "--config", str(config)], tmp_path, tmp_path)
+    assert result.returncode == 2
+    assert "no [[sources]]" in result.stderr and "sellerpulse demo" in result.stderr
+
+
+def test_demo_and_run_document_their_options(tmp_path):
+    demo = run(["demo", "--help"], tmp_path, tmp_path)
+    for option in ("--scenario", "--seed", "--speed", "--refresh", "--no-color", "--ascii"):
+        assert option in demo.stdout
+    assert "--config" in run(["run", "--help"], tmp_path, tmp_path).stdout
