@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..clock import Clock
@@ -68,33 +69,37 @@ class AlertManager:
         health = dict(source_health or {})
         queued: list[dict[str, Any]] = []
         with self.store.transaction():
-            instances = self.store.load_instances()
+            by_rule: dict[str, dict[str, Instance]] = {}
+            for (name, key), inst in self.store.load_instances().items():
+                by_rule.setdefault(name, {})[key] = inst
             silences = self.store.silences(now)
             for rule in self.rules:
+                instances = by_rule.get(rule.name, {})
 
-                def was_active(labels: dict[str, str], _rule: str = rule.name) -> bool:
-                    found = instances.get((_rule, labels_key(labels)))
+                def was_active(labels: dict[str, str], _known: dict[str, Instance] = instances) -> bool:
+                    found = _known.get(labels_key(labels))
                     return found is not None and found.phase != "normal"
 
-                observed = rule.observe(snapshot, health, now, was_active)
-                seen = {obs.key for obs in observed}
+                observed = [(obs.key, obs) for obs in rule.observe(snapshot, health, now, was_active)]
+                seen = {key for key, _ in observed}
                 # an instance that is no longer observed (its account or source went away) has no data
                 observed += [
-                    Observation(rule.name, inst.labels, None, summary="no longer observed")
-                    for (name, key), inst in sorted(instances.items())
-                    if name == rule.name and key not in seen and inst.phase != "normal"
+                    (key, Observation(rule.name, inst.labels, None, summary="no longer observed"))
+                    for key, inst in sorted(instances.items())
+                    if key not in seen and inst.phase != "normal"
                 ]
-                for obs in observed:
-                    key = obs.key
-                    instance = instances.get((rule.name, key)) or Instance(
-                        rule.name, dict(obs.labels), changed=now
-                    )
+                for key, obs in observed:
+                    instance = instances.get(key)
+                    before = replace(instance) if instance is not None else None
+                    if instance is None:
+                        instance = Instance(rule.name, dict(obs.labels), changed=now)
                     silenced = any(s.matches(rule.name, obs.labels) for s in silences)
                     for notice in step(instance, obs, rule, now, silenced):
                         payload = self._payload(rule, notice, obs, now)
                         if self.store.add_notification(payload, self._sinks_of(rule), now):
                             queued.append(payload)
-                    self.store.save_instance(key, instance)
+                    if instance != before:  # most evaluations change nothing: no write
+                        self.store.save_instance(key, instance)
         if queued:
             self.dispatcher.wake()
         return queued

@@ -52,7 +52,6 @@ class Instance:
     announced: bool = False  # the episode's firing notification went out
     acked: int | None = None  # acknowledged at (this episode only)
     changed: int = 0  # when ``state`` last changed
-    evaluated: int = 0
     value: str | None = None
     summary: str = ""
     error: str | None = None
@@ -67,7 +66,6 @@ class Instance:
 
 def step(instance: Instance, obs: Observation, rule: Rule, now: int, silenced: bool) -> list[Notice]:
     """Advance ``instance`` by one observation at ``now``; returns the notifications due, in order."""
-    instance.evaluated = now
     instance.value, instance.summary, instance.error = obs.value, obs.summary, obs.error
     overlay, active = None, obs.active
     if obs.error is not None:

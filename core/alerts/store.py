@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS alert_instances (
     announced INTEGER NOT NULL DEFAULT 0,
     acked INTEGER,
     changed INTEGER NOT NULL,
-    evaluated INTEGER NOT NULL,
     value TEXT,
     summary TEXT NOT NULL DEFAULT '',
     error TEXT,
@@ -81,7 +80,7 @@ CREATE TABLE IF NOT EXISTS alert_silences (
 
 _INSTANCE_FIELDS = (
     "state", "active_since", "episode", "recovering_since", "last_notified", "repeats", "announced",
-    "acked", "changed", "evaluated", "value", "summary", "error",
+    "acked", "changed", "value", "summary", "error",
 )  # fmt: skip
 
 
