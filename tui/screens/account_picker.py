@@ -30,13 +30,14 @@ class AccountPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         styles = status_styles(self.app)
         options = []
+        width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
         for name in sorted(self.snapshot.accounts):
             account = self.snapshot.accounts[name]
             statuses = {m.status for m in account.metrics.values()}
             worst = next((s for s in SEVERITY if s in statuses), "no_data")
             label = Text(no_wrap=True, overflow="ellipsis")
             label.append("> " if name == self.current else "  ")
-            label.append(f"{fmt.clean(name):<24}")
+            label.append(f"{fmt.clean(name):<{width}}")
             label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
             label.append(f" {fmt.clean(account.profile)} · {fmt.clean(account.timezone)}")
             options.append(Option(label, id=name))
