@@ -14,6 +14,7 @@ from platformdirs import user_data_dir
 
 from ..clock import Clock
 from ..profile import Profile
+from .conditions import ForecastCondition
 from .manager import AlertManager
 from .rules import Rule, default_rules, parse_rules
 from .sink import Sink, build_sinks
@@ -56,3 +57,29 @@ def manager_from_config(
     return AlertManager(
         rules_from_config(config, profiles), store, sinks_from_config(config, sink_classes), clock, group_wait
     )
+
+
+def history_days_needed(rules: list[Rule], profile: Profile) -> int:
+    """Days of metric history the rules need in their snapshots: a forecast needs its metric's window."""
+    days = [
+        profile.metrics[rule.target].window_days
+        for rule in rules
+        if isinstance(rule.condition, ForecastCondition) and rule.target in profile.metrics
+    ]
+    return max(days, default=0)
+
+
+def attach_to_runtime(
+    runtime: Any, manager: AlertManager, history_days: int = 0, interval: float = 15.0
+) -> Any:
+    """An :class:`~.scheduler.AlertScheduler` fed by ``runtime``: snapshots under its lock, its sources'
+    health, woken by its batches. Call ``start()`` on it (and on the manager), ``stop()`` at the end."""
+    from .scheduler import AlertScheduler
+
+    def take(at: int) -> Any:
+        with runtime.lock:
+            return runtime.engine.snapshot(at, history_days=history_days)
+
+    scheduler = AlertScheduler(manager, take, runtime.health, runtime.clock, interval=interval)
+    runtime.on_batch.append(scheduler.batch_applied)
+    return scheduler
