@@ -300,7 +300,10 @@ class SellerPulseApp(App):
 def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
     from .screens.account_picker import AccountPicker
+    from .screens.customer_service import CustomerServiceScreen
+    from .screens.drilldown import MetricDetails
     from .screens.help import HelpScreen
+    from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
     from .widgets.metric_panel import MetricPanel
     from .widgets.queues_panel import QueueBlock
@@ -315,6 +318,9 @@ def binding_ids() -> set[str]:
         MetricPanel,
         QueueBlock,
         SourcesPanel,
+        MetricDetails,
+        PlanScreen,
+        CustomerServiceScreen,
     )
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from sellerpulse.core.timeutil import iso_day
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from .. import format as fmt
 from ..theme import status_styles
 from ..widgets.graph import chart_rows
 from ..widgets.line import Line
+from .plan import PlanScreen, remedy_for
 from .table_screen import Row, TableScreen, cells
 
 CHART_HEIGHT = 5
+SHORT_CHART_HEIGHT = 3  # below 30 rows
 DIM = Style(dim=True)
+REMEDY_LINES = 6  # actions shown when the screen is tall enough (34 rows); 2 below that
 
 
 class MetricDetails(TableScreen):
@@ -25,6 +30,12 @@ class MetricDetails(TableScreen):
 
     COLUMNS = ("Order", "Day", "What went wrong", "When")
     EMPTY = "no bad outcomes in the window"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "plan", "Plan of action", id="plan-of-action"),
+    ]
+    DEFAULT_CSS = """
+    MetricDetails .remedies { height: auto; padding: 0 1; border: round $foreground-darken-3; }
+    """
 
     def __init__(self, account: str, metric_id: str) -> None:
         super().__init__()
@@ -44,6 +55,10 @@ class MetricDetails(TableScreen):
             for n in range(CHART_HEIGHT):
                 yield Line(classes=f"chart-row chart-{n}")
             yield Line(classes="chart-axis")
+        with Vertical(classes="remedies") as box:
+            box.border_title = "what fixes it"
+            for n in range(REMEDY_LINES + 1):
+                yield Line(classes=f"remedy-line remedy-{n}")
 
     def _metric(self):
         account = self.app.reading.snapshot.accounts.get(self.account) if self.app.reading else None
@@ -73,21 +88,48 @@ class MetricDetails(TableScreen):
             window.append(f"  {words}", DIM)
         self.query_one(".window", Line).set(window)
         self._draw_chart(account, metric, styles)
+        self._draw_remedy(account.profile)
+
+    def _draw_remedy(self, profile: str) -> None:
+        """The metric's remedy from the remedies file: its title, then its actions (as many as fit)."""
+        remedy = remedy_for(profile, self.metric_id)
+        lines = (
+            [Text(fmt.clean(remedy.title), Style(bold=True))]
+            if remedy
+            else [Text("no remedies written", DIM)]
+        )
+        actions = list(remedy.actions) if remedy else []
+        room = REMEDY_LINES if (self.size.height or 24) >= 34 else 2
+        for action in actions[:room]:
+            lines.append(Text(f"- {fmt.clean(action)}", no_wrap=True, overflow="ellipsis"))
+        if len(actions) > room:
+            lines.append(Text(f"  {len(actions) - room} more: o shows the plan of action", DIM))
+        for n, line in enumerate(self.query(".remedy-line").results(Line)):
+            line.display = n < len(lines)
+            line.set(lines[n] if n < len(lines) else Text())
+
+    def action_plan(self) -> None:
+        self.app.push_screen(PlanScreen(self.account, self.metric_id))
 
     def _draw_chart(self, account, metric, styles) -> None:
         values = [*metric.history, metric.value]
         width = max(1, self.size.width - 16)
         column = max(1, min(3, width // max(1, len(values))))
+        height = (
+            CHART_HEIGHT if (self.size.height or 24) >= 30 else SHORT_CHART_HEIGHT
+        )  # the table needs rows
         rows, lo, hi = chart_rows(
             values,
             metric.target,
             metric.warn,
             metric.direction,
             styles,
-            CHART_HEIGHT,
+            height,
             column,
             self.app.ascii_only,
         )
+        for n in range(len(rows), CHART_HEIGHT):
+            self.query_one(f".chart-{n}", Line).display = False
         for n, row in enumerate(rows):
             label = (
                 fmt.metric_value(metric, hi)

@@ -45,6 +45,7 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("tab", "app.focus_next", "Next panel", show=False, id="focus-next"),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False, id="focus-previous"),
+        Binding("c", "customer_service", "Customer-service view", show=False, id="customer-service"),
         *(
             Binding(g.key, f"toggle_group('{g.id}')", f"Show/hide {g.title}", show=False, id=f"panel-{g.key}")
             for g in GROUPS
@@ -208,3 +209,13 @@ class MainScreen(Screen):
 
     def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
         self.app.action_rejections()
+
+    def action_customer_service(self) -> None:
+        """The weekly customer-service figures, feedback score and slowest threads of the account."""
+        from .customer_service import CustomerServiceScreen
+
+        account = self.app.current_account
+        if account is None:
+            self.notify("no accounts yet", timeout=2)
+            return
+        self.app.push_screen(CustomerServiceScreen(account.account))
