@@ -130,7 +130,7 @@ def run(size: str, seconds: float, refresh: float, truecolor: bool, extra: list[
     end = min(seconds, chunks[-1][0] if chunks else seconds)
     steady = None
     window = 0.0
-    if steady_from is not None and seconds - steady_from > 0.5:
+    if steady_from is not None and seconds - steady_from >= 2 * refresh:
         window = seconds - steady_from
         steady = sum(n for t, n in chunks if t >= steady_from) / window
     total = sum(n for _, n in chunks)

@@ -9,7 +9,7 @@ which redraws only the rows that changed. Tests and snapshot tests turn the time
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
@@ -28,6 +28,7 @@ from .panels import GROUPS
 from .screens.main import MainScreen
 
 MIN_REFRESH = 0.5
+WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -79,8 +80,10 @@ class SellerPulseApp(App):
         ascii_only: bool = False,
         keymap: Mapping[str, str] | None = None,
         account: str | None = None,
+        on_start: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
+        self._on_start = on_start
         self.data = data
         self.refresh_interval = max(MIN_REFRESH, float(refresh))
         self.live = live
@@ -107,7 +110,10 @@ class SellerPulseApp(App):
             self.set_keymap(self._keymap_wanted)
 
     def main_ready(self) -> None:
-        """The main screen is composed: take the first snapshot and start the refresh timer."""
+        """The main screen is composed: start the sources (when asked to: the first frame then gets the
+        CPU before the backfill does), take the first snapshot and start the refresh timer."""
+        if self._on_start is not None:
+            self._on_start()
         self.fetch()
         if self.live:
             self._restart_timer()
@@ -172,6 +178,8 @@ class SellerPulseApp(App):
                 reading = Reading(reading.at, self.reading.snapshot, reading.health, self.reading.alerts)
         self.reading = reading
         self.redraw()
+        if self.live and (reading.snapshot is None or not reading.snapshot.accounts):
+            self.set_timer(WARMUP_POLL, self.fetch)  # no data yet: look again soon, not a period later
 
     def redraw(self) -> None:
         reading = self.reading
@@ -340,9 +348,11 @@ def make_app(
     ascii_only: bool = False,
     keymap: Mapping[str, str] | None = None,
     account: str | None = None,
+    on_start: Callable[[], object] | None = None,
 ) -> SellerPulseApp:
     """The dashboard over ``data``. Tests pass ``live=False, threaded=False, show_clock=False`` and
-    refresh by hand (``app.fetch()`` or the ``r`` key) for deterministic screens."""
+    refresh by hand (``app.fetch()`` or the ``r`` key) for deterministic screens. ``on_start`` runs once
+    the main screen exists (the CLI starts the sources there)."""
     return SellerPulseApp(
         data,
         refresh=refresh,
@@ -352,4 +362,5 @@ def make_app(
         ascii_only=ascii_only,
         keymap=keymap,
         account=account,
+        on_start=on_start,
     )

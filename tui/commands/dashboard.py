@@ -162,7 +162,27 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     except StateError as exc:
         return fail(exc)
-    return _serve(runtime, source.clock, refresh, args, {}, checkpointer)
+    return _serve(runtime, BackfillClock(source, runtime), refresh, args, {}, checkpointer)
+
+
+class BackfillClock:
+    """The demo's "now": while the mock source is still backfilling, the instant its history has
+    reached in the engine (the screen replays the past, so nothing looks overdue just because its
+    shipment has not been read yet); afterwards the source's simulated clock. The runtime's positions
+    are taken under its lock, so they agree with what the engine holds."""
+
+    def __init__(self, source: Any, runtime: Any) -> None:
+        self.source = source
+        self.runtime = runtime
+
+    def now(self) -> int:
+        from sellerpulse.core.timeutil import US_PER_DAY, parse_instant
+
+        reached = self.runtime.positions().get(self.source.name, {}).get("reached")
+        if reached is None:  # nothing applied yet: the start of the history
+            return self.source.start - self.source.settings["backfill_days"] * US_PER_DAY
+        instant = parse_instant(str(reached))
+        return instant if instant < self.source.start else self.source.clock.now()
 
 
 def _serve(
@@ -187,8 +207,7 @@ def _serve(
             file=sys.stderr,
         )
     data = RuntimeData(runtime, clock=clock)
-    app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap)
-    start()
+    app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap, on_start=start)
     try:
         app.run()
     finally:
