@@ -9,11 +9,13 @@ the outbox in one SQLite transaction, then wakes the dispatcher. Every read for 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from ..clock import Clock
+from ..remedies import Remedy, RemedyError, remedies_for
 from ..snapshot import Snapshot
 from ..sources import SourceHealth
 from ..timeutil import format_instant
@@ -23,6 +25,11 @@ from .rules import Observation, Rule, RuleError, labels_key
 from .sink import Sink
 from .state import Instance, Notice, step
 from .store import Silence, Store
+
+log = logging.getLogger("sellerpulse.alerts")
+
+# profile name -> its remedies (metric id -> Remedy); see :mod:`sellerpulse.core.remedies`
+RemedyLookup = Callable[[str], Mapping[str, Remedy]]
 
 
 class AlertManager:
@@ -34,8 +41,11 @@ class AlertManager:
         clock: Clock,
         group_wait: float = 1.0,
         dispatch_clock: Clock | None = None,
+        remedies: RemedyLookup | None = None,
     ) -> None:
         self.rules = list(rules)
+        # a metric's notification carries the actions that fix it (the shipped remedies by default)
+        self.remedies: RemedyLookup = remedies or remedies_for
         self.store = store
         self.sinks = dict(sinks)
         self.clock = clock
@@ -96,6 +106,7 @@ class AlertManager:
                     silenced = any(s.matches(rule.name, obs.labels) for s in silences)
                     for notice in step(instance, obs, rule, now, silenced):
                         payload = self._payload(rule, notice, obs, now)
+                        payload["remedies"] = self._actions(snapshot, obs.labels)
                         if self.store.add_notification(payload, self._sinks_of(rule), now):
                             queued.append(payload)
                     if instance != before:  # most evaluations change nothing: no write
@@ -103,6 +114,19 @@ class AlertManager:
         if queued:
             self.dispatcher.wake()
         return queued
+
+    def _actions(self, snapshot: Snapshot, labels: Mapping[str, str]) -> list[str]:
+        """The remedy actions of a metric alert's metric in its account's profile ([] otherwise)."""
+        account = snapshot.accounts.get(labels.get("account", ""))
+        metric = labels.get("metric")
+        if account is None or not metric:
+            return []
+        try:
+            remedy = self.remedies(account.profile).get(metric)
+        except RemedyError as exc:  # a broken remedies file must not stop the alert itself
+            log.warning("remedies left out of the notification: %s", exc)
+            return []
+        return list(remedy.actions) if remedy else []
 
     def _sinks_of(self, rule: Rule) -> list[str]:
         return sorted(rule.sinks if rule.sinks is not None else self.sinks)

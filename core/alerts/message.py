@@ -46,8 +46,14 @@ class AlertMessage:
         return f"sellerpulse: {len(self.alerts)} alerts ({parts})"
 
     def text(self) -> str:
-        """Plain text: one line per alert, control characters removed."""
-        return "\n".join(line_text(alert) for alert in self.alerts)
+        """Plain text: one line per alert, control characters removed; under a firing or repeated
+        metric alert, the actions that fix the metric (from the remedies file), one per line."""
+        lines = []
+        for alert in self.alerts:
+            lines.append(line_text(alert))
+            if alert.get("kind") != "resolved":
+                lines += [f"  - {clean(action)}" for action in alert.get("remedies") or ()]
+        return "\n".join(lines)
 
 
 def _labels(alert: dict[str, Any]) -> str:

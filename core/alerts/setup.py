@@ -14,6 +14,7 @@ from platformdirs import user_data_dir
 
 from ..clock import Clock
 from ..profile import Profile
+from ..remedies import remedies_for
 from .conditions import ForecastCondition
 from .manager import AlertManager
 from .rules import Rule, default_rules, parse_rules
@@ -54,8 +55,14 @@ def manager_from_config(
     group_wait: float = 1.0,
 ) -> AlertManager:
     """An :class:`AlertManager` for ``config`` (call ``start()`` to deliver, ``close()`` at the end)."""
+    config_path = getattr(config, "path", None)
     return AlertManager(
-        rules_from_config(config, profiles), store, sinks_from_config(config, sink_classes), clock, group_wait
+        rules_from_config(config, profiles),
+        store,
+        sinks_from_config(config, sink_classes),
+        clock,
+        group_wait,
+        remedies=lambda profile: remedies_for(profile, config_path),
     )
 
 
