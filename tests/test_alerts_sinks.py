@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -350,3 +352,72 @@ def test_sink_config_errors_name_the_table_and_key():
 def test_sinks_register_through_the_plugin_hook():
     assert {"terminal", "log", "webhook", "command", "email"} <= set(SINK_CLASSES)
     assert os.environ.get("SELLERPULSE_DISABLE_PLUGINS") is None
+
+
+def test_email_upgrades_to_starttls_and_logs_in_with_credentials_from_the_environment(tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+    from sellerpulse.core.config import loads_config
+
+    if subprocess.run(["openssl", "version"], capture_output=True).returncode != 0:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins, received = [], []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"pulse",
+            b"s3cret",
+        )
+        logins.append((ok, session.ssl is not None))
+        return AuthResult(success=ok)
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticate, auth_require_tls=True)  # fmt: skip
+    controller.start()
+    try:
+        config = loads_config(
+            f'[[sinks]]\ntype = "email"\nname = "mail"\nhost = "127.0.0.1"\nport = {port}\n'
+            f'sender = "pulse@example.com"\nto = ["ops@example.com"]\nusername = "pulse"\n'
+            f'password = "${{SMTP_PASSWORD}}"\ncafile = "{cert}"\n',
+            env={"SMTP_PASSWORD": "s3cret"},
+        )
+        sink = build_sinks(config.sinks, SINK_CLASSES)["mail"]
+        alert = {
+            "key": "k",
+            "rule": "r",
+            "kind": "firing",
+            "severity": "warning",
+            "labels": {},
+            "summary": "s",
+        }
+        sink.send(AlertMessage((alert,)))
+    finally:
+        controller.stop()
+    assert logins == [(True, True)]  # logged in, over TLS
+    assert len(received) == 1
+
+
+def test_text_forms_neutralise_untrusted_control_characters():
+    alert = {"key": "k", "rule": "r", "kind": "firing", "severity": "warning",
+             "labels": {"account": "a\nFAKE LINE"}, "summary": "order \x1b]0;pwned\x07 late\r\nSubject: x"}  # fmt: skip
+    message = AlertMessage((alert,))
+    for text in (message.text(), message.title()):
+        assert "\n" not in text and "\x1b" not in text and "\r" not in text and "\x07" not in text
+    body = json.loads(json.dumps(message.to_json()))
+    assert body["alerts"][0]["summary"] == alert["summary"]  # JSON keeps the data, properly encoded

@@ -32,6 +32,7 @@ class EmailSink(Sink):
         Option("starttls", "str", "auto", "auto, always or never", choices=("auto", "always", "never")),
         Option("username", "str", "", "login name (empty: no login)"),
         Option("password", "str", "", "login password, e.g. ${SMTP_PASSWORD}", secret=True),
+        Option("cafile", "path", None, "CA certificates (PEM) that sign the server's, for a private CA"),
         Option("subject_prefix", "str", "[sellerpulse]", "put before every subject"),
         Option("timeout", "float", 20.0, "seconds before the connection is abandoned (and retried)"),
     )
@@ -65,7 +66,8 @@ class EmailSink(Sink):
                 smtp.ehlo()
                 mode = settings.get("starttls", "auto")
                 if mode != "never" and smtp.has_extn("starttls"):
-                    smtp.starttls(context=ssl.create_default_context())
+                    cafile = settings.get("cafile")
+                    smtp.starttls(context=ssl.create_default_context(cafile=str(cafile) if cafile else None))
                     smtp.ehlo()
                 elif mode == "always":
                     raise DeliveryError(
