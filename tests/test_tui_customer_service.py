@@ -167,3 +167,23 @@ async def test_plan_of_action_key_shows_and_writes_the_draft(tmp_path, monkeypat
     assert sorted(re.findall(r"`(AC-\d+)` \(", plan)) == sorted(b.order_id for b in bad)
     assert f"({metric.numerator} defects among {metric.denominator} orders)" in plan
     assert "1. Work every defect group below" in plan
+
+
+def test_the_mock_store_answers_surveys_and_writes_back_in_the_same_thread():
+    """What the screen's figures need from the mock: survey answers, and buyers who write again in the
+    same order's thread within 72 h of a reply (so First Contact Resolution is not always 100 %)."""
+    events = cs_events()
+    received = [e for e in events if e.kind == "message_received"]
+    replied = {e.ref: e.ts for e in events if e.kind == "message_replied"}
+    surveyed = {e.ref for e in events if e.kind == "cs_survey"}
+    assert len(surveyed) >= 20 and surveyed <= {e.ref for e in received}
+    follow_ups = [
+        b
+        for a in received
+        if a.order_id and a.ref in replied
+        for b in received
+        if b.order_id == a.order_id
+        and b is not a
+        and replied[a.ref] < b.ts <= replied[a.ref] + 72 * 3600_000_000
+    ]
+    assert len(follow_ups) >= 5
