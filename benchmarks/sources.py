@@ -9,6 +9,8 @@ Figures printed (events per second, same file for all):
 - ``csv source``: the source alone (chunked reads on a worker thread, parsing, batches), no engine;
 - ``csv source -> engine``: the source through ``Runtime.run_once()`` into an engine, what a configured
   ``[[sources]]`` table costs. Budget (issue 3): at least half the speed of ``engine ingest``.
+- ``mock generator`` / ``mock source``: the simulated marketplace producing a 90-day backfill of about
+  the same number of orders (one account), bare and as the ``mock`` source's batches (no engine).
 
 The file is generated once into ``benchmarks/data/`` by the engine benchmark's generator, so both
 benchmarks measure the same data. Prints its figures and asserts nothing.
@@ -28,7 +30,11 @@ from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event
 from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.runtime import Runtime
+from sellerpulse.core.timeutil import parse_instant
 from sellerpulse.plugins.csv_source import CsvSource
+from sellerpulse.plugins.mock.accounts import account_specs
+from sellerpulse.plugins.mock.generator import Marketplace
+from sellerpulse.plugins.mock.source import MockSource
 from sellerpulse.plugins.testing import make_source
 
 HERE = Path(__file__).resolve().parent
@@ -72,6 +78,38 @@ def source_into_engine(path: Path) -> tuple[int, float]:
     return health[source.name].events, time.perf_counter() - start
 
 
+MOCK_START = "2026-11-20T12:00:00Z"
+
+
+def mock_generator(orders: int) -> tuple[int, float]:
+    """The generator alone: a 90-day backfill of about ``orders`` orders of one account."""
+    market = Marketplace(
+        seed=1, start=parse_instant(MOCK_START), orders_per_day=orders / 90, accounts=account_specs(1)
+    )
+    end = market.start
+    count = 0
+    start = time.perf_counter()
+    for event in market.events():
+        if event.ts > end:
+            break
+        count += 1
+    return count, time.perf_counter() - start
+
+
+def mock_source(orders: int) -> tuple[int, float]:
+    """The same backfill as the ``mock`` source delivers it (worker-thread batches)."""
+    source = make_source(
+        MockSource, {"start": MOCK_START, "orders_per_day": orders / 90, "accounts": 1, "seed": 1}
+    )
+
+    async def drain() -> int:
+        return sum([len(batch.events) async for batch in source.batches(follow=False)])
+
+    start = time.perf_counter()
+    count = asyncio.run(drain())
+    return count, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the generated file")
@@ -100,6 +138,12 @@ def main() -> None:
     print(
         f"  csv source -> engine   {rate:12,.0f} events/s ({seconds:.2f} s) = {rate / baseline:.0%} of engine ingest"
     )
+    gc.collect()
+    events, seconds = mock_generator(args.orders)
+    print(f"  mock generator         {events / seconds:12,.0f} events/s ({seconds:.2f} s, {events:,} events)")
+    gc.collect()
+    events, seconds = mock_source(args.orders)
+    print(f"  mock source            {events / seconds:12,.0f} events/s ({seconds:.2f} s)")
 
 
 if __name__ == "__main__":
