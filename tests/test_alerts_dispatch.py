@@ -44,7 +44,11 @@ def test_a_burst_within_group_wait_is_one_message(tmp_path):
     assert len(sink.messages) == 1
     message = sink.messages[0]
     assert [(a["rule"], a["labels"]["account"]) for a in message.alerts] == [
-        ("breach", "a"), ("breach", "b"), ("warning", "a"), ("warning", "b"), ("warning", "c"),
+        ("breach", "a"),
+        ("breach", "b"),
+        ("warning", "a"),
+        ("warning", "b"),
+        ("warning", "c"),
     ]  # fmt: skip  (in the order queued: rule by rule, then account by account)
     assert message.title() == "sellerpulse: 5 alerts (5 firing)"
 
@@ -117,3 +121,22 @@ def test_the_ui_reads_while_the_dispatcher_writes(tmp_path):
         manager.close()
     kinds = [a["kind"] for a in sink.alerts if a["rule"] == "breach"]
     assert kinds == ["firing", "resolved"] * 10
+
+
+def test_a_broken_feed_subscriber_does_not_fail_the_delivery(tmp_path):
+    from sellerpulse.plugins.sinks.terminal import TerminalSink
+
+    terminal = TerminalSink("terminal", {"bell": False, "keep": 10})
+    seen = []
+    terminal.subscribe(lambda alerts: 1 / 0)
+    terminal.subscribe(seen.extend)
+    manager, clock = make(tmp_path, RecordingSink())
+    manager = AlertManager(manager.rules, manager.store, {"terminal": terminal}, clock, group_wait=0)
+    manager.start()
+    try:
+        manager.evaluate(snapshot(clock.now(), {"lsr_10d": lsr(5, 100)}))
+        assert wait_for(lambda: manager.store.delivery_counts() == {"sent": 2})
+    finally:
+        manager.close()
+    assert [a["rule"] for a in terminal.entries()] == ["warning", "breach"]  # newest first
+    assert len(seen) == 2

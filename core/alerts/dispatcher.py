@@ -90,8 +90,12 @@ class Dispatcher:
                 continue
             if self.group_wait > 0 and self._stop.wait(self.group_wait):
                 return
-            while self.deliver(name) == self.batch_limit and not self._stop.is_set():
-                pass
+            try:
+                while self.deliver(name) == self.batch_limit and not self._stop.is_set():
+                    pass
+            except Exception as exc:  # the store itself failed (disk full, locked): try again later
+                log.error("sink %s: cannot record a delivery: %s", name, exc)
+                self._stop.wait(POLL)
 
     def deliver(self, name: str) -> int:
         """Send what is due for sink ``name`` now, as one message; returns how many notifications."""

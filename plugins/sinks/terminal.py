@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import deque
@@ -11,6 +12,8 @@ from typing import Any, ClassVar
 from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.alerts.sink import Sink
 from sellerpulse.core.options import Option
+
+log = logging.getLogger("sellerpulse.alerts")
 
 
 class TerminalSink(Sink):
@@ -40,7 +43,10 @@ class TerminalSink(Sink):
             self._feed.extend(alerts)
             subscribers = list(self._subscribers)
         for callback in subscribers:
-            callback(alerts)
+            try:
+                callback(alerts)
+            except Exception:  # a broken toast must not turn into a failed (and repeated) delivery
+                log.exception("terminal sink: subscriber %r failed", callback)
         if self.bell and not subscribers and any(a["kind"] == "firing" for a in alerts):
             sys.stderr.write("\a")
             sys.stderr.flush()
