@@ -21,6 +21,10 @@ from .rules import Rule, default_rules, parse_rules
 from .sink import Sink, build_sinks
 from .store import Store
 
+# queue items carried into the snapshots the rules judge: item conditions (older than, due within) look at
+# these, sorted by deadline, so a long overdue backlog must not hide the orders due next
+QUEUE_ITEMS = 200
+
 
 def default_state_path() -> Path:
     """``state.sqlite3`` in the user data directory (``~/.local/share/sellerpulse`` on Linux)."""
@@ -85,7 +89,7 @@ def attach_to_runtime(
 
     def take(at: int) -> Any:
         with runtime.lock:
-            return runtime.engine.snapshot(at, history_days=history_days)
+            return runtime.engine.snapshot(at, items=QUEUE_ITEMS, history_days=history_days)
 
     scheduler = AlertScheduler(manager, take, runtime.health, runtime.clock, interval=interval)
     runtime.on_batch.append(scheduler.batch_applied)

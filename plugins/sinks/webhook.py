@@ -30,7 +30,7 @@ class WebhookSink(Sink):
             'json: the alerts as JSON; slack: {"text": ...}',
             choices=("json", "slack"),
         ),
-        Option("headers", "dict", {}, "extra request headers (values may be ${ENV} secrets)", secret=True),
+        Option("headers", "dict", None, "extra request headers (values may be ${ENV} secrets)", secret=True),
         Option("timeout", "float", 10.0, "seconds before a request is abandoned (and retried)"),
     )
 
