@@ -421,3 +421,13 @@ def test_text_forms_neutralise_untrusted_control_characters():
         assert "\n" not in text and "\x1b" not in text and "\r" not in text and "\x07" not in text
     body = json.loads(json.dumps(message.to_json()))
     assert body["alerts"][0]["summary"] == alert["summary"]  # JSON keeps the data, properly encoded
+
+
+def test_webhook_429_is_retried_not_given_up(tmp_path, receiver_factory):
+    receiver = receiver_factory([429, 200])
+    manager = fire(tmp_path, [{"type": "webhook", "name": "hook", "url": receiver.url, "backoff": 0.01}])
+    try:
+        assert wait_for(lambda: delivery(manager, "hook")["status"] == "sent")
+    finally:
+        manager.close()
+    assert len(receiver.requests) == 2 and len(receiver.answered) == 1
