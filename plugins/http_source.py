@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 from sellerpulse.core.events import DEFAULT_ACCOUNT, Event, EventError, Rejection, parse_event
@@ -88,8 +88,12 @@ class HttpSource(Source):
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
         settings = self.settings
-        self.url: str = settings["url"]
-        if urlsplit(self.url).scheme not in ("http", "https"):
+        parts = urlsplit(settings["url"])
+        # httpx replaces a URL's query with ``params``: keep the URL's own parameters as defaults.
+        self.url: str = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        self.params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.params.update({str(key): str(value) for key, value in settings["params"].items()})
+        if parts.scheme not in ("http", "https"):
             raise ValueError(f"url must start with http:// or https://, got {self._safe_url()!r}")
         for number in ("interval", "timeout", "backoff", "max_backoff"):
             if settings[number] < 0:
@@ -152,7 +156,7 @@ class HttpSource(Source):
         """One poll: every page from the cursor on. The cursor and ETag move with the last page only,
         so a poll cut short is repeated whole (what it delivered again is dropped as a duplicate)."""
         self._polls += 1
-        params = {str(key): str(value) for key, value in self.settings["params"].items()}
+        params = dict(self.params)
         if self._cursor is not None:
             if self.format == "sp-api-orders":  # SP-API refuses CreatedAfter together with LastUpdatedAfter
                 params.pop("CreatedAfter", None)

@@ -230,6 +230,7 @@ async def test_secrets_never_appear_in_errors_or_health(serve):
     assert "HTTP 403" in message
     assert "wrong-token-456" not in message and "***" in message  # the server echoed it; we masked it
     assert "key=abc" not in message
+    assert server.api.requests[0].query == {"key": "abc"}  # the URL's own query is sent (httpx would drop it)
 
     # While retrying and after giving up, health carries the masked text only.
     server.api.token = None
