@@ -116,7 +116,11 @@ async def test_429_waits_for_retry_after_then_succeeds(serve):
     server.api.faults.retry_after = "1"
     src = source(server.url + "/events", backoff=0.0)
     began = time.monotonic()
-    events, _ = await poll(src)
+    polling = asyncio.create_task(poll(src))
+    await asyncio.sleep(0.4)
+    health = src.health()  # waiting as asked: lagging, with the reason
+    assert (health.state, health.last_error) == ("lagging", "HTTP 429 Too Many Requests; retry 1/5 in 1.0 s")
+    events, _ = await polling
     assert time.monotonic() - began >= 0.9
     assert [e.order_id for e in events] == ["O-1"]
     assert [r.status for r in server.api.requests] == [429, 200]

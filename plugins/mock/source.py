@@ -94,7 +94,8 @@ class MockSource(Source):
         self.clock = ScaledClock(max(self.start, self._reached), self.settings["speed"])
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
-        stream = _Stream(self._market.events(), after=self._reached)
+        # Skipping what a restored source delivered regenerates it: a worker thread does it.
+        stream = await asyncio.to_thread(_Stream, self._market.events(), self._reached)
         backfill_end = max(self.start, self._reached or self.start)
         while True:
             events, more = await asyncio.to_thread(stream.take, backfill_end, BATCH_EVENTS)
