@@ -51,6 +51,9 @@ LABELS = {key: label for key, label, _ in CAUSES}
 LABELS["feedback_below_4"] = "Feedback below 4 stars"
 LABELS["other"] = "Other bad outcomes"
 
+# what the ids listed under a cause are (orders unless said here)
+ITEM_WORD = {"policy_violation": "Notices", "no_reply": "Threads", "late_reply": "Threads"}
+
 # what a metric's rule counts (its population), for sentences like "31 late shipments among 507 orders"
 POPULATION = {
     "valid_tracking": "shipped orders",
@@ -222,7 +225,7 @@ def _orders_section(metric: MetricValue, groups: list[CauseGroup], limit: int) -
         shown = group.items if limit <= 0 else group.items[:limit]
         ids = ", ".join(f"{_code(_ident(item))} ({iso_day(item.day)})" for item in shown)
         more = f", and {n - len(shown)} more" if len(shown) < n else ""
-        lines.append(f"{'Items' if group.key == 'policy_violation' else 'Orders'}: {ids}{more}")
+        lines.append(f"{ITEM_WORD.get(group.key, 'Orders')}: {ids}{more}")
         lines.append("")
     return lines
 
@@ -281,7 +284,9 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
         for n, v in present:
             if (v <= worst) if metric.direction == "above" else (v >= worst):
                 worst_n, worst = n, v
-        better = metric.value > worst if metric.direction == "above" else metric.value < worst
+        # a real recovery: the share of bad outcomes (or the count) at least a fifth below its worst
+        bad_now, bad_worst = _bad_share(metric, metric.value), _bad_share(metric, worst)
+        better = bad_now <= 0.8 * bad_worst
         if better and worst_n < len(values) - 1:
             day = iso_day(today - (len(values) - 1 - worst_n))
             word = "Up" if metric.direction == "above" else "Down"
@@ -294,6 +299,10 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
         lines.append("None yet: the data shows no improvement so far.")
     lines.append("")
     return lines
+
+
+def _bad_share(metric: MetricValue, value: float) -> float:
+    return 1 - value if metric.direction == "above" and metric.unit == "%" else value
 
 
 def _measures(remedy: Remedy | None) -> list[str]:

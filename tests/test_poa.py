@@ -14,6 +14,7 @@ from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import parse_event
 from sellerpulse.core.poa import causes_of, group_by_cause, plan_of_action
 from sellerpulse.core.remedies import ENV_VAR, load_remedies
+from sellerpulse.core.snapshot import AccountSnapshot, MetricValue
 from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, format_instant, parse_instant
 from sellerpulse.plugins.mock.accounts import account_specs
 from sellerpulse.plugins.mock.generator import Marketplace
@@ -234,3 +235,21 @@ def test_weekly_metric_plan_and_cli_errors(late_shipping, tmp_path):
     assert "no metric 'lsr_99d' in profile amazon (known: a_to_z_rate," in wrong.stderr
     nobody = cli("poa", "odr", "--events", str(path), "--at", AT, "--account", "zeta")
     assert nobody.returncode == 64 and "no account 'zeta' in the events read (acme-us)" in nobody.stderr
+
+
+def _account_with(metric: MetricValue) -> AccountSnapshot:
+    return AccountSnapshot("s", "amazon", "UTC", metric.window_to, {metric.id: metric}, {})
+
+
+def test_only_a_real_recovery_counts_as_a_corrective_action():
+    day = date(2026, 11, 20).toordinal()
+    base = {"id": "crt", "name": "Contact Response Time", "numerator": 990, "denominator": 1000, "target": "0.90",
+            "warn": "0.95", "direction": "above", "status": "ok", "headroom": 89, "window_from": day - 29,
+            "window_to": day, "bad_noun": "late reply"}  # fmt: skip
+    at = parse_instant("2026-11-20T12:00:00Z")
+    slight = MetricValue(value=0.9935, history=(0.9933, 0.9934), **base)
+    plan = plan_of_action(_account_with(slight), "crt", [], None, at, rule="contact_response")
+    assert "Up from" not in plan and "None yet" in plan
+    real = MetricValue(value=0.99, history=(0.95, 0.93, 0.97), **base)
+    plan = plan_of_action(_account_with(real), "crt", [], None, at, rule="contact_response")
+    assert "- Up from 93.00 % on 2026-11-18 (the worst of the last 4 days) to 99.00 % now." in plan
