@@ -19,7 +19,8 @@ Every 200 answer carries a strong ``ETag``; a request whose ``If-None-Match`` ma
 
 Fault injection, for clients' retry logic: ``--fail-429 N`` answers the next N requests with 429 and
 ``Retry-After`` (``--retry-after``, seconds or an HTTP-date), ``--fail-500 N`` with 500, ``--malformed N``
-with truncated JSON, ``--slow SECONDS`` delays every answer; ``--token T`` requires the header
+with truncated JSON (``--faults-after N`` answers N requests normally first, to fail a later page),
+``--slow SECONDS`` delays every answer; ``--token T`` requires the header
 ``x-amz-access-token: T`` (or ``Authorization: Bearer T``) and answers 403 otherwise, echoing the token
 it got, as careless APIs do, so a client's secret masking can be checked.
 
@@ -67,8 +68,10 @@ DEFAULT_PAGE = 100
 
 @dataclass
 class Faults:
-    """Failures to inject; each count is used up by the requests it fails."""
+    """Failures to inject; each count is used up by the requests it fails, once ``after`` requests
+    have been answered normally."""
 
+    after: int = 0
     fail_429: int = 0
     retry_after: str = "1"
     fail_500: int = 0
@@ -133,6 +136,9 @@ class EventApi:
     def take_fault(self) -> tuple[int, dict[str, str], bytes] | None:
         """The injected failure for this request, if one is left."""
         with self._lock:
+            if self.faults.after:
+                self.faults.after -= 1
+                return None
             if self.faults.fail_429:
                 self.faults.fail_429 -= 1
                 body = _json({"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]})
@@ -363,10 +369,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-500", type=int, default=0, metavar="N")
     parser.add_argument("--malformed", type=int, default=0, metavar="N")
     parser.add_argument("--slow", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument(
+        "--faults-after", type=int, default=0, metavar="N", help="answer N requests normally first"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_file():
         parser.error(f"no such file: {args.data}")
-    faults = Faults(args.fail_429, args.retry_after, args.fail_500, args.malformed, args.slow)
+    faults = Faults(
+        args.faults_after, args.fail_429, args.retry_after, args.fail_500, args.malformed, args.slow
+    )
     as_of = parse_instant(args.as_of) if args.as_of else None
     api = EventApi(args.data, args.page_size, args.token, as_of, faults)
     server = ApiServer((args.host, args.port), api, quiet=False)

@@ -58,6 +58,10 @@ class HttpSourceError(RuntimeError):
     """The API could not be read (after the retries); the text is safe to show (secrets masked)."""
 
 
+class UnreadablePage(ValueError):
+    """A response body that is not the expected shape at all (one rejection for the whole page)."""
+
+
 class HttpSource(Source):
     """Polls an HTTP JSON API: canonical events, or Amazon SP-API getOrders turned into order events.
     Incremental cursor, page tokens, ETag, retries with back-off, 429 Retry-After; secrets masked."""
@@ -134,7 +138,9 @@ class HttpSource(Source):
     # -- polling --------------------------------------------------------------------------------
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
-        async with httpx.AsyncClient(headers=self.headers, timeout=self.settings["timeout"]) as client:
+        async with httpx.AsyncClient(
+            headers=self.headers, timeout=self.settings["timeout"], follow_redirects=True
+        ) as client:
             while True:
                 try:
                     async for batch in self._poll(client):
@@ -177,7 +183,12 @@ class HttpSource(Source):
             if page == 1:
                 etag = response.headers.get("ETag")
             batch = Batch()
-            token = self._read_page(response.text, where, batch)
+            try:
+                token = self._read_page(response.text, where, batch)
+            except UnreadablePage as exc:  # cursor and ETag stay: the next poll asks again
+                batch.rejections.append(Rejection(self.name, where, str(exc)))
+                yield batch
+                return
             for event in batch.events:
                 if newest is None or event.ts > newest:
                     newest, at_newest = event.ts, set()
@@ -218,7 +229,7 @@ class HttpSource(Source):
                 error = f"request failed: {type(exc).__name__}: {exc}"
             else:
                 status = response.status_code
-                if status < 400 or status == 304:
+                if status < 400:
                     return response
                 error = f"HTTP {status} {response.reason_phrase}".rstrip()
                 if status not in RETRIED:
@@ -266,10 +277,7 @@ class HttpSource(Source):
             if self.format == "events" and len([line for line in text.splitlines() if line.strip()]) > 1:
                 self._read_items(self._json_lines(text, where, batch), batch)
                 return None
-            batch.rejections.append(
-                Rejection(self.name, where, f"malformed JSON: {exc.msg} at line {exc.lineno}")
-            )
-            return None
+            raise UnreadablePage(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
         if self.format == "sp-api-orders":
             return self._read_orders(document, where, batch)
         if isinstance(document, list):
@@ -277,9 +285,7 @@ class HttpSource(Source):
         elif isinstance(document, dict) and isinstance(document.get("events"), list):
             items, token = document["events"], document.get(self.page_param)
         else:
-            reason = "expected a JSON array of events or an object with an events array"
-            batch.rejections.append(Rejection(self.name, where, reason))
-            return None
+            raise UnreadablePage("expected a JSON array of events or an object with an events array")
         self._read_items([(f"{where} item {index}", item) for index, item in enumerate(items)], batch)
         return str(token) if token else None
 
@@ -317,10 +323,7 @@ class HttpSource(Source):
         payload = document.get("payload") if isinstance(document, dict) else None
         orders = payload.get("Orders") if isinstance(payload, dict) else None
         if not isinstance(orders, list):
-            batch.rejections.append(
-                Rejection(self.name, where, "expected an SP-API getOrders body (payload.Orders)")
-            )
-            return None
+            raise UnreadablePage("expected an SP-API getOrders body (payload.Orders)")
         for index, order in enumerate(orders):
             try:
                 batch.events.extend(self._order_events(order))

@@ -200,6 +200,20 @@ async def test_malformed_json_is_a_rejection_and_the_next_poll_goes_on(serve):
     assert [e.order_id for e in events] == ["O-1", "O-2"] and rejections == []
 
 
+async def test_a_bad_page_in_the_middle_keeps_the_cursor_and_the_next_poll_reads_all(serve):
+    server = serve([placed(n, n) for n in range(5)], page_size=2)
+    server.api.faults.after = 1
+    server.api.faults.malformed = 1
+    src = source(server.url + "/events")
+    events, rejections = await poll(src)
+    assert [e.order_id for e in events] == ["O-0", "O-1"]
+    assert [r.position for r in rejections] == ["poll 1 page 2"]
+    assert src.position() == {}
+    events, rejections = await poll(src)
+    assert [e.order_id for e in events] == [f"O-{n}" for n in range(5)] and rejections == []
+    assert src.position()["cursor"] == format_instant(T0 + 4 * US_PER_HOUR)
+
+
 async def test_array_and_json_lines_bodies(serve):
     server = serve([placed(1, 1), placed(2, 2)])
     for path in ("/events/array", "/events/jsonl"):
