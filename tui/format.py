@@ -131,7 +131,10 @@ def ratio(m: MetricValue) -> str:
 
 
 def trend(m: MetricValue, ascii_only: bool = False) -> tuple[str, str]:
-    """Change against the previous day's value as (text, verdict) with verdict better/worse/same/none."""
+    """Change against the previous day's value as (text, verdict) with verdict better/worse/same/none.
+
+    Short ("▲ 0.02 pp") so it fits next to the ratio in a narrow panel; help and the drill-down say it
+    is the change since yesterday."""
     if m.value is None or not m.history or m.history[-1] is None:
         return "", "none"
     delta = m.value - m.history[-1]
@@ -145,12 +148,12 @@ def trend(m: MetricValue, ascii_only: bool = False) -> tuple[str, str]:
         amount = f"{abs(delta):g}"
         same = delta == 0
     if same:
-        return ("=" if ascii_only else "═") + " same as yesterday", "same"
+        return ("=" if ascii_only else "═") + " same", "same"
     up = delta > 0
     arrow = ("+" if up else "-") if ascii_only else ("▲" if up else "▼")
     higher_is_better = m.direction == "above"
     verdict = "same" if m.direction is None else ("better" if up == higher_is_better else "worse")
-    return f"{arrow} {amount} vs yesterday", verdict
+    return f"{arrow} {amount}", verdict
 
 
 ALL_TIME_BEFORE = date(1900, 1, 1).toordinal()  # a window starting earlier is "all time" (lifetime)

@@ -85,7 +85,7 @@ class MetricDetails(TableScreen):
         window = Text(f"window {fmt.window(metric)}", DIM, no_wrap=True)
         words, _ = fmt.trend(metric, self.app.ascii_only)
         if words:
-            window.append(f"  {words}", DIM)
+            window.append(f"  {words} since yesterday", DIM)
         self.query_one(".window", Line).set(window)
         self._draw_chart(account, metric, styles)
         self._draw_remedy(account.profile)
