@@ -112,4 +112,6 @@ def _weekly_lines(weekly: dict) -> list[str]:
                 cells.append(f"{value.value * 100:.1f} % ({value.numerator}/{value.denominator})")
         rows.append(cells)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]
+    ]
