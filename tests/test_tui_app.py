@@ -453,3 +453,28 @@ async def test_no_alert_feed_shows_no_alerts():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert [line for line in lines(app.main.query_one("#alerts")) if line] == ["no alerts"]
+
+
+async def test_keys_answer_while_the_engine_is_busy():
+    """A snapshot that waits for the engine's lock (a backfill holding it) must not block the keys."""
+    import threading
+
+    data = example_data()
+    held = threading.Lock()
+    data._lock = held  # the same lock the runtime holds while it ingests a batch
+    app = example_app(data=data, threaded=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        held.acquire()
+        try:
+            await pilot.press("r")  # this read now waits for the lock on its worker thread
+            await pilot.press("f1")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape", "p")
+            assert app.paused and app.screen is app.main
+        finally:
+            held.release()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "3/89" in panel(app, "odr").ratio_line.plain
