@@ -13,9 +13,13 @@ How it stays exact (see :mod:`sellerpulse.core.state_store` for the file):
   engine on a background thread, in slices under ``runtime.lock``, so a UI sharing the engine stays
   responsive; only then do the sources start. Replay of an idempotent, deterministic engine rebuilds
   exactly the state the events built, dedup ids and evictions included.
-- The journal is pruned by event time: rows of an account whose events are all older than its
+- The journal is compacted by event time: rows of an account whose events are all older than its
   retention (``AccountState.retention_days``) plus :data:`MARGIN_DAYS`, and that were written before
-  the engine last evicted (the watermark's day changed), so a replay evicts just what the live engine did.
+  the engine last evicted (the watermark's day changed), so a replay evicts just what the live engine
+  did. They shrink to what outlives eviction: feedback (and the placement of orders that got feedback)
+  while a metric such as the lifetime feedback score counts it; otherwise they are dropped.
+- A source that re-sends events after a restart (an HTTP cursor is inclusive) is harmless: the engine
+  drops what it has seen by ``event_id`` and applies the rest idempotently.
 """
 
 from __future__ import annotations
