@@ -388,3 +388,22 @@ def test_the_comparison_can_fail() -> None:
         "a/orders_to_ship.count: engine 2, reference 1",
     ]
     assert differences({"b": base}, {"a": base}) == ["accounts: engine ['b'], reference ['a']"]
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(streams(), st.lists(st.integers(0, 3 * US_D), min_size=1, max_size=4))
+def test_engine_equals_reference_with_late_arrivals(case: dict[str, Any], gaps: list[int]) -> None:
+    # The shuffled stream in chunks: a chunk may hold events far older than the previous snapshot
+    # (late arrivals, retractions). After each chunk a snapshot at or after everything fed so far.
+    events = [e for e in case["events"] if e.ts <= case["at"]]
+    size = -(-len(events) // len(gaps)) or 1
+    engine = Engine(profile=PROFILE, timezone=case["timezone"], account_timezones=case["account_timezones"])
+    fed: list[Event] = []
+    at = min((e.ts for e in events), default=case["at"])
+    for index, gap in enumerate(gaps):
+        chunk = events[index * size : (index + 1) * size]
+        engine.ingest(chunk)
+        fed += chunk
+        at = max([at, *(e.ts for e in chunk)]) + gap
+        compare(engine, fed, case, at)
