@@ -145,3 +145,24 @@ def test_installed_into_a_fresh_venv_it_is_listed_and_read_from_config(tmp_path)
     data = json.loads(report.stdout)
     assert list(data["accounts"]) == ["json-shop"]
     assert data["rejected"] == [{"source": "exports", "count": 1}]
+
+
+@pytest.mark.slow
+def test_the_shipped_fixtures_work_in_a_plugin_test_suite(tmp_path):
+    """What docs/plugins.md tells plugin authors to do, done in a separate pytest run."""
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["sellerpulse.plugins.testing"]\n')
+    (tmp_path / "test_mine.py").write_text(
+        textwrap.dedent("""
+            import os
+
+            def test_builtins_only(plugins):
+                assert os.environ["SELLERPULSE_LOAD_PLUGINS"] == ""
+                assert "csv" in plugins.sources()
+        """)
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
