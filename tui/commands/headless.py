@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from .common import fail, load_config_from_args, start_logging
 
 log = logging.getLogger("sellerpulse.run")
 
-ALERT_EVERY = 2.0  # seconds between alert evaluations when headless
+TICK = 0.5  # seconds between health checks (and alert evaluations, every ALERT_EVERY)
+ALERT_EVERY = 2.0
 DEMO_STATE = "demo-state.sqlite3"
 
 
@@ -101,6 +103,7 @@ def run_headless(args: argparse.Namespace) -> int:
     from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
+    from sellerpulse.core.health_log import HealthLog
     from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
@@ -121,6 +124,7 @@ def run_headless(args: argparse.Namespace) -> int:
         return fail(exc)
     start_logging(args, config, stderr=True, plugins=plugins)
     runtime = Runtime(engine, sources)
+    health_log = HealthLog(runtime)
     scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-") if args.no_state else None
     path = Path(scratch.name) / "state.sqlite3" if scratch else state_path(config, args.state)
     try:
@@ -145,14 +149,19 @@ def run_headless(args: argparse.Namespace) -> int:
     else:
         runtime.start_in_thread()
     status = 0
+    evaluated = 0.0
     try:
-        while not stop.wait(ALERT_EVERY):
+        while not stop.wait(TICK):
             if checkpointer is not None and not checkpointer.ready.is_set():
                 continue
             if checkpointer is not None and checkpointer.error:
                 print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
                 status = 1
                 break
+            health_log.poll()
+            if time.monotonic() - evaluated < ALERT_EVERY:
+                continue
+            evaluated = time.monotonic()
             try:
                 manager.evaluate(runtime.snapshot(), runtime.health())
             except Exception as exc:
