@@ -142,10 +142,14 @@ class EventApi:
             if self.faults.fail_429:
                 self.faults.fail_429 -= 1
                 body = _json({"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]})
-                return 429, {"Retry-After": self.faults.retry_after}, body
+                return 429, {"Content-Type": "application/json", "Retry-After": self.faults.retry_after}, body
             if self.faults.fail_500:
                 self.faults.fail_500 -= 1
-                return 500, {}, _json({"errors": [{"code": "InternalFailure", "message": "try again"}]})
+                return (
+                    500,
+                    {"Content-Type": "application/json"},
+                    _json({"errors": [{"code": "InternalFailure", "message": "try again"}]}),
+                )
             if self.faults.malformed:
                 self.faults.malformed -= 1
                 return 200, {}, b'{"events": [{"ts": "2026-'
