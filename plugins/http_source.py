@@ -74,6 +74,7 @@ class HttpSource(Source):
         Option("params", "dict", {}, "query parameters sent with every request"),
         Option("headers", "dict", {}, "request headers (tokens: use ${ENV} references)", secret=True),
         Option("timeout", "float", 30.0, "seconds before a request times out"),
+        Option("max_body_bytes", "int", 64 << 20, "larger answers fail the poll instead of filling memory"),
         Option("max_retries", "int", 5, "retries of a failed request before the poll fails"),
         Option("backoff", "float", 1.0, "first retry delay in seconds; doubles each retry, with jitter"),
         Option("max_backoff", "float", 60.0, "longest retry delay in seconds (Retry-After may ask more)"),
@@ -222,7 +223,7 @@ class HttpSource(Source):
         while True:
             wait: float | None = None
             try:
-                response = await client.get(self.url, params=params, headers=headers)
+                response = await self._fetch(client, params, headers)
             except httpx.TimeoutException:
                 error = f"timed out after {self.settings['timeout']:g} s"
             except httpx.HTTPError as exc:
@@ -249,6 +250,34 @@ class HttpSource(Source):
                 self._mask(f"{error}; retry {attempt}/{retries} in {wait:.1f} s"), state="lagging"
             )
             await asyncio.sleep(wait)
+
+    async def _fetch(
+        self, client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
+    ) -> httpx.Response:
+        """GET with the (decoded) body read only up to ``max_body_bytes``: a larger answer, declared or
+        not, is an error of this poll, never a multi-gigabyte string in memory."""
+        limit = int(self.settings["max_body_bytes"])
+        request = client.build_request("GET", self.url, params=params, headers=headers)
+        response = await client.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise HttpSourceError(
+                        f"answer from {self._safe_url()} is larger than max_body_bytes ({limit} bytes)"
+                    )
+        finally:
+            await response.aclose()
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length")
+        }
+        return httpx.Response(
+            response.status_code, headers=kept, content=bytes(body), request=request,
+            extensions=response.extensions,
+        )  # fmt: skip
 
     def _backoff(self, attempt: int) -> float:
         """Exponential back-off with jitter: ``backoff * 2**(attempt-1)`` scaled by 0.5..1.5, capped."""

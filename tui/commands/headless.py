@@ -103,6 +103,7 @@ def run_headless(args: argparse.Namespace) -> int:
     from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
+    from sellerpulse.core.garbage_guard import GarbageGuard
     from sellerpulse.core.health_log import HealthLog
     from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
@@ -124,6 +125,7 @@ def run_headless(args: argparse.Namespace) -> int:
         return fail(exc)
     start_logging(args, config, stderr=True, plugins=plugins)
     runtime = Runtime(engine, sources)
+    guard = GarbageGuard(runtime)
     health_log = HealthLog(runtime)
     scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-") if args.no_state else None
     path = Path(scratch.name) / "state.sqlite3" if scratch else state_path(config, args.state)
@@ -158,6 +160,7 @@ def run_headless(args: argparse.Namespace) -> int:
                 print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
                 status = 1
                 break
+            guard.poll()
             health_log.poll()
             if time.monotonic() - evaluated < ALERT_EVERY:
                 continue
