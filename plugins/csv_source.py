@@ -7,7 +7,8 @@ the file's identity (device, inode) and header, so a restart resumes exactly whe
 
 With ``follow = true`` (and a runtime that follows) the source tails the file: new complete lines are
 read within ``poll_interval``; a truncated file is read again from its start; a rotated file (the path
-now names another inode) is drained and then the new file is read from its start.
+now names another inode) is drained and then the new file is read from its start. As with ``tail -F``,
+a file truncated and rewritten past the old offset between two polls cannot be told from one that grew.
 """
 
 from __future__ import annotations
