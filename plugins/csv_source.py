@@ -108,8 +108,10 @@ class CsvSource(Source):
                     return
                 self._update_health(reader)
                 await asyncio.sleep(poll)
-                await asyncio.to_thread(reader.check_replaced)
+                last = await asyncio.to_thread(reader.check_replaced)
                 self._position = reader.position()
+                if last is not None and (last.events or last.rejections):
+                    yield last
         finally:
             reader.close()
 
@@ -212,21 +214,29 @@ class _FileReader:
         except OSError:
             return 0
 
-    def check_replaced(self) -> None:
+    def check_replaced(self) -> Batch | None:
         """After EOF while following: handle truncation (read again from the start) and rotation
-        (drain the old file, then switch to the new one)."""
+        (drain the old file, then switch to the new one). Returns the old file's last line when it
+        ended without a newline: the file will not grow any more, so that line is complete."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return  # rotated away, the new file is not there yet: keep the old one until it is
+            return None  # rotated away, the new file is not there yet: keep the old one until it is
         assert self.handle is not None
         if (stat.st_dev, stat.st_ino) != self.identity:
             if self.handle.read(1):
                 self.handle.seek(-1, os.SEEK_CUR)
-                return  # the old file still has unread data: read it first
+                return None  # the old file still has unread data: read it first
+            last = None
+            if self.buf and not self.skipping:
+                last = Batch()
+                block, self.buf = self.buf + b"\n", b""
+                self._lines(block, last)
             self.open(None)
-        elif stat.st_size < self.offset + len(self.buf):
+            return last
+        if stat.st_size < self.offset + len(self.buf):
             self.open(None)
+        return None
 
     # -- reading ------------------------------------------------------------------------------------
 

@@ -174,8 +174,9 @@ async def test_follow_reads_appends_truncation_and_rotation(tmp_path):
         write(path, HEADER + order_row(4))
         assert await _next_orders(stream, 1) == ["O4"]
 
-        # rotated: rows written to the old file before the switch are not lost, then the new file
-        write(path, order_row(5), "a")
+        # rotated: rows written to the old file before the switch are not lost (even a last line
+        # without its newline), then the new file is read
+        write(path, order_row(5).rstrip("\n"), "a")
         os.rename(path, tmp_path / "live.csv.1")
         write(path, HEADER + order_row(6) + order_row(7))
         assert await _next_orders(stream, 3) == ["O5", "O6", "O7"]
