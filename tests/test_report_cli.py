@@ -175,3 +175,60 @@ def test_usage_errors_are_clear(tmp_path: Path, args: list[str], message: str) -
     result = run("report", *args, cwd=tmp_path)
     assert result.returncode == 64
     assert message in result.stderr
+
+
+def test_a_marketplace_report_is_read_whatever_its_name(tmp_path: Path) -> None:
+    """`report --events "All Orders Report.txt"` just works: the header says it is Amazon's all-orders
+    report (tab-separated, one row per order item), and the csv source maps it to events."""
+    header = ["amazon-order-id", "purchase-date", "last-updated-date", "order-status", "fulfillment-channel",
+              "sku", "item-status"]  # fmt: skip
+    rows = [
+        [
+            "111-1",
+            "2026-11-18T10:00:00+00:00",
+            "2026-11-19T09:00:00+00:00",
+            "Shipped",
+            "Amazon",
+            "A",
+            "Shipped",
+        ],
+        [
+            "111-1",
+            "2026-11-18T10:00:00+00:00",
+            "2026-11-19T09:00:00+00:00",
+            "Shipped",
+            "Amazon",
+            "B",
+            "Shipped",
+        ],
+        [
+            "111-2",
+            "2026-11-18T11:00:00+00:00",
+            "2026-11-18T11:00:00+00:00",
+            "Pending",
+            "Merchant",
+            "C",
+            "Unshipped",
+        ],
+        [
+            "111-3",
+            "2026-11-18T12:00:00+00:00",
+            "2026-11-19T12:00:00+00:00",
+            "Cancelled",
+            "Merchant",
+            "D",
+            "Cancelled",
+        ],
+        ["111-4", "not a date", "2026-11-19T12:00:00+00:00", "Pending", "Merchant", "E", "Unshipped"],
+    ]
+    text = "\n".join("\t".join(cells) for cells in [header, *rows]) + "\n"
+    (tmp_path / "All Orders Report.txt").write_text(text)
+    result = run("report", "--events", "All Orders Report.txt", "--at", AT, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    metrics = report["accounts"]["default"]["metrics"]
+    # three orders (the two rows of 111-1 are one order), both channels
+    assert metrics["refund_rate"]["denominator"] == 3
+    # the two merchant-fulfilled orders, one cancelled (the report does not say by whom: the seller)
+    assert (metrics["pfcr"]["numerator"], metrics["pfcr"]["denominator"]) == (1, 2)
+    assert report["rejected"] == [{"source": "All Orders Report.txt", "count": 1}]

@@ -20,7 +20,7 @@ from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.plugins import load_plugins
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import read_event_file
-from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
+from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import Snapshot
 from sellerpulse.core.timeutil import TimeError, load_zone, parse_instant
 
@@ -87,8 +87,14 @@ def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
         if not Path(path).is_file():
             raise UsageError(f"no such event file: {path}")
     for path in args.events:
-        engine.rejected.setdefault(Path(path).name, 0)
-        engine.ingest(_until(read_event_file(path), at, engine))
+        if _is_canonical(Path(path)):
+            engine.rejected.setdefault(Path(path).name, 0)
+            engine.ingest(_until(read_event_file(path), at, engine))
+        else:  # a marketplace report (Amazon all-orders, feedback, returns): the csv source maps it
+            table = {"type": "csv", "name": Path(path).name, "path": str(Path(path).resolve())}
+            if args.timezone:
+                table["timezone"] = args.timezone
+            sources.extend(build_sources([table], plugins))
     if sources:
         runtime = Runtime(_UpTo(engine, at), sources, clock=FixedClock(at))
         for name, health in runtime.run_once().items():
@@ -96,6 +102,19 @@ def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
             if health.state == "failing":
                 print(f"sellerpulse: warning: source {name} failed: {health.last_error}", file=sys.stderr)
     return engine, at
+
+
+def _is_canonical(path: Path) -> bool:
+    """A canonical event file (JSON, or CSV with ``ts`` and ``kind`` columns), read on the fast path;
+    anything else is left to the csv source, which recognises marketplace reports by their header."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        head = handle.read(65536)
+    stripped = head.lstrip()
+    if stripped[:1] in ("[", "{"):
+        return True
+    first_line = stripped.split("\n", 1)[0]
+    names = {name.strip().strip('"') for name in first_line.split(",")}
+    return {"ts", "kind"} <= names
 
 
 def _restore_saved(args: argparse.Namespace, engine: Engine) -> None:
