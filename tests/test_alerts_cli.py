@@ -153,6 +153,9 @@ def test_errors_name_the_rule_and_key(tmp_path, receiver):
     bad = cli(tmp_path, "silence", "lsr-breach", "--for", "soon", "--config", str(config),
               "--state", str(tmp_path / "s.db"), env_extra={"HOOK_URL": url})  # fmt: skip
     assert bad.returncode == 2 and "expected a duration" in bad.stderr
+    bad = cli(tmp_path, "silence", "lsr-breach", "--until", "2020-01-01T00:00:00Z", "--config", str(config),
+              "--state", str(tmp_path / "s.db"), env_extra={"HOOK_URL": url})  # fmt: skip
+    assert bad.returncode == 2 and "must end in the future" in bad.stderr
 
 
 def test_without_a_config_the_default_rules_apply(tmp_path):

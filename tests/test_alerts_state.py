@@ -310,3 +310,15 @@ def test_notifications_go_only_to_the_rules_sinks(tmp_path):
     )
     manager.evaluate(snapshot(clock.now(), {"lsr_10d": lsr(5, 100)}))
     assert [d["sink"] for d in manager.recent(1)[0]["deliveries"]] == ["b"]
+
+
+def test_a_newer_schema_is_refused_not_damaged(tmp_path):
+    import sqlite3
+
+    from sellerpulse.core.alerts.store import StoreError
+
+    Store(tmp_path / "s.sqlite3").close()
+    with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+        db.execute("UPDATE alert_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 99, newer than this sellerpulse understands"):
+        Store(tmp_path / "s.sqlite3")

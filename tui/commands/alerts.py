@@ -40,7 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     silence.add_argument(
         "rule", metavar="RULE", help="rule name, or '*' for every rule (then give --account)"
     )
-    silence.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="e.g. 30m, 2h, 1d")
+    until = silence.add_mutually_exclusive_group(required=True)
+    until.add_argument("--for", dest="duration", metavar="DURATION", help="how long, e.g. 30m, 2h, 1d")
+    until.add_argument(
+        "--until", metavar="INSTANT", help="until when, ISO 8601 with offset (2026-11-21T08:00:00Z)"
+    )
     silence.add_argument("--account", default=None, help="only this account's instances")
     silence.add_argument("--comment", default="", help="why (shown in the listing)")
     silence.set_defaults(handler=run_silence)
@@ -198,12 +202,15 @@ def run_silence(args: argparse.Namespace) -> int:
 
 
 def _silence(args: argparse.Namespace) -> int:
-    from sellerpulse.core.timeutil import format_instant
+    from sellerpulse.core.timeutil import format_instant, parse_instant
 
     _, manager = _setup(args)
     rule = None if args.rule == "*" else args.rule
     try:
-        manager.silence(rule=rule, account=args.account, duration=args.duration, comment=args.comment)
+        end = parse_instant(args.until) if args.until else None
+        manager.silence(
+            rule=rule, account=args.account, duration=args.duration, until=end, comment=args.comment
+        )
         until = manager.silences()[-1].until
     finally:
         manager.store.close()
