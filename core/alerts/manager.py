@@ -40,7 +40,6 @@ class AlertManager:
         sinks: Mapping[str, Sink],
         clock: Clock,
         group_wait: float = 1.0,
-        dispatch_clock: Clock | None = None,
         remedies: RemedyLookup | None = None,
     ) -> None:
         self.rules = list(rules)
@@ -58,7 +57,7 @@ class AlertManager:
         ]
         if problems:
             raise RuleError("\n".join(problems))
-        self.dispatcher = Dispatcher(store, self.sinks, clock=dispatch_clock, group_wait=group_wait)
+        self.dispatcher = Dispatcher(store, self.sinks, group_wait=group_wait)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
