@@ -65,11 +65,14 @@ def read_json_text(text: str, source: str) -> Iterator[Event | Rejection]:
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield Rejection(source, f"line {exc.lineno}", f"malformed JSON: {exc.msg}")
+            # several lines the first of which is an array is JSON Lines, not one broken array
+            if exc.msg != "Extra data" or sum(1 for line in text.splitlines() if line.strip()) < 2:
+                yield Rejection(source, f"line {exc.lineno}", f"malformed JSON: {exc.msg}")
+                return
+        else:
+            for index, item in enumerate(items):
+                yield _from_object(item, source, f"item {index}")
             return
-        for index, item in enumerate(items):
-            yield _from_object(item, source, f"item {index}")
-        return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
