@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import local_day, reference_report
+from reference import RULES, local_day, reference_report
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event
 from sellerpulse.core.profile import builtin_profile
@@ -407,3 +407,51 @@ def test_engine_equals_reference_with_late_arrivals(case: dict[str, Any], gaps: 
         fed += chunk
         at = max([at, *(e.ts for e in chunk)]) + gap
         compare(engine, fed, case, at)
+
+
+@st.composite
+def profiles(draw):
+    """The amazon profile with random windows, lags, targets, thresholds and queue deadlines.
+
+    ``perfect_order_rate`` keeps its 90 days so the state the engine retains still covers every stream.
+    """
+    metrics: dict[str, dict[str, Any]] = {}
+    for metric_id, spec in PROFILE.metrics.items():
+        if metric_id == "perfect_order_rate" or spec.rule not in RULES or not draw(st.booleans()):
+            continue
+        values: dict[str, Any] = {}
+        if spec.rule != "policy_violations":
+            values["window_days"] = draw(st.integers(1, 60))
+            values["lag_days"] = draw(st.integers(0, 20))
+        if spec.target is not None and spec.rule != "policy_violations":
+            target = draw(st.sampled_from(["0.05", "0.1", "0.25", "0.3", "0.5", "0.7", "0.9"]))
+            values["target"] = target
+            values["warn"] = draw(st.sampled_from([target, "0.2", "0.6"]))
+        if spec.threshold_hours is not None:
+            values["threshold_hours"] = draw(st.integers(1, 72))
+        metrics[metric_id] = values
+    queues = {
+        queue_id: {"deadline_hours": draw(st.integers(1, 72))}
+        for queue_id, spec in PROFILE.queues.items()
+        if spec.deadline_hours is not None and draw(st.booleans())
+    }
+    overrides = {"metrics": metrics, "queues": queues, "due_soon_hours": draw(st.integers(1, 30))}
+    return PROFILE.with_overrides(overrides)
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=max(1, EXAMPLES // 2))
+@given(streams(), profiles())
+def test_engine_equals_reference_with_other_profile_values(case: dict[str, Any], profile) -> None:
+    # Nothing is a constant in code: windows, lags, targets, warn levels, thresholds, deadlines and the
+    # due-soon horizon all come from the profile.
+    at = case["at"]
+    fed = [e for e in case["events"] if e.ts <= at]
+    engine = Engine(profile=profile, timezone=case["timezone"], account_timezones=case["account_timezones"])
+    engine.ingest(fed)
+    got = engine.snapshot(at).to_json()["accounts"]
+    want = reference_report(
+        fed, at, case["timezone"], case["account_timezones"], profile, accounts=engine.accounts
+    )
+    problems = differences(got, want)
+    assert not problems, "\n".join(problems[:20])
