@@ -2,7 +2,7 @@
 
 A sink is a class registered by name through the ``register_sinks`` hook. The alert manager creates one
 instance per ``[[sinks]]`` table: ``SinkClass(name, options)`` where ``options`` is the table validated
-against the class's declared :attr:`Sink.options` plus the retry options every sink has. The dispatcher
+against the class's declared :attr:`Sink.options`, which end with :data:`RETRY_OPTIONS`. The dispatcher
 calls :meth:`Sink.send` from the sink's own worker thread, so a sink may block (HTTP, SMTP, a program)
 without holding up the engine, the UI or another sink; it must bound that time itself (a timeout).
 
@@ -42,8 +42,9 @@ class SinkConfigError(ValueError):
 
 
 class Sink(ABC):
-    """Base class of every sink: subclasses set :attr:`type_name`, :attr:`options` and implement
-    :meth:`send`."""
+    """Base class of every sink: subclasses set :attr:`type_name` and :attr:`options` (ending with
+    ``*RETRY_OPTIONS``, so ``retries`` and ``backoff`` are validated and described like the rest) and
+    implement :meth:`send`."""
 
     type_name: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
@@ -54,10 +55,6 @@ class Sink(ABC):
         self.retries = max(1, int(self.settings.get("retries", 5)))
         self.backoff = max(0.0, float(self.settings.get("backoff", 2.0)))
 
-    @classmethod
-    def declared_options(cls) -> tuple[Option, ...]:
-        return (*cls.options, *RETRY_OPTIONS)
-
     @abstractmethod
     def send(self, message: AlertMessage) -> None:
         """Deliver ``message`` or raise :class:`DeliveryError`."""
@@ -65,16 +62,6 @@ class Sink(ABC):
     def close(self) -> None:
         """Release resources (connections). Called once when the alert manager stops."""
         return None
-
-    @classmethod
-    def describe(cls) -> dict[str, Any]:
-        doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-        return {
-            "type": cls.type_name,
-            "class": f"{cls.__module__}.{cls.__qualname__}",
-            "help": " ".join(doc.split()),
-            "options": [option.to_json() for option in cls.declared_options()],
-        }
 
 
 def build_sinks(tables: list[Mapping[str, Any]], classes: Mapping[str, type]) -> dict[str, Sink]:
@@ -103,14 +90,14 @@ def build_sinks(tables: list[Mapping[str, Any]], classes: Mapping[str, type]) ->
         cls = classes[kind]
         options = {k: v for k, v in table.items() if k not in ("type", "name")}
         try:
-            values = validate_options(cls.declared_options(), options, where)
+            values = validate_options(getattr(cls, "options", ()), options, where)
             sinks[name] = cls(name, values)
         except ValueError as exc:
             problems.append(str(exc) if str(exc).startswith(where) else f"{where}: {exc}")
     if "terminal" not in sinks and "terminal" in classes and not problems:
         cls = classes["terminal"]
         sinks["terminal"] = cls(
-            "terminal", validate_options(cls.declared_options(), {}, "[[sinks]] terminal")
+            "terminal", validate_options(getattr(cls, "options", ()), {}, "[[sinks]] terminal")
         )
     if problems:
         raise SinkConfigError("\n".join(problems))

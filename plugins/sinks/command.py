@@ -9,7 +9,7 @@ import subprocess
 from typing import Any, ClassVar
 
 from sellerpulse.core.alerts.message import AlertMessage, clean
-from sellerpulse.core.alerts.sink import DeliveryError, Sink
+from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
 
 
@@ -29,6 +29,7 @@ class CommandSink(Sink):
             "command", "list", None, 'the program and its arguments, e.g. ["notify.sh", "-q"]', required=True
         ),
         Option("timeout", "float", 30.0, "seconds before the program is killed (and retried)"),
+        *RETRY_OPTIONS,
     )
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import os
 from typing import ClassVar
 
 from sellerpulse.core.alerts.message import AlertMessage
-from sellerpulse.core.alerts.sink import DeliveryError, Sink
+from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
 
 
@@ -20,6 +20,7 @@ class LogSink(Sink):
     type_name: ClassVar[str] = "log"
     options: ClassVar[tuple[Option, ...]] = (
         Option("path", "path", None, "the JSON Lines file (created if missing)", required=True),
+        *RETRY_OPTIONS,
     )
 
     def send(self, message: AlertMessage) -> None:

@@ -10,7 +10,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any, ClassVar
 
 from sellerpulse.core.alerts.message import AlertMessage
-from sellerpulse.core.alerts.sink import DeliveryError, Sink
+from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
 
 
@@ -35,6 +35,7 @@ class EmailSink(Sink):
         Option("cafile", "path", None, "CA certificates (PEM) that sign the server's, for a private CA"),
         Option("subject_prefix", "str", "[sellerpulse]", "put before every subject"),
         Option("timeout", "float", 20.0, "seconds before the connection is abandoned (and retried)"),
+        *RETRY_OPTIONS,
     )
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sellerpulse.core.alerts.message import AlertMessage
-from sellerpulse.core.alerts.sink import Sink
+from sellerpulse.core.alerts.sink import RETRY_OPTIONS, Sink
 from sellerpulse.core.options import Option
 
 log = logging.getLogger("sellerpulse.alerts")
@@ -28,6 +28,7 @@ class TerminalSink(Sink):
     options: ClassVar[tuple[Option, ...]] = (
         Option("bell", "bool", False, "ring the terminal bell for each firing alert"),
         Option("keep", "int", 200, "how many alerts the feed keeps"),
+        *RETRY_OPTIONS,
     )
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import httpx
 from sellerpulse.core.alerts.message import AlertMessage
-from sellerpulse.core.alerts.sink import DeliveryError, Sink
+from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
 
 
@@ -32,6 +32,7 @@ class WebhookSink(Sink):
         ),
         Option("headers", "dict", None, "extra request headers (values may be ${ENV} secrets)", secret=True),
         Option("timeout", "float", 10.0, "seconds before a request is abandoned (and retried)"),
+        *RETRY_OPTIONS,
     )
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
