@@ -88,7 +88,7 @@ DEFAULTS: dict[str, Setting] = {
         Setting("general.timezone", "UTC", "default account time zone (IANA name, e.g. America/New_York)"),
         Setting("general.refresh", 2.0, f"seconds between UI refreshes (floor {REFRESH_FLOOR})"),
         Setting(
-            "general.state", None, "state file (SQLite); default: state.sqlite in the user data directory"
+            "general.state", None, "state file (SQLite); default: state.sqlite3 in the user data directory"
         ),
         Setting("general.log_level", "info", "log level: " + ", ".join(LOG_LEVELS)),
         Setting("general.log_file", None, "log file; default: sellerpulse.log in the user state directory"),
