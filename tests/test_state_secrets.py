@@ -131,6 +131,7 @@ def test_headless_run_leaks_no_secret_into_log_stderr_or_state(tmp_path: Path, a
     assert leaks(out) == [] and leaks(err) == []
 
 
+@pytest.mark.slow
 async def test_dashboard_screen_shows_the_failure_but_no_secret(tmp_path: Path, api, monkeypatch) -> None:
     for name, value in secret_env(tmp_path).items():
         monkeypatch.setenv(name, value)

@@ -1,0 +1,188 @@
+"""Load test: millions of events pushed through a followed CSV file while the dashboard runs (headless,
+under Textual's Pilot) and an operator keeps pressing keys.
+
+    python benchmarks/load.py                 # 5,000,000 events
+    python benchmarks/load.py --events 100000
+
+A writer thread appends the events to the followed file in blocks, as fast as the disk takes them; the
+CSV source reads them into the engine on the runtime's thread; the dashboard refreshes every
+``--refresh`` seconds, taking snapshots under the runtime lock. Every ``--key-every`` seconds a key is
+pressed (pause/resume, help open/close) and the time until the app has acted on it is measured.
+Prints events/s, key latency (median, p95, max against the 200 ms budget), memory (peak RSS and bytes
+per order held, against the engine's 200 bytes) and whether every event arrived (nothing dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sellerpulse.core.clock import FixedClock
+from sellerpulse.core.engine import Engine
+from sellerpulse.core.runtime import Runtime
+from sellerpulse.plugins.csv_source import CsvSource
+from sellerpulse.plugins.testing import make_source
+from sellerpulse.tui.app import make_app
+from sellerpulse.tui.data import RuntimeData
+from sellerpulse.tui.screens.help import HelpScreen
+from textual import events
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine import DAYS, START, generate
+from sellerpulse.core.timeutil import US_PER_DAY
+
+EVENTS_PER_ORDER = 3.45  # what generate() writes on average
+BLOCK = 4 << 20
+
+
+@dataclass
+class Figures:
+    events: int
+    applied: int
+    rejected: int
+    seconds: float
+    latencies_ms: list[float]
+    peak_rss: int
+    bytes_per_order: float
+    orders_held: int
+
+    @property
+    def dropped(self) -> int:
+        return self.events - self.applied
+
+    def lines(self) -> list[str]:
+        lat = sorted(self.latencies_ms)
+        p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else 0.0
+        verdict = "ok" if lat and lat[-1] < 200 else "OVER BUDGET"
+        return [
+            f"events={self.events:,} applied={self.applied:,} rejected={self.rejected} dropped={self.dropped}",
+            f"  throughput         {self.events / self.seconds:10,.0f} events/s ({self.seconds:.1f} s, UI running)",
+            f"  key latency        median {statistics.median(lat) if lat else 0:.1f} ms, p95 {p95:.1f} ms, "
+            f"max {lat[-1] if lat else 0:.1f} ms over {len(lat)} presses (budget 200 ms: {verdict})",
+            f"  memory             peak RSS {self.peak_rss / (1 << 20):,.0f} MiB; "
+            f"{self.bytes_per_order:,.0f} bytes per order held ({self.orders_held:,} orders)",
+        ]
+
+
+def rss(field: str = "VmRSS") -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def feed(source: Path, target: Path, done: threading.Event) -> None:
+    """Append ``source`` to ``target`` block by block (a growing export)."""
+    with source.open("rb") as reader, target.open("ab") as writer:
+        while block := reader.read(BLOCK):
+            writer.write(block)
+            writer.flush()
+    done.set()
+
+
+async def press(app, key: str, character: str | None, acted) -> float:
+    """Deliver ``key`` as the terminal driver does and wait until ``acted()`` says the app did what it
+    asks; milliseconds. (Pilot's own ``press`` also waits for the whole process to go idle, which it
+    never does while the engine ingests, so it would measure the load, not the response.)"""
+    began = time.perf_counter()
+    app.post_message(events.Key(key, character))
+    while not acted():
+        await asyncio.sleep(0.001)
+    return (time.perf_counter() - began) * 1000
+
+
+async def drive(data_file: Path, events: int, refresh: float, key_every: float) -> Figures:
+    folder = Path(tempfile.mkdtemp(prefix="sellerpulse-load-"))
+    followed = folder / "events.csv"
+    followed.touch()
+    engine = Engine()
+    source = make_source(
+        CsvSource, {"path": str(followed), "follow": True, "poll_interval": 0.05}, name="load"
+    )
+    runtime = Runtime(engine, [source])
+    at = START + DAYS * US_PER_DAY
+    data = RuntimeData(runtime, clock=FixedClock(at))
+    app = make_app(data, refresh=refresh, show_clock=False)
+    base = rss()
+    latencies: list[float] = []
+    fed = threading.Event()
+    async with app.run_test(size=(120, 40)):
+        runtime.start_in_thread()
+        began = time.perf_counter()
+        threading.Thread(target=feed, args=(data_file, followed, fed), daemon=True).start()
+        while True:
+            with runtime.lock:
+                applied = engine.applied + engine.duplicates
+            if fed.is_set() and applied + source.health().rejected >= events:
+                break
+            paused = app.paused
+            latencies.append(await press(app, "p", "p", lambda p=paused: app.paused != p))
+            if len(latencies) % 4 == 0:
+                latencies.append(
+                    await press(app, "question_mark", "?", lambda: isinstance(app.screen, HelpScreen))
+                )
+                latencies.append(
+                    await press(app, "escape", None, lambda: not isinstance(app.screen, HelpScreen))
+                )
+            await asyncio.sleep(key_every)
+        seconds = time.perf_counter() - began
+        runtime.stop()
+    with runtime.lock:
+        held = engine.snapshot(at).accounts["acme"].orders_held
+    return Figures(
+        events=events,
+        applied=engine.applied + engine.duplicates,
+        rejected=source.health().rejected,
+        seconds=seconds,
+        latencies_ms=latencies,
+        peak_rss=rss("VmHWM"),
+        bytes_per_order=(rss() - base) / max(held, 1),
+        orders_held=held,
+    )
+
+
+def prepare(events: int, data_dir: Path) -> tuple[Path, int]:
+    """The canonical CSV of about ``events`` events (generated once, kept in ``data_dir``)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    orders = max(1, int(events / EVENTS_PER_ORDER))
+    path = data_dir / f"engine-{orders}.csv"
+    if not path.exists():
+        generate(path, orders)
+    with path.open("rb") as handle:
+        rows = sum(1 for _ in handle) - 1
+    return path, rows
+
+
+def run(events: int, data_dir: Path, refresh: float = 1.0, key_every: float = 0.25) -> Figures:
+    path, rows = prepare(events, data_dir)
+    return asyncio.run(drive(path, rows, refresh, key_every))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--refresh", type=float, default=1.0, help="dashboard refresh (seconds)")
+    parser.add_argument("--key-every", type=float, default=0.25, help="seconds between key presses")
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument(
+        "--switch-interval", type=float, default=None,
+        help="sys.setswitchinterval for the run (Python's default 0.005): how often the UI thread may take the GIL",
+    )  # fmt: skip
+    args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
+    print(f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms", file=sys.stderr)
+    figures = run(args.events, args.data, args.refresh, args.key_every)
+    print("\n".join(figures.lines()))
+
+
+if __name__ == "__main__":
+    main()
