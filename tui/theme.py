@@ -25,6 +25,20 @@ STATUS_VARIABLE = {
 # what the status means, in words, for help and the header
 STATUS_WORD = {"ok": "ok", "warning": "warning", "breach": "breach", "no_data": "no data", "info": "info"}
 
+# a mark per status, so status reads without colour too (--no-color, colour blindness): (unicode, ascii)
+STATUS_MARK = {
+    "ok": ("✔", "+"),
+    "warning": ("▲", "!"),
+    "breach": ("✖", "x"),
+    "no_data": ("·", "."),
+    "info": ("i", "i"),
+}
+
+
+def status_mark(status: str, ascii_only: bool = False) -> str:
+    return STATUS_MARK.get(status, ("?", "?"))[1 if ascii_only else 0]
+
+
 # source health state -> status colour
 SOURCE_STATUS = {"ok": "ok", "done": "ok", "starting": "info", "lagging": "warning", "failing": "breach"}
 

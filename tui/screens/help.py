@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ..theme import STATUS_WORD, status_styles
+from ..theme import STATUS_WORD, status_mark, status_styles
 
 # binding ids in the order help lists them; others follow by id
 ORDER = ("help", "quit", "details", "back", "focus-next", "focus-previous", "filter", "sort", "sort-reverse",
@@ -81,7 +81,9 @@ class HelpScreen(ModalScreen[None]):
         styles = status_styles(self.app)
         text = Text("\nColours\n", Style(bold=True))
         for status, words in LEGEND.items():
-            text.append(f"  {STATUS_WORD[status]:<8}", styles[status])
+            text.append(
+                f"  {status_mark(status, self.app.ascii_only)} {STATUS_WORD[status]:<8}", styles[status]
+            )
             text.append(f" {words}\n")
         text.append(
             "\nPanels show value and target, bad outcomes over the population, how many more bad outcomes "

@@ -15,7 +15,7 @@ from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
 
 from .. import format as fmt
-from ..theme import SOURCE_STATUS
+from ..theme import SOURCE_STATUS, status_mark
 from .line import Line
 
 DIM = Style(dim=True)
@@ -54,8 +54,7 @@ def header_text(
         counts: dict[str, int] = {}
         for metric in account.metrics.values():
             counts[metric.status] = counts.get(metric.status, 0) + 1
-        marks = (("breach", "x" if ascii_only else "✖"), ("warning", "!" if ascii_only else "▲"),
-                 ("ok", "ok" if ascii_only else "✔"))  # fmt: skip
+        marks = [(status, status_mark(status, ascii_only)) for status in ("breach", "warning", "ok")]
         shown = [
             (f"{mark}{counts[status]}", styles.get(status)) for status, mark in marks if counts.get(status)
         ]

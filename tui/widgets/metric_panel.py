@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from .. import format as fmt
-from ..theme import STATUSES
+from ..theme import STATUSES, status_mark
 from .graph import history_line
 from .line import Line
 
@@ -82,6 +82,7 @@ class MetricPanel(Widget, can_focus=True):
         self._set_status(metric.status)
         status_style = styles.get(metric.status)
         value = Text(no_wrap=True, overflow="ellipsis")
+        value.append(f"{status_mark(metric.status, ascii_only)} ", status_style)
         value.append(fmt.metric_value(metric), (status_style or Style()) + BOLD)
         goal = fmt.target(metric, ascii_only)
         value.append(f"  target {goal}" if metric.target is not None else f"  {goal}", DIM)
