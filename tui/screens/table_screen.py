@@ -92,8 +92,11 @@ class TableScreen(Screen):
         self.draw_head()
         at = self.app.reading.at if self.app.reading else self.app.data.clock.now()
         if self.app.threaded:
+            # exit_on_error off: a screen closed before its rows arrive must not take the app down
             self.run_worker(
-                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at)), thread=True
+                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at)),
+                thread=True,
+                exit_on_error=False,
             )
         else:
             self.set_rows(self._safe_load(at))
