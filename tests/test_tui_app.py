@@ -478,3 +478,24 @@ async def test_keys_answer_while_the_engine_is_busy():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "3/89" in panel(app, "odr").ratio_line.plain
+
+
+async def test_closing_details_before_their_rows_arrive_is_harmless():
+    import threading
+
+    data = example_data()
+    held = threading.Lock()
+    data._lock = held
+    app = example_app(data=data, threaded=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        with held:
+            await pilot.press("enter")  # the drill-down's rows wait for the engine
+            await pilot.pause()
+            assert isinstance(app.screen, MetricDetails)
+            await pilot.press("escape")
+            assert app.screen is app.main
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and app.screen is app.main

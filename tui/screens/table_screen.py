@@ -108,6 +108,8 @@ class TableScreen(Screen):
             return f"{type(exc).__name__}: {exc}"
 
     def set_rows(self, rows: list[Row] | str) -> None:
+        if not self.is_attached:  # closed while its rows were being read
+            return
         if isinstance(rows, str):
             self.notify(rows, title="reading the details failed", severity="error", markup=False)
             rows = []
