@@ -3,17 +3,21 @@
 :class:`GarbageGuard` watches each source's batches (``runtime.on_batch``). When the last
 ``window`` rows of a source were all rejected, it marks the source ``failing`` with the count and the
 latest reason, so the operator sees a broken feed (wrong file, changed export format, an API answering
-HTML) instead of a quiet dashboard. The first batch that brings an event again makes it ``ok``. The
-source itself keeps its own pace (file polls, API intervals with back-off): nothing is retried faster.
+HTML) instead of a quiet dashboard. The first batch that brings an event again makes it ``ok``. A
+source that says ``ok`` after every answer, however bad (a poller), is marked again every
+:data:`RECHECK` seconds by a timer on the runtime's loop. The source itself keeps its own pace (file
+polls, API intervals with back-off): nothing is retried faster.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .sources import Batch
 
 WINDOW = 200  # consecutive rejected rows that make a source failing
+RECHECK = 1.0  # seconds between re-markings of a failing source
 
 
 class GarbageGuard:
@@ -22,6 +26,7 @@ class GarbageGuard:
         self.window = window
         self._streak: dict[str, int] = {}  # source -> rows rejected since its last event
         self._last: dict[str, str] = {}  # source -> the latest rejection (position: reason)
+        self._timer: asyncio.TimerHandle | None = None
         runtime.on_batch.append(self.on_batch)
 
     def on_batch(self, name: str, batch: Batch) -> None:
@@ -38,6 +43,14 @@ class GarbageGuard:
         self._last[name] = f"{last.position}: {last.reason}"
         self._streak[name] = self._streak.get(name, 0) + len(batch.rejections)
         self._flag(name, always=True)
+        if self._timer is None and self._streak[name] >= self.window:
+            self._timer = asyncio.get_running_loop().call_later(RECHECK, self._recheck)
+
+    def _recheck(self) -> None:
+        self._timer = None
+        self.poll()
+        if any(streak >= self.window for streak in self._streak.values()):
+            self._timer = asyncio.get_running_loop().call_later(RECHECK, self._recheck)
 
     def poll(self) -> None:
         """Mark failing again every source over the limit that reported itself fine since (a poller

@@ -196,3 +196,20 @@ def test_report_state_prints_the_saved_snapshot_reading_no_source(tmp_path: Path
     assert missing.returncode == 64
     assert "no state file at" in missing.stderr
     assert not (tmp_path / "nope.sqlite3").exists()
+
+
+def test_the_demo_state_starts_over_when_the_demo_changes(tmp_path: Path) -> None:
+    from sellerpulse.tui.commands.headless import open_checkpointer
+
+    state = tmp_path / "demo-state.sqlite3"
+    events = [item for item in read_event_file(Path("examples/small-events.csv")) if isinstance(item, Event)]
+    store = StateStore(state)
+    store.checkpoint(encode_events(events), {}, {}, {"demo": {"seed": 7}})
+    store.close()
+
+    same = open_checkpointer(Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 7}}, fresh_unless="demo")
+    assert same.store.saved().events == len(events)
+    same.store.close()
+    other = open_checkpointer(Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 8}}, fresh_unless="demo")
+    assert other.store.saved().events == 0
+    other.store.close()

@@ -60,7 +60,11 @@ def open_checkpointer(
     """A :class:`~sellerpulse.core.checkpoint.Checkpointer` on ``path`` with positions restored (None
     without a path). A damaged file is moved aside with a warning on stderr; a newer one raises
     ``StateError``. ``fresh_unless`` names a ``meta`` key whose saved value must match, else the
-    (throwaway, demo) file is started over."""
+    (throwaway, demo) file is started over. Every run that keeps state (or not) also gets a
+    :class:`~sellerpulse.core.garbage_guard.GarbageGuard` on its sources, attached here."""
+    from sellerpulse.core.garbage_guard import GarbageGuard
+
+    GarbageGuard(runtime)
     if path is None:
         return None
     from sellerpulse.core.checkpoint import Checkpointer
@@ -103,7 +107,6 @@ def run_headless(args: argparse.Namespace) -> int:
     from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
-    from sellerpulse.core.garbage_guard import GarbageGuard
     from sellerpulse.core.health_log import HealthLog
     from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
@@ -125,7 +128,6 @@ def run_headless(args: argparse.Namespace) -> int:
         return fail(exc)
     start_logging(args, config, stderr=True, plugins=plugins)
     runtime = Runtime(engine, sources)
-    guard = GarbageGuard(runtime)
     health_log = HealthLog(runtime)
     scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-") if args.no_state else None
     path = Path(scratch.name) / "state.sqlite3" if scratch else state_path(config, args.state)
@@ -160,7 +162,6 @@ def run_headless(args: argparse.Namespace) -> int:
                 print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
                 status = 1
                 break
-            guard.poll()
             health_log.poll()
             if time.monotonic() - evaluated < ALERT_EVERY:
                 continue
