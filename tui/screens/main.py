@@ -74,6 +74,11 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#filter-bar", Input).cursor_blink = False
+        # the width class now, not at the first resize: the first frame is then drawn once, in its layout
+        width = self.app.size.width
+        wanted = [name for edge, name in self.HORIZONTAL_BREAKPOINTS or [] if width >= edge][-1:]
+        for _, name in self.HORIZONTAL_BREAKPOINTS or []:
+            self.set_class(name in wanted, name)
         self.app.main_ready()
 
     # -- drawing ----------------------------------------------------------------------------------
