@@ -499,3 +499,19 @@ async def test_closing_details_before_their_rows_arrive_is_harmless():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.is_running and app.screen is app.main
+
+
+async def test_metric_names_from_a_profile_are_not_markup():
+    from sellerpulse.core.engine import Engine
+    from sellerpulse.tui.data import EngineData
+
+    base = builtin_profile("amazon")
+    odd = base.with_overrides({"metrics": {"pfcr": {"name": "Cancel [b]rate[/b] [link=https://x.example]"}}})
+    data = example_data()
+    engine = Engine(profile=odd, timezone="Europe/Berlin")
+    engine.account("acme-us")  # an account with no events yet: every panel, no data
+    app = example_app(data=EngineData(engine, data.clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = panel(app, "pfcr").border_title
+        assert shown is not None and shown == "Cancel \\[b]rate\\[/b] \\[link=https://x.example]"

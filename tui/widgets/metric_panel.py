@@ -39,6 +39,7 @@ class MetricPanel(Widget, can_focus=True):
         self.components = tuple(components)
         self.search_text = metric_id
         self._last: tuple | None = None
+        self._title = self._subtitle = ""
         # rows exist before mounting, so a panel can be drawn in the same refresh that creates it
         self.value_line = Line(classes="value")
         self.headroom_line = Line(classes="headroom")
@@ -74,11 +75,13 @@ class MetricPanel(Widget, can_focus=True):
             return
         self.search_text = f"{metric.id} {metric.name}".lower()
         title = fmt.clean(metric.name)
-        if self.border_title != title:
-            self.border_title = title
+        if self._title != title:  # as Text: a name from a profile or plugin is never markup
+            self._title = title
+            self.border_title = Text(title)
         subtitle = fmt.short_window(metric)
-        if self.border_subtitle != subtitle:
-            self.border_subtitle = subtitle
+        if self._subtitle != subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = Text(subtitle)
         self._set_status(metric.status)
         status_style = styles.get(metric.status)
         value = Text(no_wrap=True, overflow="ellipsis")
