@@ -29,16 +29,20 @@ def _line(**fields: object) -> str:
 
 
 def history(
-    days: int, orders_per_day: int = 3, seed: int = 1, accounts: tuple[str, ...] = ("acme", "bolt")
+    days: int,
+    orders_per_day: int = 3,
+    seed: int = 1,
+    accounts: tuple[str, ...] = ("acme", "bolt"),
+    start: int = START,
 ) -> list[str]:
-    """Event lines (with newlines, no header) in event-time order, ``days`` days from START."""
+    """Event lines (with newlines, no header) in event-time order, ``days`` days from ``start``."""
     rng = random.Random(seed)
     lines: list[tuple[int, str]] = []
     for day in range(days):
         for n in range(orders_per_day):
             account = accounts[n % len(accounts)]
             oid = f"{account[:2].upper()}-{day:04d}-{n}"
-            placed = START + day * US_PER_DAY + rng.randrange(20 * US_PER_HOUR)
+            placed = start + day * US_PER_DAY + rng.randrange(20 * US_PER_HOUR)
             lines.extend(_order(rng, account, oid, placed))
     lines.sort(key=lambda item: item[0])
     return [text for _, text in lines]

@@ -14,7 +14,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,7 @@ from .common import fail, load_config_from_args, start_logging
 
 log = logging.getLogger("sellerpulse.run")
 
-TICK = 0.5  # seconds between health checks (and alert evaluations, every ALERT_EVERY)
-ALERT_EVERY = 2.0
+TICK = 0.5  # seconds between health checks
 DEMO_STATE = "demo-state.sqlite3"
 
 
@@ -101,7 +99,12 @@ def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
 
 def run_headless(args: argparse.Namespace) -> int:
     from sellerpulse.core.alerts.rules import RuleError
-    from sellerpulse.core.alerts.setup import manager_from_config, state_path
+    from sellerpulse.core.alerts.setup import (
+        attach_to_runtime,
+        history_days_needed,
+        manager_from_config,
+        state_path,
+    )
     from sellerpulse.core.alerts.sink import SinkConfigError
     from sellerpulse.core.alerts.store import Store, StoreError
     from sellerpulse.core.assembly import engine_from_config
@@ -136,7 +139,9 @@ def run_headless(args: argparse.Namespace) -> int:
             runtime, None if args.no_state else path, args.checkpoint_interval,
             engine_meta(engine, config.general.profile),
         )  # fmt: skip
-        manager = manager_from_config(config, plugins.sinks(), Store(path), SystemClock(), plugins.profiles())
+        profiles = plugins.profiles()
+        manager = manager_from_config(config, plugins.sinks(), Store(path), SystemClock(), profiles)
+        history = history_days_needed(manager.rules, config.profile_named(config.general.profile, profiles))
     except (StateError, StoreError, RuleError, SinkConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
     stop = threading.Event()
@@ -148,12 +153,13 @@ def run_headless(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     log.info("running headless: %d sources, state %s", len(sources), "none" if args.no_state else path)
     manager.start()
+    # alerts are judged on the whole state: the scheduler starts once the journal is replayed
+    scheduler = attach_to_runtime(runtime, manager, history)
     if checkpointer is not None:
         checkpointer.start()
     else:
         runtime.start_in_thread()
     status = 0
-    evaluated = 0.0
     try:
         while not stop.wait(TICK):
             if checkpointer is not None and not checkpointer.ready.is_set():
@@ -162,21 +168,17 @@ def run_headless(args: argparse.Namespace) -> int:
                 print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
                 status = 1
                 break
+            scheduler.start()  # once; later calls do nothing
             health_log.poll()
-            if time.monotonic() - evaluated < ALERT_EVERY:
-                continue
-            evaluated = time.monotonic()
-            try:
-                manager.evaluate(runtime.snapshot(), runtime.health())
-            except Exception as exc:
-                log.error("alert evaluation failed: %s: %s", type(exc).__name__, exc)
     finally:
         if checkpointer is not None:
             checkpointer.stop(timeout=10.0)
             checkpointer.store.close()
         else:
             runtime.stop(timeout=10.0)
+        scheduler.stop()
         manager.close()
+        manager.store.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if scratch is not None:
