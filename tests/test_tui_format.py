@@ -56,7 +56,10 @@ def test_values_targets_and_trend():
     assert fmt.target(metric(direction="above", target="0.95"), ascii_only=True) == ">= 95.00 %"
     assert fmt.trend(m) == ("▲ 0.02 pp", "worse")
     assert fmt.trend(metric(value=0.0043, history=(0.0043,))) == ("═ same", "same")
-    assert fmt.trend(metric(direction="above", value=0.97, history=(0.96,)), ascii_only=True)[1] == "better"
+    assert fmt.trend(metric(direction="above", value=0.97, history=(0.96,)), ascii_only=True) == (
+        "+1.00 pp",
+        "better",
+    )
     assert fmt.trend(metric(value=None))[0] == ""
     assert fmt.metric_value(metric(unit="h", value=3.25)) == "3.2 h"
 

@@ -150,10 +150,11 @@ def trend(m: MetricValue, ascii_only: bool = False) -> tuple[str, str]:
     if same:
         return ("=" if ascii_only else "═") + " same", "same"
     up = delta > 0
-    arrow = ("+" if up else "-") if ascii_only else ("▲" if up else "▼")
+    # ASCII reads as a signed change ("-0.01 pp"); the arrows are spaced from the amount
+    arrow = ("+" if up else "-") if ascii_only else ("▲ " if up else "▼ ")
     higher_is_better = m.direction == "above"
     verdict = "same" if m.direction is None else ("better" if up == higher_is_better else "worse")
-    return f"{arrow} {amount}", verdict
+    return f"{arrow}{amount}", verdict
 
 
 ALL_TIME_BEFORE = date(1900, 1, 1).toordinal()  # a window starting earlier is "all time" (lifetime)

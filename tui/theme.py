@@ -27,9 +27,9 @@ STATUS_WORD = {"ok": "ok", "warning": "warning", "breach": "breach", "no_data": 
 
 # a mark per status, so status reads without colour too (--no-color, colour blindness): (unicode, ascii)
 STATUS_MARK = {
-    "ok": ("✔", "+"),
+    "ok": ("✔", "o"),
     "warning": ("▲", "!"),
-    "breach": ("✖", "x"),
+    "breach": ("✖", "X"),
     "no_data": ("·", "."),
     "info": ("i", "i"),
 }
