@@ -14,7 +14,7 @@ How it stays exact (see :mod:`sellerpulse.core.state_store` for the file):
   responsive; only then do the sources start. Replay of an idempotent, deterministic engine rebuilds
   exactly the state the events built, dedup ids and evictions included.
 - The journal is compacted by event time: rows of an account whose events are all older than its
-  retention (``AccountState.retention_days``) plus :data:`MARGIN_DAYS`, and that were written before
+  retention (``AccountState.retention_days``) plus :func:`margin_days`, and that were written before
   the engine last evicted (the watermark's day changed), so a replay evicts just what the live engine
   did. They shrink to what outlives eviction: feedback (and the placement of orders that got feedback)
   while a metric such as the lifetime feedback score counts it; otherwise they are dropped.
@@ -43,7 +43,7 @@ log = logging.getLogger("sellerpulse.checkpoint")
 
 ROW_EVENTS = 5_000  # events per journal row: bounds the memory of a write and of a replay step
 REPLAY_SLICE = 20_000  # events applied per hold of the runtime lock while replaying
-MARGIN_DAYS = 7  # journal kept this long past the engine's retention (events dated before their order)
+MIN_MARGIN_DAYS = 7
 DEFAULT_INTERVAL = 5.0
 
 _FIELDS = attrgetter(
@@ -52,6 +52,14 @@ _FIELDS = attrgetter(
 )  # fmt: skip
 _WIDTH = 14
 _FEEDBACK = frozenset({"feedback", "feedback_removed"})
+
+
+def margin_days(profile: Any) -> int:
+    """How long the journal keeps rows past the engine's retention: the profile's horizon (the time in
+    which an order's later events still arrive), so the placement of an order the engine has evicted is
+    never compacted away while its shipment, feedback or claim sit in rows that stay (replayed without
+    their order they would be held as orphans the live engine never had)."""
+    return max(MIN_MARGIN_DAYS, int(getattr(profile, "horizon_days", 0)))
 
 
 def encode_events(events: Iterable[Event]) -> list[JournalRow]:
@@ -297,6 +305,6 @@ class Checkpointer:
             if seen is None or seen[0] != day:
                 self._prune[name] = seen = [day, first_seq if seen is not None else 0]
             if seen[1]:
-                cutoff = acc.days.start(day - acc.retention_days - MARGIN_DAYS)
+                cutoff = acc.days.start(day - acc.retention_days - margin_days(acc.profile))
                 out.append((name, cutoff, seen[1]))
         return out

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from sellerpulse.core.checkpoint import (
-    MARGIN_DAYS,
     Checkpointer,
     decode_events,
     encode_events,
+    margin_days,
     restore_engine,
 )
 from sellerpulse.core.engine import Engine
@@ -99,8 +99,8 @@ def _at() -> int:
 
 
 def test_journal_past_retention_is_compacted_and_replay_stays_exact(tmp_path: Path) -> None:
-    retention = Engine().account("x").retention_days
-    days = retention + MARGIN_DAYS + 60
+    account = Engine().account("x")
+    days = account.retention_days + margin_days(account.profile) + 150
     lines = history(days, orders_per_day=2)
     csv_path, state = tmp_path / "events.csv", tmp_path / "state.sqlite3"
     write_events(csv_path, [])
