@@ -377,11 +377,11 @@ class _Store:
         roll = rng.random()
         if not mfn:  # the marketplace authorizes its own returns at once
             responded, outcome = requested + int(rng.uniform(5 * MINUTE, 2 * H)), "authorized"
-        elif roll < 0.003:
-            return
-        else:  # a few answered after the 48 hours the return metric allows
+        else:  # a few answered after the 48 hours the return metric allows, a rare one forgotten for days
             late = roll < 0.015
             delay = rng.uniform(49, 120) * H if late else min(rng.expovariate(1 / (12 * H)), 47 * H)
+            if roll < 0.003:
+                delay = rng.uniform(4, 8) * D
             responded = requested + int(delay)
             outcome = rng.choices(("authorized", "refunded", "rejected", "closed"), (85, 6, 5, 4))[0]
         self._later(responded, "return_responded", ref=ref, outcome=outcome)
@@ -411,7 +411,8 @@ class _Store:
             return
         roll -= DISMISSED
         never = NEVER_REPLIED + 0.05 * pressure
-        if roll < never:
+        if roll < never:  # forgotten in the inbox, found and answered days later
+            self._later(received + int(rng.uniform(72, 240) * H), "message_replied", ref=ref)
             return
         replied = self._desk_time(received, 1.0 + 3.0 * pressure)
         if roll - never < SLOW_REPLY + SLOW_REPLY_PEAK * pressure:  # buried in the inbox
