@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import zlib
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from operator import attrgetter
@@ -377,11 +378,14 @@ class _Store:
         roll = rng.random()
         if not mfn:  # the marketplace authorizes its own returns at once
             responded, outcome = requested + int(rng.uniform(5 * MINUTE, 2 * H)), "authorized"
-        else:  # a few answered after the 48 hours the return metric allows, a rare one forgotten for days
+        elif roll < 0.003:  # forgotten, answered 4 to 8 days later
+            self._later(
+                requested + _forgotten_for(ref, 96, 192), "return_responded", ref=ref, outcome="authorized"
+            )
+            return
+        else:  # a few answered after the 48 hours the return metric allows
             late = roll < 0.015
             delay = rng.uniform(49, 120) * H if late else min(rng.expovariate(1 / (12 * H)), 47 * H)
-            if roll < 0.003:
-                delay = rng.uniform(4, 8) * D
             responded = requested + int(delay)
             outcome = rng.choices(("authorized", "refunded", "rejected", "closed"), (85, 6, 5, 4))[0]
         self._later(responded, "return_responded", ref=ref, outcome=outcome)
@@ -411,8 +415,8 @@ class _Store:
             return
         roll -= DISMISSED
         never = NEVER_REPLIED + 0.05 * pressure
-        if roll < never:  # forgotten in the inbox, found and answered days later
-            self._later(received + int(rng.uniform(72, 240) * H), "message_replied", ref=ref)
+        if roll < never:  # forgotten in the inbox, found and answered 3 to 10 days later
+            self._later(received + _forgotten_for(ref, 72, 240), "message_replied", ref=ref)
             return
         replied = self._desk_time(received, 1.0 + 3.0 * pressure)
         if roll - never < SLOW_REPLY + SLOW_REPLY_PEAK * pressure:  # buried in the inbox
@@ -446,3 +450,9 @@ class _Store:
                 work -= closes - at
             day += 1
             at = self.days.start(day)
+
+
+def _forgotten_for(ref: str, low_hours: int, high_hours: int) -> int:
+    """How long a forgotten message or return waits, derived from its ref rather than drawn from the
+    seeded stream, so forgetting changes no other event of the marketplace."""
+    return (low_hours + zlib.crc32(ref.encode()) % (high_hours - low_hours)) * H
