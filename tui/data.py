@@ -98,7 +98,7 @@ def alert_line(item: Any) -> AlertLine:
     )
 
 
-QUIET_STATES = frozenset({"ok", "inactive"})  # rules with nothing to say stay out of the feed
+QUIET_STATES = frozenset({"ok", "inactive", "normal"})  # rules with nothing to say stay out of the feed
 
 
 class EngineData:

@@ -81,16 +81,21 @@ def history_days_needed(rules: list[Rule], profile: Profile) -> int:
 
 
 def attach_to_runtime(
-    runtime: Any, manager: AlertManager, history_days: int = 0, interval: float = 15.0
+    runtime: Any,
+    manager: AlertManager,
+    history_days: int = 0,
+    interval: float = 15.0,
+    clock: Clock | None = None,
 ) -> Any:
     """An :class:`~.scheduler.AlertScheduler` fed by ``runtime``: snapshots under its lock, its sources'
-    health, woken by its batches. Call ``start()`` on it (and on the manager), ``stop()`` at the end."""
+    health, woken by its batches. Call ``start()`` on it (and on the manager), ``stop()`` at the end.
+    ``clock`` replaces the runtime's (the demo judges alerts on simulated time)."""
     from .scheduler import AlertScheduler
 
     def take(at: int) -> Any:
         with runtime.lock:
             return runtime.engine.snapshot(at, items=QUEUE_ITEMS, history_days=history_days)
 
-    scheduler = AlertScheduler(manager, take, runtime.health, runtime.clock, interval=interval)
+    scheduler = AlertScheduler(manager, take, runtime.health, clock or runtime.clock, interval=interval)
     runtime.on_batch.append(scheduler.batch_applied)
     return scheduler

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
 
 from .common import add_config_argument, add_log_arguments, fail, load_config_from_args, start_logging
@@ -88,8 +91,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if args.headless:
         return run_headless(args)
     from sellerpulse.core.alerts.setup import state_path
+    from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.config import ConfigError
-    from sellerpulse.core.engine import Engine
     from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
@@ -108,31 +111,33 @@ def run_dashboard(args: argparse.Namespace) -> int:
         print(f"sellerpulse: warning: {warning}", file=sys.stderr)
     try:
         sources = sources_from_config(config, plugins)
-        registry = plugins.profiles()
-        engine = Engine(
-            profile=config.profile_named(config.general.profile, registry),
-            timezone=config.general.timezone,
-            account_timezones={name: acc.timezone for name, acc in config.accounts.items()},
-            account_profiles={name: config.profile_for(name, registry) for name in config.accounts},
-        )
+        engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
-    start_logging(args, config)
+    start_logging(args, config, plugins=plugins)
     runtime = Runtime(engine, sources)
     refresh = args.refresh if args.refresh is not None else config.general.refresh
+    scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-") if args.no_state else None
     try:
         path = None if args.no_state else state_path(config, args.state)
         meta = engine_meta(engine, config.general.profile)
         checkpointer = open_checkpointer(runtime, path, args.checkpoint_interval, meta)
-    except StateError as exc:
+        alerts = Alerting.open(config, plugins, path or Path(scratch.name) / "state.sqlite3", runtime)
+    except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
-    return _serve(runtime, None, refresh, args, config.keymap, checkpointer)
+    try:
+        return _serve(runtime, None, refresh, args, config.keymap, checkpointer, alerts)
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from sellerpulse.core.config import load_config
     from sellerpulse.core.engine import Engine
     from sellerpulse.core.logs import setup_logging
     from sellerpulse.core.options import OptionError, validate_options
+    from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime
     from sellerpulse.core.state_store import StateError
     from sellerpulse.plugins.mock.source import MockSource
@@ -156,13 +161,21 @@ def run_demo(args: argparse.Namespace) -> int:
     refresh = args.refresh if args.refresh is not None else 2.0
     settings = {key: value for key, value in wanted.items() if key not in ("speed", "start")}
     meta = dict(engine_meta(engine, "amazon"), demo=settings)
+    clock = BackfillClock(source, runtime)
+    scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-demo-") if args.no_state else None
+    state = demo_state_path(args)
     try:
-        checkpointer = open_checkpointer(
-            runtime, demo_state_path(args), args.checkpoint_interval, meta, fresh_unless="demo"
-        )
-    except StateError as exc:
+        checkpointer = open_checkpointer(runtime, state, args.checkpoint_interval, meta, fresh_unless="demo")
+        # the demo's alerts: the default rules, shown in the feed, judged on simulated time
+        alert_path = state or Path(scratch.name) / "demo-state.sqlite3"
+        alerts = Alerting.open(load_config(None), load_plugins(), alert_path, runtime, clock=clock)
+    except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
-    return _serve(runtime, BackfillClock(source, runtime), refresh, args, {}, checkpointer)
+    try:
+        return _serve(runtime, clock, refresh, args, {}, checkpointer, alerts)
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
 
 
 class BackfillClock:
@@ -192,10 +205,18 @@ def _serve(
     args: argparse.Namespace,
     keymap: dict[str, str],
     checkpointer: Any = None,
+    alerts: Alerting | None = None,
 ) -> int:
     """Start the sources on their thread, run the dashboard until it quits, then stop the sources.
-    With a ``checkpointer``, the saved state is replayed first and the last checkpoint written at the end."""
-    start = runtime.start_in_thread if checkpointer is None else checkpointer.start
+    With a ``checkpointer``, the saved state is replayed first and the last checkpoint written at the end;
+    with ``alerts``, rules are evaluated once the state is whole and their states fill the alert feed."""
+    start_sources = runtime.start_in_thread if checkpointer is None else checkpointer.start
+
+    def start() -> None:
+        start_sources()
+        if alerts is not None:
+            alerts.start(None if checkpointer is None else checkpointer.ready)
+
     if args.no_color:
         os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is created
     from ..app import make_app, unknown_binding_ids
@@ -206,7 +227,7 @@ def _serve(
             f"sellerpulse: warning: [keymap] {ident!r} is not a binding id (see `?` in the dashboard)",
             file=sys.stderr,
         )
-    data = RuntimeData(runtime, clock=clock)
+    data = RuntimeData(runtime, clock=clock, alerts=None if alerts is None else alerts.manager.states)
     app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap, on_start=start)
     try:
         app.run()
@@ -216,4 +237,53 @@ def _serve(
         else:
             checkpointer.stop(timeout=5.0)
             checkpointer.store.close()
+        if alerts is not None:
+            alerts.close()
     return app.return_code or 0
+
+
+def _alert_setup_errors() -> tuple[type[Exception], ...]:
+    """What setting up the alerts can raise for a bad config or state file (imported late: the alerts
+    package is not needed to parse the command line)."""
+    from sellerpulse.core.alerts.rules import RuleError
+    from sellerpulse.core.alerts.sink import SinkConfigError
+    from sellerpulse.core.alerts.store import StoreError
+    from sellerpulse.core.config import ConfigError
+
+    return (RuleError, SinkConfigError, StoreError, ConfigError, ValueError)
+
+
+class Alerting:
+    """The alert manager and its scheduler for a dashboard: rules are judged only once a saved state
+    has been replayed (a half-loaded history would page for breaches that are not there)."""
+
+    def __init__(self, manager: Any, scheduler: Any) -> None:
+        self.manager = manager
+        self.scheduler = scheduler
+
+    @classmethod
+    def open(cls, config: Any, plugins: Any, path: Path, runtime: Any, clock: Any = None) -> Alerting:
+        from sellerpulse.core.alerts.setup import attach_to_runtime, history_days_needed, manager_from_config
+        from sellerpulse.core.alerts.store import Store
+
+        profiles = plugins.profiles()
+        manager = manager_from_config(config, plugins.sinks(), Store(path), clock or runtime.clock, profiles)
+        history = history_days_needed(manager.rules, config.profile_named(config.general.profile, profiles))
+        return cls(manager, attach_to_runtime(runtime, manager, history, clock=clock))
+
+    def start(self, ready: threading.Event | None) -> None:
+        self.manager.start()
+        if ready is None:
+            self.scheduler.start()
+            return
+
+        def when_ready() -> None:
+            ready.wait()
+            self.scheduler.start()
+
+        threading.Thread(target=when_ready, name="alerts-after-replay", daemon=True).start()
+
+    def close(self) -> None:
+        self.scheduler.stop()
+        self.manager.close()
+        self.manager.store.close()
