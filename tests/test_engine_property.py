@@ -58,6 +58,22 @@ DELTAS = [0, 1, -1, US_S, -US_S, 60 * US_S, -60 * US_S, US_H, -US_H]
 EDGE_DAYS = [0, 1, 6, 7, 8, 9, 10, 11, 13, 14, 15, 20, 21, 22, 29, 30, 31, 59, 60, 61, 73, 74, 75, 89, 90]
 # Follow-up delays around the 24 h (CRT) and 48 h (RDR, claims) thresholds and the 4 h due-soon horizon.
 FOLLOW = [0, 1, 4 * US_H, 24 * US_H - 1, 24 * US_H, 24 * US_H + 1, 48 * US_H - 1, 48 * US_H, 48 * US_H + 1]
+REPLY = [US_H, 24 * US_H - 1, 24 * US_H, 24 * US_H + 1]  # first replies around the 24 h of crt
+RESPOND = [US_H, 48 * US_H - 1, 48 * US_H, 48 * US_H + 1]  # return responses around the 48 h of rdr
+# How long before `at` something starts so that `at` falls on a threshold (24 h, 48 h) or a deadline
+# lands exactly on `at + due_soon_hours` (20 h, 44 h; -4 h for a ship_by after `at`).
+NEAR_AT = [
+    0,
+    4 * US_H,
+    -4 * US_H,
+    20 * US_H,
+    24 * US_H,
+    28 * US_H,
+    44 * US_H,
+    48 * US_H,
+    52 * US_H,
+    72 * US_H,
+]
 
 
 def midnight(day: int, zone: str) -> int:
@@ -68,18 +84,20 @@ def midnight(day: int, zone: str) -> int:
 @st.composite
 def instants(draw, at: int, zone: str, back_days: int = 95) -> int:
     """An instant from ``back_days`` before ``at`` to 2 days after it, often on a boundary."""
-    how = draw(st.sampled_from(["uniform", "midnight", "near_at"]))
+    how = draw(st.sampled_from(["uniform", "midnight", "near_at", "near_at"]))
     if how == "uniform":
         return at - draw(st.integers(-2 * US_D, back_days * US_D))
     if how == "midnight":
         back = draw(st.sampled_from(EDGE_DAYS) | st.integers(-1, back_days))
         return midnight(local_day(at, zone) - back, zone) + draw(st.sampled_from(DELTAS))
-    return at - draw(st.sampled_from([0, *FOLLOW, 72 * US_H])) + draw(st.sampled_from(DELTAS))
+    return at - draw(st.sampled_from(NEAR_AT)) + (draw(st.sampled_from(DELTAS)) if draw(st.booleans()) else 0)
 
 
-def after(draw, base: int, spread_days: int = 20) -> int:
-    """A follow-up instant: on a threshold (exactly, or a microsecond off) or anywhere in the next days."""
-    return base + draw(st.sampled_from(FOLLOW) | st.integers(0, spread_days * US_D))
+def after(draw, base: int, spread_days: int = 20, edges: list[int] = FOLLOW) -> int:
+    """A follow-up instant: mostly on a threshold (exactly, or a microsecond off), else in the next days."""
+    if draw(st.integers(0, 2)):
+        return base + draw(st.sampled_from(edges))
+    return base + draw(st.integers(0, spread_days * US_D))
 
 
 def distinct_after(draw, base: int, count: int) -> list[int]:
@@ -155,7 +173,7 @@ def order_events(draw, account: str, at: int, zone: str, ids: Ids) -> list[Event
         events.append(make("feedback_removed", anchor + draw(st.sampled_from([-1, 0, 1, US_D]))))
     if draw(st.integers(0, 3)) == 0:
         ref = ids("AZ")
-        opened = after(draw, placed_at, 40)
+        opened = draw(instants(at, zone, back_days=40)) if draw(st.booleans()) else after(draw, placed_at, 40)
         events.append(make("claim_opened", opened, ref=ref))
         if draw(st.booleans()):
             events.append(make("claim_responded", after(draw, opened, 4), ref=ref, order_id=""))
@@ -176,7 +194,13 @@ def order_events(draw, account: str, at: int, zone: str, ids: Ids) -> list[Event
         if draw(st.booleans()):
             outcome = draw(st.sampled_from(["authorized", "refunded", "closed", "rejected"]))
             events.append(
-                make("return_responded", after(draw, requested, 4), ref=ref, outcome=outcome, order_id="")
+                make(
+                    "return_responded",
+                    after(draw, requested, 4, RESPOND),
+                    ref=ref,
+                    outcome=outcome,
+                    order_id="",
+                )
             )
         for ts in distinct_after(draw, requested, draw(st.integers(0, 2))):
             events.append(make("return_feedback", ts, ref=ref, rating=draw(st.integers(1, 5)), order_id=""))
@@ -192,7 +216,9 @@ def message_events(draw, account: str, at: int, zone: str, ids: Ids, order_ids: 
     order_id = draw(st.sampled_from(["", "GHOST", *order_ids]))  # messages need no (existing) order
     events = [Event(ts=received, kind="message_received", account=account, ref=ref, order_id=order_id)]
     for _ in range(draw(st.integers(0, 2))):
-        events.append(Event(ts=after(draw, received, 3), kind="message_replied", account=account, ref=ref))
+        events.append(
+            Event(ts=after(draw, received, 3, REPLY), kind="message_replied", account=account, ref=ref)
+        )
     if draw(st.integers(0, 3)) == 0:
         events.append(Event(ts=after(draw, received, 3), kind="message_dismissed", account=account, ref=ref))
     if draw(st.integers(0, 3)) == 0:
