@@ -42,7 +42,7 @@ from .state_store import JournalRow, Saved, StateError, StateStore
 log = logging.getLogger("sellerpulse.checkpoint")
 
 ROW_EVENTS = 5_000  # events per journal row: bounds the memory of a write and of a replay step
-REPLAY_SLICE = 20_000  # events applied per hold of the runtime lock while replaying
+REPLAY_SLICE = 1_000  # events applied per hold of the runtime lock while replaying
 MIN_MARGIN_DAYS = 7
 DEFAULT_INTERVAL = 5.0
 
@@ -105,6 +105,7 @@ def replay(store: StateStore, engine: Any, lock: Any = None, stop: threading.Eve
         else:
             with lock:
                 engine.ingest(events)
+            time.sleep(0)  # let a waiting UI thread run between slices
         count += len(events)
     return count
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +31,8 @@ from .sources import Batch, Source, SourceHealth
 log = logging.getLogger("sellerpulse.runtime")
 
 RESERVED_KEYS = ("type", "name")
+INGEST_SLICE = 1000  # events applied per hold of the engine lock (a few milliseconds)
+GIVE_WAY_SECONDS = 0.15  # after an operator's key press, ingest pauses this long between slices
 
 
 class SourceConfigError(ValueError):
@@ -153,6 +156,7 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._input_at = -1e9  # monotonic time of the last operator input (see note_input)
 
     # -- positions --------------------------------------------------------------------------------
 
@@ -219,9 +223,18 @@ class Runtime:
 
     def _apply(self, source: Source, batch: Batch) -> None:
         now = self.clock.now()
+        # A big batch goes in slices, letting go of the lock (and the interpreter) in between, so a
+        # dashboard taking a snapshot never waits for a whole batch. The position moves only with the
+        # last slice, so a checkpoint never pairs it with half a batch.
+        events = batch.events
+        slices = [events[i : i + INGEST_SLICE] for i in range(0, len(events), INGEST_SLICE)] or [[]]
+        for part in slices[:-1]:
+            with self.lock:
+                self.engine.ingest(part)
+            self._give_way()
         with self.lock:
-            if batch.events:
-                self.engine.ingest(batch.events)
+            if slices[-1]:
+                self.engine.ingest(slices[-1])
             if batch.rejections:
                 self.engine.note_rejections(source.name, len(batch.rejections))
             self._positions[source.name] = source.position()
@@ -231,6 +244,17 @@ class Runtime:
                 callback(source.name, batch)
             except Exception as exc:
                 log.error("batch callback %r failed: %s: %s", callback, type(exc).__name__, exc)
+
+    def note_input(self) -> None:
+        """An operator just pressed a key: ingest gives way for a moment (see :meth:`_give_way`)."""
+        self._input_at = time.monotonic()
+
+    def _give_way(self) -> None:
+        """Between two slices of a batch: let other threads run, and while an operator's key press is
+        being answered, pause. Python runs one thread at a time, so without this a busy ingest would
+        take most of the interpreter from the dashboard exactly when someone is using it."""
+        waited = time.monotonic() - self._input_at
+        time.sleep(GIVE_WAY_SECONDS - waited if waited < GIVE_WAY_SECONDS else 0)
 
     def start_in_thread(self, follow: bool = True) -> threading.Thread:
         """Run the sources on a background thread with its own event loop; returns the thread."""

@@ -18,6 +18,7 @@ from typing import ClassVar
 from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
 from sellerpulse.core.sources import SourceHealth
 from sellerpulse.core.timeutil import TimeError, load_zone
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -108,6 +109,15 @@ class SellerPulseApp(App):
     def on_mount(self) -> None:
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
+        # answer is not queued behind a backfill.
+        if isinstance(event, (events.Key, events.MouseDown)):
+            note_input = getattr(self.data, "note_input", None)  # a custom data provider may not have it
+            if note_input is not None:
+                note_input()
+        await super().on_event(event)
 
     def main_ready(self) -> None:
         """The main screen is composed: start the sources (when asked to: the first frame then gets the

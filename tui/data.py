@@ -54,6 +54,7 @@ class DashboardData(Protocol):
     def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadRow]: ...
     def queue_items(self, account: str, queue_id: str, at: int) -> list[QueueItem]: ...
     def alerts(self) -> list[AlertLine]: ...
+    def note_input(self) -> None: ...
 
 
 AlertFeed = Callable[[], Sequence[Any]]
@@ -143,6 +144,9 @@ class EngineData:
         with self._lock:
             return list(self.engine.queue_items(account, queue_id, at))
 
+    def note_input(self) -> None:
+        """An operator pressed a key: nothing to make way for in a still engine."""
+
     def alerts(self) -> list[AlertLine]:
         if self._alerts is None:
             return []
@@ -158,6 +162,10 @@ class RuntimeData(EngineData):
         lock: AbstractContextManager[Any] = getattr(runtime, "lock", None) or threading.Lock()
         super().__init__(runtime.engine, clock or runtime.clock, alerts=alerts, lock=lock)
         self.runtime = runtime
+
+    def note_input(self) -> None:
+        """Ask the runtime to give way: ingest pauses between slices for a moment after each key."""
+        self.runtime.note_input()
 
     def health(self) -> dict[str, SourceHealth]:
         return dict(self.runtime.health())
