@@ -175,7 +175,7 @@ def test_without_improvement_the_plan_says_so():
 
 
 def test_causes_follow_the_engines_reason_texts():
-    assert causes_of("negative feedback (1 stars); A-to-z claim C1 (open)") == [
+    assert causes_of("negative feedback (1 star); A-to-z claim C1 (open)") == [
         "negative_feedback",
         "a_to_z_claim",
     ]

@@ -68,7 +68,7 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
             if is_bad(outcome):
                 causes = []
                 if ret.feedback is not None and ret.feedback[1] <= 2:
-                    causes.append(f"return rated {ret.feedback[1]} stars")
+                    causes.append(f"return rated {_stars(ret.feedback[1])}")
                 if ret.invalid_rejection:
                     causes.append("rejection ruled invalid")
                 if ret.responded == INF_TS:
@@ -95,7 +95,7 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
     t = acc.orders
     causes: list[tuple[str, int]] = []
     if rule in ("defect", "negative_feedback", "perfect_order") and t.negative_feedback(row):
-        causes.append((f"negative feedback ({t.feedback_rating[row]} stars)", t.feedback_ts[row]))
+        causes.append((f"negative feedback ({_stars(t.feedback_rating[row])})", t.feedback_ts[row]))
     if rule in ("defect", "claim", "perfect_order"):
         for ref in acc.order_claims.get(order_id, ()):
             claim = acc.claims[ref]
@@ -130,3 +130,7 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
     if not causes:
         return "bad outcome", t.placed[row]
     return "; ".join(c for c, _ in causes), min(w for _, w in causes)
+
+
+def _stars(rating: int) -> str:
+    return "1 star" if rating == 1 else f"{rating} stars"
