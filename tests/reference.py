@@ -185,9 +185,8 @@ def _build(events: list[Event], at_us: int) -> dict[str, _Account]:
     messages = threads("message_received", ("message_replied", "message_dismissed"), needs_order=False)
     claims = threads("claim_opened", ("claim_responded", "claim_closed"), needs_order=True)
     chargebacks = threads("chargeback_opened", ("chargeback_closed",), needs_order=True)
-    returns = threads(
-        "return_requested", ("return_responded", "return_feedback", "return_invalid_rejection"), True
-    )
+    return_kinds = ("return_responded", "return_feedback", "return_invalid_rejection")
+    returns = threads("return_requested", return_kinds, needs_order=True)
     violations = threads("violation", ("violation_resolved",), needs_order=False)
     for (account, ref), thread in messages.items():
         accounts[account].messages[ref] = thread
