@@ -5,7 +5,10 @@ the engine and the brute-force reference (``tests/reference_cs.py``), so the ref
 The property test feeds random streams (three accounts in UTC, Europe/Berlin and America/Los_Angeles,
 ``at`` around DST changes and on local Monday midnights, follow-ups on the 72 h boundary to the
 microsecond, shuffled, duplicated, with reused event ids and orphans) to both and compares every week and
-every feedback window.
+every feedback window. ``SELLERPULSE_PROPERTY_EXAMPLES=3000`` runs a longer, random hunt.
+
+The engine is fed only the events with ``ts <= at`` (as ``report --at`` does); the reference gets the
+whole list and drops the later ones itself.
 """
 
 from __future__ import annotations
