@@ -13,11 +13,12 @@ Readings where the text leaves room (chosen by the lead; the engine follows the 
 - ``cs_rating``: per message only the latest answer by ts counts, in the week of that answer's ts;
 - ``weekly_avg_response_hours``: hours from receipt to the first reply, over the messages received that
   week, replied (by ``at``) and not dismissed;
-- ``first_contact_resolution``: a thread is the message's ``order_id``, or its ``ref`` without one (the
-  order need not exist). Per week, the thread's earliest message received that week is judged: with no
-  reply it is not resolved; with a first reply ``r`` and ``at < r + 72 h`` it is left out (pending);
-  otherwise it is resolved unless some message of the thread (any week, dismissed or not) was received
-  in ``(r, r + 72 h]``;
+- ``first_contact_resolution``: dismissed messages ("no response needed") are no contact and play no
+  part. A thread is the message's ``order_id``, or its ``ref`` without one (the order need not exist).
+  Per week, the thread's earliest message received that week is judged: with no reply it is left out
+  while ``at < received + 72 h`` and counts as not resolved after that; with a first reply ``r`` and
+  ``at < r + 72 h`` it is left out (pending); otherwise it is resolved unless another message of the
+  thread (any week) was received in ``(r, r + 72 h]``;
 - feedback score: an order exists from its ``order_placed``; its latest ``feedback`` by ts counts unless a
   ``feedback_removed`` of the order has ts >= that feedback's ts; rating 4-5 is positive, 1-3 counts in
   the denominator only; it is attributed to the local day of the feedback's own ts, and an ``N``-day
@@ -162,14 +163,16 @@ def _weekly(profile: Profile, acc: _Account, at: int, zone: str) -> dict[str, li
             elif spec.rule == "first_contact_resolution":
                 window = (spec.threshold_hours or 0) * US_PER_HOUR
                 n = d = 0
-                for messages in threads.values():
+                for all_messages in threads.values():
+                    messages = [m for m in all_messages if not m.dismissals]
                     this_week = [m for m in messages if in_week(m.received.ts)]
                     if not this_week:
                         continue
                     first = min(this_week, key=lambda m: m.received.ts)
                     reply = first.first_reply()
                     if reply is None:
-                        d += 1  # never answered: not resolved
+                        if at >= first.received.ts + window:
+                            d += 1  # unanswered for 72 h: not resolved
                         continue
                     if at < reply + window:
                         continue  # its 72 h have not passed: pending

@@ -217,13 +217,14 @@ def fcr_events() -> list[Event]:
         ev("2026-11-03T10:00:00Z", "message_replied", ref="q3"),
         ev("2026-11-03T12:00:00Z", "message_received", ref="q3b"),
         ev("2026-11-03T13:00:00Z", "message_replied", ref="q3b"),
-        # o4: dismissed, never replied: counted, not resolved
+        # o4: dismissed ("no response needed"), never replied: no contact, left out
         ev("2026-11-04T08:00:00Z", "message_received", ref="o4a", order_id="o4"),
         ev("2026-11-04T09:00:00Z", "message_dismissed", ref="o4a"),
         # o5: replied 6 Nov 09:00, so its 72 h end 9 Nov 09:00; no follow-up
         ev("2026-11-06T08:00:00Z", "message_received", ref="o5a", order_id="o5"),
         ev("2026-11-06T09:00:00Z", "message_replied", ref="o5a"),
-        # o6: the week's first message (12:00) is never replied; the second (13:00) is: not resolved
+        # o6: the week's first message (12:00) is never replied; the second (13:00) is: not resolved once
+        # 72 h have passed since the first (5 Nov 12:00), left out before
         ev("2026-11-02T13:00:00Z", "message_received", ref="o6b", order_id="o6"),
         ev("2026-11-02T14:00:00Z", "message_replied", ref="o6b"),
         ev("2026-11-02T12:00:00Z", "message_received", ref="o6a", order_id="o6"),
@@ -240,21 +241,28 @@ def fcr_events() -> list[Event]:
 
 def test_first_contact_resolution_threads_72h_edge_and_pending() -> None:
     zones = {"acme": "UTC"}
-    # Monday 9 Nov 08:59:59: o5's 72 h have not passed (they end at 09:00): left out.
-    # Week 2 Nov: o1 no, o2 yes, q3 yes, q3b yes, o4 no, o6 no, o7 yes -> 4/7.  Week 26 Oct: o7 no -> 0/1.
+    # Monday 9 Nov 08:59:59: o5's 72 h have not passed (they end at 09:00): left out; o4 is dismissed.
+    # Week 2 Nov: o1 no, o2 yes, q3 yes, q3b yes, o6 no, o7 yes -> 4/6.  Week 26 Oct: o7 no -> 0/1.
     acme = both(fcr_events(), "2026-11-09T08:59:59Z", zones)["acme"]
-    assert week(acme, "first_contact_resolution", "2026-11-02") == (4, 7, 4 / 7)
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (4, 6, 4 / 6)
     assert week(acme, "first_contact_resolution", "2026-10-26") == (0, 1, 0.0)
-    # Exactly at o5's reply + 72 h it counts, resolved: 5/8.
+    # Exactly at o5's reply + 72 h it counts, resolved: 5/7.
     acme = both(fcr_events(), "2026-11-09T09:00:00Z", zones)["acme"]
-    assert week(acme, "first_contact_resolution", "2026-11-02") == (5, 8, 5 / 8)
-    # At 5 Nov 10:00 the 72 h of o1, o2 (end 11:00), q3 and q3b still run: left out; o5 does not exist
-    # yet. Counted: o4 and o6 (no reply, no) and o7, whose reply (2 Nov 10:00) is exactly 72 h old: 1/3.
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (5, 7, 5 / 7)
+    # 5 Nov 12:00: o1 and o2 (replies 2 Nov 11:00) are 72 h old: o1 no, o2 yes (its follow-up came
+    # after the 72 h); q3 and q3b still run; o6's unanswered first message is exactly 72 h old: no;
+    # o7 yes -> 2/4. A microsecond earlier o6 is still left out -> 2/3.
+    acme = both(fcr_events(), "2026-11-05T12:00:00Z", zones)["acme"]
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (2, 4, 0.5)
+    acme = both(fcr_events(), "2026-11-05T11:59:59.999999Z", zones)["acme"]
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (2, 3, 2 / 3)
+    # At 5 Nov 10:00 the 72 h of o1, o2 (end 11:00), q3, q3b and o6 (unanswered, ends 12:00) still run;
+    # o5 does not exist yet. Only o7, whose reply (2 Nov 10:00) is exactly 72 h old, counts: 1/1.
     acme = both(fcr_events(), "2026-11-05T10:00:00Z", zones)["acme"]
-    assert week(acme, "first_contact_resolution", "2026-11-02") == (1, 3, 1 / 3)
-    # A microsecond earlier o7 is pending too: 0/2.
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (1, 1, 1.0)
+    # A microsecond earlier o7 is pending too: nothing decided.
     acme = both(fcr_events(), "2026-11-05T09:59:59.999999Z", zones)["acme"]
-    assert week(acme, "first_contact_resolution", "2026-11-02") == (0, 2, 0.0)
+    assert week(acme, "first_contact_resolution", "2026-11-02") == (0, 0, None)
 
 
 def feedback_events() -> list[Event]:

@@ -52,6 +52,11 @@ class AccountState:
         self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
         self.orphan_count = 0
         self.seen = SeenIds()
+        # Orders evicted while their feedback can still count in a feedback score (buyers see a year
+        # of it): their ids, and the feedback state of those that had one, so a feedback report read
+        # after newer orders still lands.
+        self.gone = SeenIds()
+        self.gone_feedback: dict[str, list[int]] = {}  # order id -> [feedback ts, rating, removed ts]
         self.watermark = NO_TS
         self._next_eviction = NO_TS  # the watermark at which the cutoff moves by a day
 
@@ -82,6 +87,13 @@ class AccountState:
             keys = tuple(k for k in order_keys if k[0] in rules)
             self._order_groups[group] = (keys, tuple(by_key[(rule, channel, None)] for rule, channel in keys))
         self._all_orders = self._order_groups["all"]
+        self._feedback_days = max(
+            (m.window_days for m in profile.metrics.values() if m.rule in OUTLIVES_ORDERS and not m.lifetime),
+            default=0,
+        )
+        self._feedback_score_series = tuple(
+            by_key[(rule, channel, None)] for rule, channel in order_keys if rule in OUTLIVES_ORDERS
+        )
         self._no_order_outcomes: tuple[Outcome | None, ...] = (None,) * len(order_keys)
 
         self.queues: dict[str, DeadlineIndex] = {qid: DeadlineIndex() for qid in profile.queues}
@@ -162,6 +174,8 @@ class AccountState:
         ship_by = NO_TS if e.ship_by is None else e.ship_by
         deliver_by = NO_TS if e.deliver_by is None else e.deliver_by
         row = t.index.get(e.order_id)
+        if row is None and e.order_id in self.gone:
+            return  # an evicted order sent again: it is older than every window that needs it
         if row is None:
             row = t.add(e.order_id, e.ts, self.days.day(e.ts), ship_by, deliver_by, e.channel == "AFN")
             self._order_changed(e.order_id, row, self._no_order_outcomes)
@@ -234,7 +248,10 @@ class AccountState:
         t = self.orders
         row = t.index.get(e.order_id)
         if row is None:
-            self._hold(e.order_id, e)
+            if e.order_id in self.gone:
+                self._gone_feedback(e)
+            else:
+                self._hold(e.order_id, e)
         elif (e.ts, e.rating) > (t.feedback_ts[row], t.feedback_rating[row]):
             before = self._order_outcomes(row, "feedback")
             t.feedback_ts[row] = e.ts
@@ -246,12 +263,37 @@ class AccountState:
         t = self.orders
         row = t.index.get(e.order_id)
         if row is None:
-            self._hold(e.order_id, e)
+            if e.order_id in self.gone:
+                self._gone_feedback(e)
+            else:
+                self._hold(e.order_id, e)
         elif e.ts > t.feedback_removed[row]:
             before = self._order_outcomes(row, "feedback")
             t.feedback_removed[row] = e.ts
             t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
             self._order_changed(e.order_id, row, before, "feedback")
+
+    def _gone_feedback(self, e: Event) -> None:
+        """Feedback (or its removal) for an order already evicted: only the feedback score, whose
+        windows outlive the order's, still depends on it."""
+        state = self.gone_feedback.setdefault(e.order_id, [NO_TS, 0, NO_TS])
+        before = self._gone_outcome(state)
+        if e.kind == "feedback":
+            if (e.ts, e.rating) > (state[0], state[1]):
+                state[0], state[1] = e.ts, e.rating
+        else:
+            state[2] = max(state[2], e.ts)
+        after = self._gone_outcome(state)
+        if after != before:
+            for series in self._feedback_score_series:
+                if before is not None:
+                    series.retract(e.order_id, before)
+                if after is not None:
+                    series.insert(e.order_id, after)
+
+    def _gone_outcome(self, state: list[int]) -> Outcome | None:
+        fb_ts, rating, removed = state
+        return (self.days.day(fb_ts), rating <= 3, None, 0) if rating and removed < fb_ts else None
 
     def _refresh_flag(self, order_id: str, row: int, bit: int, on: bool) -> None:
         t = self.orders
@@ -504,6 +546,13 @@ class AccountState:
         self._next_eviction = self.days.start(self.days.day(self.watermark) + 1)
         cutoff = self.days.start(cutoff_day)
         self.seen.cutoff_day = cutoff_day
+        gone_cutoff = cutoff_day - self._feedback_days
+        self.gone.cutoff_day = gone_cutoff
+        day = self.days.day
+        for order_id in [
+            o for o, (ts, _, removed) in self.gone_feedback.items() if day(max(ts, removed)) < gone_cutoff
+        ]:
+            del self.gone_feedback[order_id]
         placed = self.orders.placed
         old_rows = {row for row, ts in enumerate(placed) if ts < cutoff}
         if old_rows:
@@ -523,8 +572,10 @@ class AccountState:
             if old is not None:
                 for series in self._violation_series:
                     series.retract(ref, old)
+        # a feedback still counts in a feedback score for longer: its orphans wait as long
+        feedback_cutoff = self.days.start(gone_cutoff)
         for table in (self.orphans_by_order, self.orphans_by_ref):
-            for key in [k for k, held in table.items() if max(ev.ts for ev in held) < cutoff]:
+            for key in [k for k, held in table.items() if _expired(held, cutoff, feedback_cutoff)]:
                 self.orphan_count -= len(table.pop(key))
 
     def _evict_order(self, order_id: str, row: int) -> None:
@@ -540,6 +591,14 @@ class AccountState:
                 self.queues["claims_awaiting_response"].discard(ref)
         for ref in self.order_chargebacks.pop(order_id, ()):
             self.chargebacks.pop(ref, None)
+        t = self.orders
+        self.gone.add(order_id, t.placed_day[row])
+        if t.feedback_rating[row] or t.feedback_removed[row] != NO_TS:
+            self.gone_feedback[order_id] = [
+                t.feedback_ts[row],
+                t.feedback_rating[row],
+                t.feedback_removed[row],
+            ]
         self.orders.remove(order_id)
 
     def _evict_message(self, ref: str) -> None:
@@ -564,3 +623,10 @@ _HANDLED = (
     "return_requested", "return_responded", "return_feedback", "return_invalid_rejection", "violation",
     "violation_resolved",
 )  # fmt: skip
+
+
+def _expired(held: list[Event], cutoff: int, feedback_cutoff: int) -> bool:
+    latest = max(event.ts for event in held)
+    if any(event.kind in ("feedback", "feedback_removed") for event in held):
+        return latest < feedback_cutoff
+    return latest < cutoff

@@ -1,4 +1,4 @@
-"""The event ids already applied in an account, kept compactly for the retention horizon.
+"""Ids already seen in an account (applied event ids; evicted orders), kept compactly for a horizon.
 
 A ``set`` of id strings costs ~100 bytes an id, and a seller emits several events per order, so the
 dedup memory would dwarf the order state. Here an id is its 64-bit hash in an open-addressing table
@@ -27,6 +27,18 @@ class SeenIds:
 
     def __len__(self) -> int:
         return self._count
+
+    def __contains__(self, event_id: str) -> bool:
+        key = hash(event_id) or 1
+        keys, mask = self._keys, self._mask
+        slot = key & mask
+        while True:
+            found = keys[slot]
+            if found == _EMPTY:
+                return False
+            if found == key:
+                return True
+            slot = (slot + 1) & mask
 
     def add(self, event_id: str, day: int) -> bool:
         """Remember ``event_id``; False when it was already there (a duplicate)."""

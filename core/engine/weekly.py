@@ -110,12 +110,15 @@ def _resolution_counts(
     """Per week: (threads resolved at first contact, threads decided).
 
     A thread's first buyer message of the week is resolved when it got a reply and no further buyer
-    message in the thread arrived within ``threshold`` after that reply; a thread whose reply is younger
-    than ``threshold`` is not decided yet and left out. Unanswered first messages count as unresolved.
+    message in the thread arrived within ``threshold`` after that reply. A thread is not decided (left
+    out) until ``threshold`` has passed since the reply, or since the message while it is unanswered;
+    an unanswered one is unresolved after that. Dismissed messages ("no response needed") are not a
+    contact at all: neither a first message nor a follow-up.
     """
     threads: dict[str, list[Message]] = {}
     for msg in messages:
-        threads.setdefault(msg.order_id or msg.ref, []).append(msg)
+        if not msg.dismissed:
+            threads.setdefault(msg.order_id or msg.ref, []).append(msg)
     counts: dict[int, tuple[int, int]] = {}
     for thread in threads.values():
         thread.sort(key=lambda m: (m.received, m.ref))
@@ -126,6 +129,8 @@ def _resolution_counts(
                 continue
             seen_weeks.add(week)
             if msg.replied == INF_TS:
+                if at < msg.received + threshold:
+                    continue
                 resolved = False
             elif at < msg.replied + threshold:
                 continue
