@@ -239,6 +239,7 @@ class Runtime:
                 self.engine.note_rejections(source.name, len(batch.rejections))
             self._positions[source.name] = source.position()
         source.record_batch(batch, now)
+        self._give_way()  # before the source is asked for more
         for callback in list(self.on_batch):
             try:
                 callback(source.name, batch)

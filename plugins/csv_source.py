@@ -28,7 +28,7 @@ from sellerpulse.core.timeutil import load_zone
 
 from .amazon_reports import FORMATS, MAPPERS, ReportMapper, detect
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18  # ~2,500 rows: a read never holds the interpreter long from the UI
 LAG_BYTES = 8 << 20  # a followed file this far ahead of the reader is "lagging"
 
 
