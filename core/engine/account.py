@@ -52,6 +52,7 @@ class AccountState:
         self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
         self.orphan_count = 0
         self.seen = SeenIds()
+        self.placed_by_day: dict[int, list[str]] = {}  # local placement day -> order ids (for eviction)
         # Orders evicted while their feedback can still count in a feedback score (buyers see a year
         # of it): their ids, and the feedback state of those that had one, so a feedback report read
         # after newer orders still lands.
@@ -177,7 +178,9 @@ class AccountState:
         if row is None and e.order_id in self.gone:
             return  # an evicted order sent again: it is older than every window that needs it
         if row is None:
-            row = t.add(e.order_id, e.ts, self.days.day(e.ts), ship_by, deliver_by, e.channel == "AFN")
+            day = self.days.day(e.ts)
+            row = t.add(e.order_id, e.ts, day, ship_by, deliver_by, e.channel == "AFN")
+            self._placed_on(day, e.order_id)
             self._order_changed(e.order_id, row, self._no_order_outcomes)
             self._release(self.orphans_by_order, e.order_id)
             return
@@ -189,11 +192,20 @@ class AccountState:
         before = self._order_outcomes(row)
         t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
         t.placed_day[row] = self.days.day(e.ts)
+        self._placed_on(t.placed_day[row], e.order_id)
         t.set_flag(row, AFN, afn)
         queue = self.queues.get("orders_to_ship")
         if queue is not None:
             queue.discard(e.order_id)
         self._order_changed(e.order_id, row, before)
+
+    def _placed_on(self, day: int, order_id: str) -> None:
+        """List the order under its placement day, so eviction finds the old ones without a scan."""
+        orders = self.placed_by_day.get(day)
+        if orders is None:
+            self.placed_by_day[day] = [order_id]
+        else:
+            orders.append(order_id)
 
     def _on_order_shipped(self, e: Event) -> None:
         t = self.orders
@@ -553,11 +565,13 @@ class AccountState:
             o for o, (ts, _, removed) in self.gone_feedback.items() if day(max(ts, removed)) < gone_cutoff
         ]:
             del self.gone_feedback[order_id]
-        placed = self.orders.placed
-        old_rows = {row for row, ts in enumerate(placed) if ts < cutoff}
-        if old_rows:
-            for order_id, row in [(o, r) for o, r in self.orders.index.items() if r in old_rows]:
-                self._evict_order(order_id, row)
+        t = self.orders
+        for old_day in [d for d in self.placed_by_day if d < cutoff_day]:
+            for order_id in self.placed_by_day.pop(old_day):
+                row = t.index.get(order_id)
+                # an order placed again earlier is listed under both days; it goes with its current one
+                if row is not None and t.placed_day[row] == old_day:
+                    self._evict_order(order_id, row)
         for ref in [r for r, m in self.messages.items() if m.received < cutoff]:
             self._evict_message(ref)
         for ref in [r for r, x in self.returns.items() if x.requested < cutoff]:
