@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from .remedies import Remedy
-from .snapshot import AccountSnapshot, MetricValue
+from .snapshot import AccountSnapshot, MetricValue, format_metric_value
 from .timeutil import from_us, iso_day, load_zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -346,15 +346,7 @@ def _weekly_name(metric_id: str) -> str:
 
 
 def _value(metric: MetricValue, value: float | int | None) -> str:
-    if value is None:
-        return "no data"
-    if metric.unit == "%":
-        return f"{value * 100:.2f} %"
-    if metric.unit == "h":
-        return f"{value:.1f} h"
-    if metric.unit == "count":
-        return str(int(value))
-    return f"{value:g} {metric.unit}"
+    return "no data" if value is None else format_metric_value(metric, value)
 
 
 def _target(metric: MetricValue) -> str:

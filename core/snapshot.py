@@ -46,6 +46,21 @@ class MetricValue:
         }
 
 
+def format_metric_value(metric: MetricValue, value: float | int | None = None) -> str:
+    """A metric's value (its own, or one of its history's) with its unit: ``0.45 %``, ``3.2 h``, ``2``;
+    ``no data`` without one. One wording for the report, the dashboard and the plan of action."""
+    v = metric.value if value is None else value
+    if v is None:
+        return "no data"
+    if metric.unit == "%":
+        return f"{v * 100:.2f} %"
+    if metric.unit == "h":
+        return f"{v:.1f} h"
+    if metric.unit == "count":
+        return str(int(v))
+    return f"{v:g} {metric.unit}"
+
+
 @dataclass(frozen=True, slots=True)
 class QueueItem:
     """One thing an operator must act on: a message, claim, return or order, and its deadline."""

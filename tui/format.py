@@ -10,7 +10,7 @@ import unicodedata
 from datetime import date, tzinfo
 from decimal import Decimal
 
-from sellerpulse.core.snapshot import MetricValue
+from sellerpulse.core.snapshot import MetricValue, format_metric_value
 from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, from_us, iso_day
 
 US_PER_MINUTE = US_PER_HOUR // 60
@@ -56,16 +56,7 @@ def plural(noun: str, count: int) -> str:
 
 def metric_value(m: MetricValue, value: float | int | None = None) -> str:
     """A metric's value with its unit: ``0.45 %``, ``3.2 h``, ``2``; ``no data`` without one."""
-    v = m.value if value is None else value
-    if v is None:
-        return "no data"
-    if m.unit == "%":
-        return f"{v * 100:.2f} %"
-    if m.unit == "h":
-        return f"{v:.1f} h"
-    if m.unit == "count":
-        return str(int(v))
-    return f"{v:g} {m.unit}"
+    return format_metric_value(m, value)
 
 
 def target(m: MetricValue, ascii_only: bool = False) -> str:

@@ -6,7 +6,7 @@ come from data and are stripped of control characters so a hostile id cannot mov
 
 from __future__ import annotations
 
-from sellerpulse.core.snapshot import MetricValue, Snapshot
+from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value
 from sellerpulse.core.timeutil import format_instant, iso_day
 
 _COLORS = {"ok": "32", "warning": "33", "breach": "1;31", "no_data": "2", "info": "36"}
@@ -18,13 +18,7 @@ def clean(text: str) -> str:
 
 
 def format_value(metric: MetricValue) -> str:
-    if metric.value is None:
-        return "-"
-    if metric.unit == "%":
-        return f"{metric.value * 100:.2f} %"
-    if metric.unit == "h":
-        return f"{metric.value:.1f} h"
-    return str(metric.value)
+    return "-" if metric.value is None else format_metric_value(metric)
 
 
 def target_text(metric: MetricValue) -> str:
