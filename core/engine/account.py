@@ -315,21 +315,40 @@ class AccountState:
         t.set_flag(row, bit, on)
         self._order_changed(order_id, row, before, bit)
 
-    # claims and chargebacks
+    # claims and chargebacks: "cases" of an order that make it defective while they are active
 
-    def _on_claim_opened(self, e: Event) -> None:
+    def _open_case(
+        self,
+        e: Event,
+        cases: dict[str, Any],
+        by_order: dict[str, list[str]],
+        make: type,
+        refresh: Any,
+        family: str,
+    ) -> None:
         if e.order_id not in self.orders.index:
             self._hold(e.order_id, e)
             return
-        claim = self.claims.get(e.ref)
-        if claim is None:
-            claim = self.claims[e.ref] = Claim(e.ref, e.order_id, e.ts)
-            self.order_claims.setdefault(e.order_id, []).append(e.ref)
-            self._refresh_claim(claim)
-            self._release(self.orphans_by_ref, ("claim", e.ref))
-        elif e.ts < claim.opened:
-            claim.opened = e.ts
-            self._refresh_claim(claim)
+        case = cases.get(e.ref)
+        if case is None:
+            case = cases[e.ref] = make(e.ref, e.order_id, e.ts)
+            by_order.setdefault(e.order_id, []).append(e.ref)
+            refresh(case)
+            self._release(self.orphans_by_ref, (family, e.ref))
+        elif e.ts < case.opened:
+            case.opened = e.ts
+            refresh(case)
+
+    def _close_case(self, e: Event, cases: dict[str, Any], refresh: Any, family: str) -> None:
+        case = cases.get(e.ref)
+        if case is None:
+            self._hold((family, e.ref), e)
+        elif case.closed is None or (e.ts, e.outcome) > case.closed:
+            case.closed = (e.ts, e.outcome)  # the latest close decides
+            refresh(case)
+
+    def _on_claim_opened(self, e: Event) -> None:
+        self._open_case(e, self.claims, self.order_claims, Claim, self._refresh_claim, "claim")
 
     def _on_claim_responded(self, e: Event) -> None:
         claim = self.claims.get(e.ref)
@@ -340,12 +359,7 @@ class AccountState:
             self._refresh_claim(claim)
 
     def _on_claim_closed(self, e: Event) -> None:
-        claim = self.claims.get(e.ref)
-        if claim is None:
-            self._hold(("claim", e.ref), e)
-        elif claim.closed is None or (e.ts, e.outcome) > claim.closed:
-            claim.closed = (e.ts, e.outcome)
-            self._refresh_claim(claim)
+        self._close_case(e, self.claims, self._refresh_claim, "claim")
 
     def _refresh_claim(self, claim: Claim) -> None:
         queue = self.queues.get("claims_awaiting_response")
@@ -355,35 +369,24 @@ class AccountState:
                 queue.add(claim.ref, deadline, 0, (claim.order_id, claim.opened))
             else:
                 queue.discard(claim.ref)
-        row = self.orders.index[claim.order_id]
-        active = any(self.claims[ref].active for ref in self.order_claims[claim.order_id])
-        self._refresh_flag(claim.order_id, row, CLAIM, active)
+        self._refresh_case_flag(claim.order_id, self.claims, self.order_claims, CLAIM)
 
     def _on_chargeback_opened(self, e: Event) -> None:
-        if e.order_id not in self.orders.index:
-            self._hold(e.order_id, e)
-            return
-        cb = self.chargebacks.get(e.ref)
-        if cb is None:
-            cb = self.chargebacks[e.ref] = Chargeback(e.ref, e.order_id, e.ts)
-            self.order_chargebacks.setdefault(e.order_id, []).append(e.ref)
-            self._refresh_chargeback(cb)
-            self._release(self.orphans_by_ref, ("chargeback", e.ref))
-        elif e.ts < cb.opened:
-            cb.opened = e.ts
+        self._open_case(
+            e, self.chargebacks, self.order_chargebacks, Chargeback, self._refresh_chargeback, "chargeback"
+        )
 
     def _on_chargeback_closed(self, e: Event) -> None:
-        cb = self.chargebacks.get(e.ref)
-        if cb is None:
-            self._hold(("chargeback", e.ref), e)
-        elif cb.closed is None or (e.ts, e.outcome) > cb.closed:
-            cb.closed = (e.ts, e.outcome)
-            self._refresh_chargeback(cb)
+        self._close_case(e, self.chargebacks, self._refresh_chargeback, "chargeback")
 
     def _refresh_chargeback(self, cb: Chargeback) -> None:
-        row = self.orders.index[cb.order_id]
-        active = any(self.chargebacks[ref].active for ref in self.order_chargebacks[cb.order_id])
-        self._refresh_flag(cb.order_id, row, CHARGEBACK, active)
+        self._refresh_case_flag(cb.order_id, self.chargebacks, self.order_chargebacks, CHARGEBACK)
+
+    def _refresh_case_flag(
+        self, order_id: str, cases: dict[str, Any], by_order: dict[str, list[str]], bit: int
+    ) -> None:
+        active = any(cases[ref].active for ref in by_order[order_id])
+        self._refresh_flag(order_id, self.orders.index[order_id], bit, active)
 
     # messages
 
