@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from .profile import plural_noun
 from .remedies import Remedy
 from .snapshot import AccountSnapshot, MetricValue, format_metric_value
 from .timeutil import from_us, iso_day, load_zone
@@ -184,7 +185,7 @@ def _standing(metric: MetricValue, items: Sequence[BadItem], rule: str | None) -
     value = _value(metric, metric.value)
     if bad is not None and metric.denominator is not None and population:
         lines.append(
-            f"- Value: **{value}** ({bad} {_plural(noun, bad)} among {metric.denominator} {population})"
+            f"- Value: **{value}** ({bad} {plural_noun(noun, bad)} among {metric.denominator} {population})"
         )
     elif metric.denominator is not None and metric.numerator is None:
         lines.append(f"- Value: **{value}** (mean over {metric.denominator} {population or 'items'})")
@@ -193,10 +194,10 @@ def _standing(metric: MetricValue, items: Sequence[BadItem], rule: str | None) -
     lines.append(f"- Target: {_target(metric)}; status **{metric.status.replace('_', ' ')}**")
     over = _over_target(metric)
     if metric.status == "breach" and over:
-        lines.append(f"- Over the target by {over} {_plural(noun, over)} at today's volume")
+        lines.append(f"- Over the target by {over} {plural_noun(noun, over)} at today's volume")
     elif metric.headroom is not None and metric.status in ("ok", "warning"):
         lines.append(
-            f"- Room left: {metric.headroom} more {_plural(noun, metric.headroom)} before the target is missed"
+            f"- Room left: {metric.headroom} more {plural_noun(noun, metric.headroom)} before the target is missed"
         )
     lines.append(f"- Window: {iso_day(metric.window_from)} to {iso_day(metric.window_to)} (inclusive)")
     if bad is not None and len(items) != bad:
@@ -208,7 +209,7 @@ def _standing(metric: MetricValue, items: Sequence[BadItem], rule: str | None) -
 def _orders_section(metric: MetricValue, groups: list[CauseGroup], limit: int) -> list[str]:
     lines = ["## What is behind it, by cause", ""]
     if not groups:
-        lines += [f"No {_plural(metric.bad_noun, 2)} in the window.", ""]
+        lines += [f"No {plural_noun(metric.bad_noun, 2)} in the window.", ""]
         return lines
     for group in groups:
         n = len(group.items)
@@ -255,7 +256,7 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
     outcomes in the last 7 days than in the 7 before, and the value's recovery from its worst day."""
     found: list[str] = []
     end = min(metric.window_to, today - 1)  # complete days only: today is still running
-    noun2 = _plural(metric.bad_noun, 2)
+    noun2 = plural_noun(metric.bad_noun, 2)
     if items:
         last = max(item.day for item in items)
         if last < end:
@@ -274,7 +275,7 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
             before = sum(1 for item in items if end - 14 < item.day <= end - 7)
             if recent < before:
                 found.append(
-                    f"{recent} {_plural(metric.bad_noun, recent)} in the last 7 full days "
+                    f"{recent} {plural_noun(metric.bad_noun, recent)} in the last 7 full days "
                     f"({iso_day(end - 6)} to {iso_day(end)}) against {before} in the 7 days before."
                 )
     values = [*metric.history, metric.value]
@@ -368,23 +369,6 @@ def _over_target(metric: MetricValue) -> int | None:
     if metric.direction == "above":
         return max(0, (d - metric.numerator) - math.floor(d * (1 - t)))
     return None
-
-
-def _plural(noun: str, count: int) -> str:
-    if count == 1:
-        return noun
-    head, sep, tail = noun.partition(" without ")
-    words = head.split(" ")
-    last = words[-1]
-    if last == "feedback":
-        words[-1] = "feedback ratings"
-    elif last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u", ""):
-        words[-1] = last[:-1] + "ies"
-    elif last.endswith(("s", "x", "ch", "sh")):
-        words[-1] = last + "es"
-    else:
-        words[-1] = last + "s"
-    return " ".join(words) + sep + tail
 
 
 def _ident(item: Any) -> str:

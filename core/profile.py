@@ -256,3 +256,25 @@ def _int(value: Any, what: str, profile: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ProfileError(f"profile {profile}: {what} must be a whole number >= {minimum}, not {value!r}")
     return value
+
+
+def plural_noun(noun: str, count: int) -> str:
+    """English plural of a profile's ``bad_noun`` ("defect", "late reply", "shipment without tracking")."""
+    if count == 1:
+        return noun
+    head, sep, tail = noun, "", ""
+    for joint in (" without ", " below ", " above ", " with ", " of "):
+        if joint in noun:
+            head, sep, tail = noun.partition(joint)
+            break
+    words = head.split(" ")
+    last = words[-1]
+    if last == "feedback":
+        words[-1] = "feedback ratings"
+    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        words[-1] = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "ch", "sh")):
+        words[-1] = last + "es"
+    else:
+        words[-1] = last + "s"
+    return " ".join(words) + sep + tail

@@ -10,6 +10,7 @@ import unicodedata
 from datetime import date, tzinfo
 from decimal import Decimal
 
+from sellerpulse.core.profile import plural_noun as plural
 from sellerpulse.core.snapshot import MetricValue, format_metric_value
 from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, from_us, iso_day
 
@@ -30,28 +31,6 @@ def clean(text: object) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def plural(noun: str, count: int) -> str:
-    """English plural of a profile's ``bad_noun`` ("defect", "late reply", "shipment without tracking")."""
-    if count == 1:
-        return noun
-    head, sep, tail = noun, "", ""
-    for joint in (" without ", " below ", " above ", " with ", " of "):
-        if joint in noun:
-            head, sep, tail = noun.partition(joint)
-            break
-    words = head.split(" ")
-    last = words[-1]
-    if last == "feedback":
-        words[-1] = "feedback ratings"
-    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
-        words[-1] = last[:-1] + "ies"
-    elif last.endswith(("s", "x", "ch", "sh")):
-        words[-1] = last + "es"
-    else:
-        words[-1] = last + "s"
-    return " ".join(words) + sep + tail
 
 
 def metric_value(m: MetricValue, value: float | int | None = None) -> str:

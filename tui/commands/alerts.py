@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from .common import add_config_argument, fail, load_config_from_args
+from .common import add_config_argument, fail, load_config_from_args, load_plugins_warned
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -75,12 +75,9 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     from sellerpulse.core.alerts.setup import rules_from_config, sinks_from_config, state_path
     from sellerpulse.core.alerts.store import Store
     from sellerpulse.core.clock import SystemClock
-    from sellerpulse.core.plugins import load_plugins
 
     config = load_config_from_args(args)
-    plugins = load_plugins()
-    for warning in plugins.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    plugins = load_plugins_warned()
     rules = rules_from_config(config, plugins.profiles())
     sinks = sinks_from_config(config, plugins.sinks())
     store = Store(state_path(config, getattr(args, "state", None)))

@@ -59,6 +59,16 @@ def load_config_from_args(args: argparse.Namespace) -> Config:
     return config
 
 
+def load_plugins_warned() -> Any:
+    """The installed and built-in plugins, each broken one named on stderr (never a crash)."""
+    from sellerpulse.core.plugins import load_plugins
+
+    plugins = load_plugins()
+    for warning in plugins.warnings:
+        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    return plugins
+
+
 def start_logging(
     args: argparse.Namespace, config: Config, *, stderr: bool = False, plugins: Any = None
 ) -> Path | None:

@@ -16,7 +16,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .common import add_config_argument, add_log_arguments, fail, load_config_from_args, start_logging
+from .common import (
+    add_config_argument,
+    add_log_arguments,
+    fail,
+    load_config_from_args,
+    load_plugins_warned,
+    start_logging,
+)
 from .headless import add_state_arguments, demo_state_path, engine_meta, open_checkpointer, run_headless
 
 HOW_TO_START = """\
@@ -93,7 +100,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from sellerpulse.core.alerts.setup import state_path
     from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.config import ConfigError
-    from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
 
@@ -106,9 +112,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         return fail(
             f"{where}: no [[sources]] configured; add one (see `sellerpulse config init`) or try `sellerpulse demo`"
         )
-    plugins = load_plugins()
-    for warning in plugins.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
         engine = engine_from_config(config, plugins.profiles())
@@ -137,7 +141,6 @@ def run_demo(args: argparse.Namespace) -> int:
     from sellerpulse.core.engine import Engine
     from sellerpulse.core.logs import setup_logging
     from sellerpulse.core.options import OptionError, validate_options
-    from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime
     from sellerpulse.core.state_store import StateError
     from sellerpulse.plugins.mock.source import MockSource
@@ -168,7 +171,7 @@ def run_demo(args: argparse.Namespace) -> int:
         checkpointer = open_checkpointer(runtime, state, args.checkpoint_interval, meta, fresh_unless="demo")
         # the demo's alerts: the default rules, shown in the feed, judged on simulated time
         alert_path = state or Path(scratch.name) / "demo-state.sqlite3"
-        alerts = Alerting.open(load_config(None), load_plugins(), alert_path, runtime, clock=clock)
+        alerts = Alerting.open(load_config(None), load_plugins_warned(), alert_path, runtime, clock=clock)
     except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
     try:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .common import fail, load_config_from_args, start_logging
+from .common import fail, load_config_from_args, load_plugins_warned, start_logging
 
 log = logging.getLogger("sellerpulse.run")
 
@@ -111,7 +111,6 @@ def run_headless(args: argparse.Namespace) -> int:
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.health_log import HealthLog
-    from sellerpulse.core.plugins import load_plugins
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
 
@@ -121,9 +120,7 @@ def run_headless(args: argparse.Namespace) -> int:
         return fail(exc)
     if not config.sources:
         return fail(f"{config.path or 'the defaults'}: no [[sources]] configured; nothing to run")
-    plugins = load_plugins()
-    for warning in plugins.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
         engine = engine_from_config(config, plugins.profiles())

@@ -17,14 +17,13 @@ from sellerpulse.core.clock import FixedClock, SystemClock
 from sellerpulse.core.config import ConfigError
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event, Rejection
-from sellerpulse.core.plugins import load_plugins
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import Snapshot
 from sellerpulse.core.timeutil import TimeError, load_zone, parse_instant
 
-from .common import add_config_argument, load_config_from_args
+from .common import add_config_argument, load_config_from_args, load_plugins_warned
 from .report_table import clean, format_value, render_table
 from .report_table import target_text as _target
 
@@ -73,9 +72,7 @@ def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
     if args.timezone:
         load_zone(args.timezone)
     config = load_config_from_args(args)
-    plugins = load_plugins()
-    for warning in plugins.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+    plugins = load_plugins_warned()
     engine = engine_from_config(config, plugins.profiles(), timezone=args.timezone, profile=args.profile)
     if getattr(args, "state", None):
         _restore_saved(args, engine)
