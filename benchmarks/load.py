@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from sellerpulse.core.clock import FixedClock
 from sellerpulse.core.engine import Engine
@@ -88,18 +91,121 @@ def feed(source: Path, target: Path, done: threading.Event) -> None:
     done.set()
 
 
-async def press(app, key: str, character: str | None, acted) -> float:
+class Tracer:
+    """``--trace-slow FILE``: catches slow presses in the act.
+
+    While a press waits for its answer, a sampler thread records every thread's Python stack every
+    ``SAMPLE_EVERY`` seconds (``sys._current_frames``), and how late it woke: a sampler that woke very
+    late could not get the interpreter, so something held it (a long C call, a garbage collection). A
+    press slower than ``threshold`` is written with its samples. Garbage collections longer than 20 ms
+    and runtime-lock holds longer than ``threshold / 2`` (with the holder's stack) are logged too, all
+    stamped with seconds since the start. (faulthandler's watchdog needs no GIL, but dumping running
+    threads crashed the interpreter here, so the sampler takes turns like any thread.)"""
+
+    SAMPLE_EVERY = 0.02
+
+    def __init__(self, out: TextIO, threshold: float) -> None:
+        self.out = out
+        self.threshold = threshold
+        self.began = time.perf_counter()
+        self._armed = threading.Event()
+        self._samples: list[str] = []
+        self._gc_began = 0.0
+        gc.callbacks.append(self._gc)
+        threading.Thread(target=self._sample, name="trace-sampler", daemon=True).start()
+
+    def stamp(self) -> str:
+        return f"t={time.perf_counter() - self.began:8.3f}s"
+
+    def write(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def arm(self) -> None:
+        self._samples = []
+        self._armed.set()
+
+    def answered(self, key: str, ms: float, count: int) -> None:
+        self._armed.clear()
+        if ms >= self.threshold * 1000:
+            self.write(
+                "".join(self._samples) + f"== {self.stamp()} press #{count} {key!r} answered in {ms:.0f} ms"
+            )
+
+    def _sample(self) -> None:
+        me = threading.get_ident()
+        while True:
+            self._armed.wait()
+            due = time.perf_counter() + self.SAMPLE_EVERY
+            time.sleep(self.SAMPLE_EVERY)
+            late = (time.perf_counter() - due) * 1000
+            if not self._armed.is_set():
+                continue
+            names = {thread.ident: thread.name for thread in threading.enumerate()}
+            lines = [f"   sample {self.stamp()} (sampler {late:.0f} ms late)\n"]
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                stack = traceback.extract_stack(frame)
+                shown = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-7:]]
+                lines.append(f"     {names.get(ident, ident)}: {' < '.join(reversed(shown))}\n")
+            self._samples.append("".join(lines))
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._gc_began) * 1000
+        if ms >= 20:
+            self.write(f"-- {self.stamp()} gc generation {info['generation']} took {ms:.0f} ms")
+
+    def lock(self, threshold: float) -> TimedLock:
+        return TimedLock(self, threshold)
+
+
+class TimedLock:
+    """A ``threading.Lock`` that reports long holds to the tracer."""
+
+    def __init__(self, tracer: Tracer, threshold: float) -> None:
+        self._lock = threading.Lock()
+        self._tracer = tracer
+        self._threshold = threshold
+        self._since = 0.0
+
+    def __enter__(self) -> bool:
+        self._lock.acquire()
+        self._since = time.perf_counter()
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        held = time.perf_counter() - self._since
+        self._lock.release()
+        if held >= self._threshold:
+            where = "".join(traceback.format_stack(limit=6)[:-1])
+            name = threading.current_thread().name
+            self._tracer.write(f"-- {self._tracer.stamp()} lock held {held * 1000:.0f} ms by {name}\n{where}")
+
+
+async def press(
+    app, key: str, character: str | None, acted, tracer: Tracer | None = None, count: int = 0
+) -> float:
     """Deliver ``key`` as the terminal driver does and wait until ``acted()`` says the app did what it
     asks; milliseconds. (Pilot's own ``press`` also waits for the whole process to go idle, which it
     never does while the engine ingests, so it would measure the load, not the response.)"""
+    if tracer is not None:
+        tracer.arm()
     began = time.perf_counter()
     app.post_message(events.Key(key, character))
     while not acted():
         await asyncio.sleep(0.001)
-    return (time.perf_counter() - began) * 1000
+    ms = (time.perf_counter() - began) * 1000
+    if tracer is not None:
+        tracer.answered(key, ms, count)
+    return ms
 
 
-async def drive(data_file: Path, events: int, refresh: float, key_every: float) -> Figures:
+async def drive(
+    data_file: Path, events: int, refresh: float, key_every: float, tracer: Tracer | None = None
+) -> Figures:
     folder = Path(tempfile.mkdtemp(prefix="sellerpulse-load-"))
     followed = folder / "events.csv"
     followed.touch()
@@ -108,12 +214,18 @@ async def drive(data_file: Path, events: int, refresh: float, key_every: float) 
         CsvSource, {"path": str(followed), "follow": True, "poll_interval": 0.05}, name="load"
     )
     runtime = Runtime(engine, [source])
+    if tracer is not None:
+        runtime.lock = tracer.lock(tracer.threshold / 2)
     at = START + DAYS * US_PER_DAY
     data = RuntimeData(runtime, clock=FixedClock(at))
     app = make_app(data, refresh=refresh, show_clock=False)
     base = rss()
     latencies: list[float] = []
     fed = threading.Event()
+
+    def help_open() -> bool:
+        return isinstance(app.screen, HelpScreen)
+
     async with app.run_test(size=(120, 40)):
         runtime.start_in_thread()
         began = time.perf_counter()
@@ -124,13 +236,15 @@ async def drive(data_file: Path, events: int, refresh: float, key_every: float) 
             if fed.is_set() and applied + source.health().rejected >= events:
                 break
             paused = app.paused
-            latencies.append(await press(app, "p", "p", lambda p=paused: app.paused != p))
+            latencies.append(
+                await press(app, "p", "p", lambda p=paused: app.paused != p, tracer, len(latencies) + 1)
+            )
             if len(latencies) % 4 == 0:
                 latencies.append(
-                    await press(app, "question_mark", "?", lambda: isinstance(app.screen, HelpScreen))
+                    await press(app, "question_mark", "?", help_open, tracer, len(latencies) + 1)
                 )
                 latencies.append(
-                    await press(app, "escape", None, lambda: not isinstance(app.screen, HelpScreen))
+                    await press(app, "escape", None, lambda: not help_open(), tracer, len(latencies) + 1)
                 )
             await asyncio.sleep(key_every)
         seconds = time.perf_counter() - began
@@ -161,9 +275,11 @@ def prepare(events: int, data_dir: Path) -> tuple[Path, int]:
     return path, rows
 
 
-def run(events: int, data_dir: Path, refresh: float = 1.0, key_every: float = 0.25) -> Figures:
+def run(
+    events: int, data_dir: Path, refresh: float = 1.0, key_every: float = 0.25, tracer: Tracer | None = None
+) -> Figures:
     path, rows = prepare(events, data_dir)
-    return asyncio.run(drive(path, rows, refresh, key_every))
+    return asyncio.run(drive(path, rows, refresh, key_every, tracer))
 
 
 def main() -> None:
@@ -176,11 +292,21 @@ def main() -> None:
         "--switch-interval", type=float, default=None,
         help="sys.setswitchinterval for the run (Python's default 0.005): how often the UI thread may take the GIL",
     )  # fmt: skip
+    parser.add_argument(
+        "--trace-slow", type=Path, default=None, metavar="FILE",
+        help="write every thread's stack during presses slower than --slow-ms, and long lock holds, to FILE",
+    )  # fmt: skip
+    parser.add_argument("--slow-ms", type=float, default=150.0, help="what --trace-slow calls slow")
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     print(f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms", file=sys.stderr)
-    figures = run(args.events, args.data, args.refresh, args.key_every)
+    if args.trace_slow is None:
+        figures = run(args.events, args.data, args.refresh, args.key_every)
+    else:
+        with args.trace_slow.open("w") as out:
+            tracer = Tracer(out, args.slow_ms / 1000)
+            figures = run(args.events, args.data, args.refresh, args.key_every, tracer)
     print("\n".join(figures.lines()))
 
 
