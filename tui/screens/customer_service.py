@@ -21,10 +21,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.footer import KeysFooter
 from ..widgets.graph import chart_rows
 from ..widgets.line import Line
 
@@ -99,7 +100,7 @@ class CustomerServiceScreen(Screen):
                         yield Block(classes="chart-rows")
             yield Block(id="cs-feedback")
             yield Block(id="cs-threads")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.reload()

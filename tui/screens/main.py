@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ..data import AlertLine
 from ..panels import GROUPS, ODR_COMPONENTS, metric_group, panel_metrics
 from ..theme import status_styles
 from ..widgets.alert_feed import AlertFeed
+from ..widgets.footer import KeysFooter
 from ..widgets.header import HeaderLine, header_text
 from ..widgets.metric_panel import MetricPanel
 from ..widgets.queues_panel import QueueBlock, QueuesPanel
@@ -70,7 +71,7 @@ class MainScreen(Screen):
                 yield SourcesPanel()
             yield Grid(id="metric-grid")
         yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-bar", Input).cursor_blink = False

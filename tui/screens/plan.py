@@ -22,9 +22,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import format as fmt
+from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class PlanScreen(Screen):
         yield Line(classes="plan-title")
         with VerticalScroll(id="plan-body"):
             yield Static(id="plan-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         title = Text(f"Plan of action  {fmt.clean(self.metric_id)} · {fmt.clean(self.account)}", "bold")

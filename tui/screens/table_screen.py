@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class TableScreen(Screen):
         yield Input(id="table-filter", placeholder="filter rows (esc clears)", classes="table-filter")
         table: DataTable = DataTable(classes="details-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield KeysFooter()
 
     def compose_head(self) -> ComposeResult:
         yield Line(classes="title")

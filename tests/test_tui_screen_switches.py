@@ -1,0 +1,67 @@
+"""Switching screens stays cheap: the footer is rebuilt only when its keys change, and closed screens
+leave nothing behind (every object kept alive is one more for each garbage collection to walk, which
+under load was a pause of hundreds of milliseconds in the middle of a key press)."""
+
+from __future__ import annotations
+
+import gc
+
+from sellerpulse.tui.screens.help import HelpScreen
+from sellerpulse.tui.widgets.footer import KeysFooter
+from sellerpulse.tui.widgets.sources_panel import SourcesPanel
+from textual._styles_cache import StylesCache
+from textual.widgets._footer import FooterKey
+from tui_fixtures import example_app
+
+SIZE = (120, 40)
+
+
+def footer_keys(app) -> list[FooterKey]:
+    return list(app.main.query_one(KeysFooter).query(FooterKey))
+
+
+def alive(kind: type) -> int:
+    gc.collect()
+    return sum(1 for thing in gc.get_objects() if isinstance(thing, kind))
+
+
+async def open_and_close_help(app, pilot) -> None:
+    await pilot.press("question_mark")
+    assert isinstance(app.screen, HelpScreen)
+    await pilot.press("escape")
+    assert app.screen is app.main
+
+
+async def test_closing_help_keeps_the_footer_and_a_new_focus_redraws_it():
+    app = example_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = footer_keys(app)
+        assert {key.description for key in before} >= {"Help", "Pause", "Details"}
+        await open_and_close_help(app, pilot)
+        await pilot.pause()
+        assert footer_keys(app) == before  # the very same widgets: nothing was rebuilt
+        app.main.query_one(SourcesPanel).focus()  # its enter key reads "Rejected rows"
+        await pilot.pause()
+        after = {key.description for key in footer_keys(app)}
+        assert "Rejected rows" in after and "Details" not in after
+
+
+async def test_closed_screens_and_footer_keys_are_released():
+    app = example_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await open_and_close_help(app, pilot)
+        panels = [app.main.query_one(SourcesPanel), app.main.query_one("#metric-odr")]
+        for turn in range(3):
+            panels[turn % 2].focus()  # footer rebuilt: "Rejected rows" <-> "Details"
+            await pilot.pause()
+        caches, keys = alive(StylesCache), alive(FooterKey)
+        for turn in range(20):
+            await open_and_close_help(app, pilot)
+            panels[turn % 2].focus()
+            await pilot.pause()
+        await pilot.pause()
+        assert alive(FooterKey) <= keys + 2
+        assert alive(StylesCache) <= caches + 4  # one help screen's widgets may still be closing
