@@ -7,6 +7,7 @@ events exact, and duplicates free (applying the same event twice changes nothing
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +53,7 @@ class AccountState:
         self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
         self.orphan_count = 0
         self.seen = SeenIds()
-        self.placed_by_day: dict[int, list[str]] = {}  # local placement day -> order ids (for eviction)
+        self.placed_by_day: dict[int, array] = {}  # local placement day -> order rows (for eviction)
         # Orders evicted while their feedback can still count in a feedback score (buyers see a year
         # of it): their ids, and the feedback state of those that had one, so a feedback report read
         # after newer orders still lands.
@@ -160,7 +161,7 @@ class AccountState:
         t = self.orders
         waiting = (
             t.shipped[row] == INF_TS
-            and t.any_cancel[row] == INF_TS
+            and row not in t.any_cancel
             and t.ship_by[row] != NO_TS
             and not t.flags[row] & AFN
         )
@@ -180,7 +181,7 @@ class AccountState:
         if row is None:
             day = self.days.day(e.ts)
             row = t.add(e.order_id, e.ts, day, ship_by, deliver_by, e.channel == "AFN")
-            self._placed_on(day, e.order_id)
+            self._placed_on(day, row)
             self._order_changed(e.order_id, row, self._no_order_outcomes)
             self._release(self.orphans_by_order, e.order_id)
             return
@@ -192,20 +193,20 @@ class AccountState:
         before = self._order_outcomes(row)
         t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
         t.placed_day[row] = self.days.day(e.ts)
-        self._placed_on(t.placed_day[row], e.order_id)
+        self._placed_on(t.placed_day[row], row)
         t.set_flag(row, AFN, afn)
         queue = self.queues.get("orders_to_ship")
         if queue is not None:
             queue.discard(e.order_id)
         self._order_changed(e.order_id, row, before)
 
-    def _placed_on(self, day: int, order_id: str) -> None:
-        """List the order under its placement day, so eviction finds the old ones without a scan."""
-        orders = self.placed_by_day.get(day)
-        if orders is None:
-            self.placed_by_day[day] = [order_id]
+    def _placed_on(self, day: int, row: int) -> None:
+        """List the order's row under its placement day, so eviction finds the old ones without a scan."""
+        rows = self.placed_by_day.get(day)
+        if rows is None:
+            self.placed_by_day[day] = array("i", (row,))
         else:
-            orders.append(order_id)
+            rows.append(row)
 
     def _on_order_shipped(self, e: Event) -> None:
         t = self.orders
@@ -241,12 +242,14 @@ class AccountState:
             self._hold(e.order_id, e)
             return
         by_seller = e.by in ("seller", "marketplace")
-        if e.ts >= t.any_cancel[row] and (not by_seller or e.ts >= t.seller_cancel[row]):
+        any_cancel = t.any_cancel.get(row, INF_TS)
+        seller_cancel = t.seller_cancel.get(row, INF_TS)
+        if e.ts >= any_cancel and (not by_seller or e.ts >= seller_cancel):
             return
         before = self._order_outcomes(row, "cancelled")
-        t.any_cancel[row] = min(t.any_cancel[row], e.ts)
+        t.any_cancel[row] = min(any_cancel, e.ts)
         if by_seller:
-            t.seller_cancel[row] = min(t.seller_cancel[row], e.ts)
+            t.seller_cancel[row] = min(seller_cancel, e.ts)
         self._order_changed(e.order_id, row, before, "cancelled")
 
     def _on_refund(self, e: Event) -> None:
@@ -279,7 +282,7 @@ class AccountState:
                 self._gone_feedback(e)
             else:
                 self._hold(e.order_id, e)
-        elif e.ts > t.feedback_removed[row]:
+        elif e.ts > t.feedback_removed.get(row, NO_TS):
             before = self._order_outcomes(row, "feedback")
             t.feedback_removed[row] = e.ts
             t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
@@ -570,11 +573,11 @@ class AccountState:
             del self.gone_feedback[order_id]
         t = self.orders
         for old_day in [d for d in self.placed_by_day if d < cutoff_day]:
-            for order_id in self.placed_by_day.pop(old_day):
-                row = t.index.get(order_id)
-                # an order placed again earlier is listed under both days; it goes with its current one
-                if row is not None and t.placed_day[row] == old_day:
-                    self._evict_order(order_id, row)
+            for row in self.placed_by_day.pop(old_day):
+                # A row is listed under every day an order in it was placed on: the order goes with its
+                # current day, and a row freed (or reused by a newer order) since is left alone.
+                if t.placed_day[row] == old_day:
+                    self._evict_order(t.index.id_of(row), row)
         for ref in [r for r, m in self.messages.items() if m.received < cutoff]:
             self._evict_message(ref)
         for ref in [r for r, x in self.returns.items() if x.requested < cutoff]:
@@ -610,11 +613,11 @@ class AccountState:
             self.chargebacks.pop(ref, None)
         t = self.orders
         self.gone.add(order_id, t.placed_day[row])
-        if t.feedback_rating[row] or t.feedback_removed[row] != NO_TS:
+        if t.feedback_rating[row] or row in t.feedback_removed:
             self.gone_feedback[order_id] = [
                 t.feedback_ts[row],
                 t.feedback_rating[row],
-                t.feedback_removed[row],
+                t.feedback_removed.get(row, NO_TS),
             ]
         self.orders.remove(order_id)
 

@@ -108,9 +108,14 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
             if cb.active:
                 causes.append((f"chargeback {ref}", cb.opened))
     shipped, ship_by = t.shipped[row], t.ship_by[row]
-    if rule in ("seller_cancel", "perfect_order") and t.seller_cancel[row] < shipped:
-        causes.append(("cancelled by the seller before shipping", t.seller_cancel[row]))
-    if rule in ("late_shipment", "perfect_order") and ship_by != NO_TS and t.any_cancel[row] >= shipped:
+    seller_cancel = t.seller_cancel.get(row, INF_TS)
+    if rule in ("seller_cancel", "perfect_order") and seller_cancel < shipped:
+        causes.append(("cancelled by the seller before shipping", seller_cancel))
+    if (
+        rule in ("late_shipment", "perfect_order")
+        and ship_by != NO_TS
+        and t.any_cancel.get(row, INF_TS) >= shipped
+    ):
         if shipped == INF_TS:
             causes.append(("not shipped; ship-by date passed", ship_by))
         elif shipped > ship_by:

@@ -1,15 +1,19 @@
 """Per-order state, stored column-wise so a large seller's millions of orders stay small.
 
 A Python object per order would cost ~300 bytes; one row across a few ``array('q')`` columns costs
-~60, plus the id in the index. Only what decides an outcome is kept: instants of placement, promises,
-first shipment, first delivery, first cancellations, and a flag word. Rare state (feedback, claims,
-chargebacks) lives in side tables of the account.
+~55, plus ~40 for the id in the :class:`IdIndex`. Only what decides an outcome is kept: instants of
+placement, promises, first shipment, first delivery, first cancellations, the feedback timeline and a
+flag word. Rare state (cancellations, feedback removals) is kept in sparse columns, and claims and
+chargebacks in side tables of the account.
 """
 
 from __future__ import annotations
 
 from array import array
 
+from .id_index import IdIndex
+
+FREE_DAY = 2**31 - 1  # ``placed_day`` of a row no order holds
 NO_TS = -(2**63)  # "never happened"; compares below every real instant
 INF_TS = 2**63 - 1  # "not yet": compares above every real instant
 
@@ -34,7 +38,6 @@ class OrderTable:
         "feedback_removed",
         "feedback_ts",
         "flags",
-        "free",
         "index",
         "placed",
         "placed_day",
@@ -44,22 +47,23 @@ class OrderTable:
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.free: list[int] = []
+        self.index = IdIndex()  # order id <-> row; it hands out the rows
         self.placed = array("q")
         self.placed_day = array("i")  # local day of ``placed``: read by most outcomes, so kept
         self.ship_by = array("q")
         self.deliver_by = array("q")
         self.shipped = array("q")
         self.delivered = array("q")
-        self.seller_cancel = array("q")
-        self.any_cancel = array("q")
+        # Sparse columns (row -> instant; a missing row is "never"): most orders are never cancelled and
+        # never have feedback removed, and eight bytes a row for them would be a tenth of the table.
+        self.seller_cancel: dict[int, int] = {}  # first cancellation by the seller or the marketplace
+        self.any_cancel: dict[int, int] = {}  # first cancellation by anyone
         self.flags = array("B")
         # The seller-feedback timeline reduced to what decides it: the latest feedback (by ts, then
         # rating) and the latest removal; the feedback counts unless a removal is at or after it.
         self.feedback_ts = array("q")
         self.feedback_rating = array("B")  # 0: no feedback
-        self.feedback_removed = array("q")
+        self.feedback_removed: dict[int, int] = {}  # the latest removal
 
     def __len__(self) -> int:
         return len(self.index)
@@ -68,45 +72,40 @@ class OrderTable:
         self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, afn: bool
     ) -> int:
         flags = AFN if afn else 0
-        if self.free:
-            row = self.free.pop()
+        row = self.index.add(order_id)
+        if row < len(self.placed):
             self.placed[row] = placed
             self.placed_day[row] = placed_day
             self.ship_by[row] = ship_by
             self.deliver_by[row] = deliver_by
             self.shipped[row] = INF_TS
             self.delivered[row] = INF_TS
-            self.seller_cancel[row] = INF_TS
-            self.any_cancel[row] = INF_TS
             self.flags[row] = flags
             self.feedback_ts[row] = NO_TS
             self.feedback_rating[row] = 0
-            self.feedback_removed[row] = NO_TS
         else:
-            row = len(self.placed)
             self.placed.append(placed)
             self.placed_day.append(placed_day)
             self.ship_by.append(ship_by)
             self.deliver_by.append(deliver_by)
             self.shipped.append(INF_TS)
             self.delivered.append(INF_TS)
-            self.seller_cancel.append(INF_TS)
-            self.any_cancel.append(INF_TS)
             self.flags.append(flags)
             self.feedback_ts.append(NO_TS)
             self.feedback_rating.append(0)
-            self.feedback_removed.append(NO_TS)
-        self.index[order_id] = row
         return row
 
     def remove(self, order_id: str) -> None:
-        row = self.index.pop(order_id)
+        row = self.index.remove(order_id)
         self.placed[row] = INF_TS  # a free row is never older than an eviction cutoff
-        self.free.append(row)
+        self.placed_day[row] = FREE_DAY
+        self.seller_cancel.pop(row, None)
+        self.any_cancel.pop(row, None)
+        self.feedback_removed.pop(row, None)
 
     def negative_feedback(self, row: int) -> bool:
         rating = self.feedback_rating[row]
-        return 0 < rating <= 2 and self.feedback_removed[row] < self.feedback_ts[row]
+        return 0 < rating <= 2 and self.feedback_removed.get(row, NO_TS) < self.feedback_ts[row]
 
     def set_flag(self, row: int, bit: int, on: bool) -> None:
         if on:

@@ -65,9 +65,9 @@ def order_outcomes(
     placed_day = table.placed_day[row]
     shipped = table.shipped[row]
     ship_by = table.ship_by[row]
-    seller_cancelled = table.seller_cancel[row] < shipped
+    seller_cancelled = table.seller_cancel.get(row, INF_TS) < shipped
     # the late-shipment population: has a ship-by and no cancellation (by anyone) before shipping
-    in_lsr = ship_by != NO_TS and table.any_cancel[row] >= shipped
+    in_lsr = ship_by != NO_TS and table.any_cancel.get(row, INF_TS) >= shipped
     late = in_lsr and shipped != INF_TS and shipped > ship_by
     out: list[Outcome | None] = []
     for rule, channel in specs:
@@ -100,7 +100,7 @@ def order_outcomes(
                     out.append((day_of(deliver_by), delivered > deliver_by, None, 0))
         elif rule == "feedback_score":
             rating = table.feedback_rating[row]
-            if rating and table.feedback_removed[row] < table.feedback_ts[row]:
+            if rating and table.feedback_removed.get(row, NO_TS) < table.feedback_ts[row]:
                 out.append((day_of(table.feedback_ts[row]), rating <= 3, None, 0))
             else:
                 out.append(None)
