@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from .clock import Clock, SystemClock
 from .events import Event
+from .heap import fix_mmap_threshold
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
 
@@ -177,6 +178,7 @@ class Runtime:
 
     async def run(self, follow: bool) -> None:
         """Run every source until it ends (or until cancelled when following)."""
+        fix_mmap_threshold()  # ingest holds growing arrays for hours: keep them out of the heap's holes
         self.finished.clear()
         tasks = [asyncio.create_task(self._drive(s, follow), name=s.name) for s in self.sources]
         try:
