@@ -161,6 +161,10 @@ class Tracer:
     def lock(self, threshold: float) -> TimedLock:
         return TimedLock(self, threshold)
 
+    def close(self) -> None:
+        self._armed.clear()
+        gc.callbacks.remove(self._gc)
+
 
 class TimedLock:
     """A ``threading.Lock`` that reports long holds to the tracer."""
@@ -249,6 +253,7 @@ async def drive(
             await asyncio.sleep(key_every)
         seconds = time.perf_counter() - began
         runtime.stop()
+        end = rss()  # while the dashboard still holds what it draws
     with runtime.lock:
         held = engine.snapshot(at).accounts["acme"].orders_held
     return Figures(
@@ -258,7 +263,7 @@ async def drive(
         seconds=seconds,
         latencies_ms=latencies,
         peak_rss=rss("VmHWM"),
-        bytes_per_order=(rss() - base) / max(held, 1),
+        bytes_per_order=(end - base) / max(held, 1),
         orders_held=held,
     )
 
@@ -307,6 +312,7 @@ def main() -> None:
         with args.trace_slow.open("w") as out:
             tracer = Tracer(out, args.slow_ms / 1000)
             figures = run(args.events, args.data, args.refresh, args.key_every, tracer)
+            tracer.close()
     print("\n".join(figures.lines()))
 
 
