@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 
 from sellerpulse.tui.screens.help import HelpScreen
+from sellerpulse.tui.screens.rejections import RejectionsScreen
 from sellerpulse.tui.widgets.footer import KeysFooter
 from sellerpulse.tui.widgets.sources_panel import SourcesPanel
 from textual._styles_cache import StylesCache
@@ -25,11 +26,15 @@ def alive(kind: type) -> int:
     return sum(1 for thing in gc.get_objects() if isinstance(thing, kind))
 
 
-async def open_and_close_help(app, pilot) -> None:
-    await pilot.press("question_mark")
-    assert isinstance(app.screen, HelpScreen)
+async def open_and_close(app, pilot, key: str, kind: type) -> None:
+    await pilot.press(key)
+    assert isinstance(app.screen, kind)
     await pilot.press("escape")
     assert app.screen is app.main
+
+
+async def open_and_close_help(app, pilot) -> None:
+    await open_and_close(app, pilot, "question_mark", HelpScreen)
 
 
 async def test_closing_help_keeps_the_footer_and_a_new_focus_redraws_it():
@@ -47,21 +52,37 @@ async def test_closing_help_keeps_the_footer_and_a_new_focus_redraws_it():
         assert "Rejected rows" in after and "Details" not in after
 
 
+async def test_help_is_built_once_and_lists_the_keys_of_the_screen_it_opens_on():
+    app = example_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        first = app.screen
+        assert "Filter" in str(first.query_one("#help-keys").render())
+        await pilot.press("escape", "e")  # the rejected-rows table: sort keys, no panel toggles
+        await pilot.press("question_mark")
+        assert app.screen is first
+        keys = str(first.query_one("#help-keys").render())
+        assert "Sort" in keys and "Show/hide" not in keys
+        await pilot.press("escape", "escape", "question_mark")
+        assert app.screen is first and "Sort" not in str(first.query_one("#help-keys").render())
+
+
 async def test_closed_screens_and_footer_keys_are_released():
     app = example_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for _ in range(3):
-            await open_and_close_help(app, pilot)
+            await open_and_close(app, pilot, "e", RejectionsScreen)  # a new screen each time
         panels = [app.main.query_one(SourcesPanel), app.main.query_one("#metric-odr")]
         for turn in range(3):
             panels[turn % 2].focus()  # footer rebuilt: "Rejected rows" <-> "Details"
             await pilot.pause()
         caches, keys = alive(StylesCache), alive(FooterKey)
         for turn in range(20):
-            await open_and_close_help(app, pilot)
+            await open_and_close(app, pilot, "e", RejectionsScreen)
             panels[turn % 2].focus()
             await pilot.pause()
         await pilot.pause()
         assert alive(FooterKey) <= keys + 2
-        assert alive(StylesCache) <= caches + 4  # one help screen's widgets may still be closing
+        assert alive(StylesCache) <= caches + 8  # the last screen's widgets may still be closing

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
 from sellerpulse.core.sources import SourceHealth
@@ -29,6 +29,9 @@ from textual.timer import Timer
 from .data import AlertLine, DashboardData
 from .panels import GROUPS
 from .screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from .screens.help import HelpScreen
 
 MIN_REFRESH = 0.5
 WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
@@ -101,6 +104,7 @@ class SellerPulseApp(App):
         self._timer: Timer | None = None
         self._fetching = False
         self._zones: dict[str, tzinfo] = {}
+        self._help: HelpScreen | None = None  # built on first use, then shown again (see HelpScreen)
         self.animation_level = "none"
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -256,7 +260,12 @@ class SellerPulseApp(App):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.screen))
+        if self._help is None:
+            self._help = HelpScreen(self.screen)
+            self.install_screen(self._help, name="help")
+        else:
+            self._help.show_for(self.screen)
+        self.push_screen(self._help)
 
     def action_account(self) -> None:
         from .screens.account_picker import AccountPicker
