@@ -25,6 +25,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from sellerpulse.core.clock import FixedClock
@@ -94,13 +95,14 @@ def feed(source: Path, target: Path, done: threading.Event) -> None:
 class Tracer:
     """``--trace-slow FILE``: catches slow presses in the act.
 
-    While a press waits for its answer, a sampler thread records every thread's Python stack every
-    ``SAMPLE_EVERY`` seconds (``sys._current_frames``), and how late it woke: a sampler that woke very
-    late could not get the interpreter, so something held it (a long C call, a garbage collection). A
-    press slower than ``threshold`` is written with its samples. Garbage collections longer than 20 ms
-    and runtime-lock holds longer than ``threshold / 2`` (with the holder's stack) are logged too, all
-    stamped with seconds since the start. (faulthandler's watchdog needs no GIL, but dumping running
-    threads crashed the interpreter here, so the sampler takes turns like any thread.)"""
+    A sampler thread wakes every ``SAMPLE_EVERY`` seconds. While a press waits for its answer it
+    records every thread's Python stack (``sys._current_frames``) and how late it woke: a sampler that
+    woke very late could not get the interpreter, so something held it (a long C call, a garbage
+    collection). While the runtime lock has been held longer than ``threshold / 2`` it records the
+    holder's stack. A press slower than ``threshold`` is written with its samples, a long lock hold
+    with the holder's; garbage collections over 20 ms are logged too, all stamped with seconds since
+    the start. (faulthandler's watchdog needs no GIL, but dumping running threads crashed the
+    interpreter here, so the sampler takes turns like any thread.)"""
 
     SAMPLE_EVERY = 0.02
 
@@ -108,9 +110,11 @@ class Tracer:
         self.out = out
         self.threshold = threshold
         self.began = time.perf_counter()
-        self._armed = threading.Event()
+        self.lock = TimedLock(self, threshold / 2)
+        self._armed = False
         self._samples: list[str] = []
         self._gc_began = 0.0
+        self._running = True
         gc.callbacks.append(self._gc)
         threading.Thread(target=self._sample, name="trace-sampler", daemon=True).start()
 
@@ -122,33 +126,33 @@ class Tracer:
 
     def arm(self) -> None:
         self._samples = []
-        self._armed.set()
+        self._armed = True
 
     def answered(self, key: str, ms: float, count: int) -> None:
-        self._armed.clear()
+        self._armed = False
         if ms >= self.threshold * 1000:
             self.write(
                 "".join(self._samples) + f"== {self.stamp()} press #{count} {key!r} answered in {ms:.0f} ms"
             )
 
     def _sample(self) -> None:
-        me = threading.get_ident()
-        while True:
-            self._armed.wait()
+        while self._running:
             due = time.perf_counter() + self.SAMPLE_EVERY
             time.sleep(self.SAMPLE_EVERY)
             late = (time.perf_counter() - due) * 1000
-            if not self._armed.is_set():
-                continue
-            names = {thread.ident: thread.name for thread in threading.enumerate()}
-            lines = [f"   sample {self.stamp()} (sampler {late:.0f} ms late)\n"]
-            for ident, frame in sys._current_frames().items():
-                if ident == me:
-                    continue
-                stack = traceback.extract_stack(frame)
-                shown = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-7:]]
-                lines.append(f"     {names.get(ident, ident)}: {' < '.join(reversed(shown))}\n")
-            self._samples.append("".join(lines))
+            frames = sys._current_frames()
+            holder = self.lock.holder
+            if holder is not None and time.perf_counter() - self.lock.since >= self.lock.threshold:
+                frame = frames.get(holder)
+                if frame is not None:
+                    self.lock.samples.append(f"   holder at {self.stamp()}: {describe(frame)}\n")
+            if self._armed:
+                names = {thread.ident: thread.name for thread in threading.enumerate()}
+                lines = [f"   sample {self.stamp()} (sampler {late:.0f} ms late)\n"]
+                for ident, frame in frames.items():
+                    if ident != threading.get_ident():
+                        lines.append(f"     {names.get(ident, ident)}: {describe(frame)}\n")
+                self._samples.append("".join(lines))
 
     def _gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -158,35 +162,47 @@ class Tracer:
         if ms >= 20:
             self.write(f"-- {self.stamp()} gc generation {info['generation']} took {ms:.0f} ms")
 
-    def lock(self, threshold: float) -> TimedLock:
-        return TimedLock(self, threshold)
-
     def close(self) -> None:
-        self._armed.clear()
+        self._running = self._armed = False
         gc.callbacks.remove(self._gc)
 
 
+def describe(frame: FrameType, depth: int = 7) -> str:
+    """The innermost ``depth`` frames of a stack, innermost first, on one line."""
+    stack = traceback.extract_stack(frame)[-depth:]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+
+
 class TimedLock:
-    """A ``threading.Lock`` that reports long holds to the tracer."""
+    """A ``threading.Lock`` that reports holds longer than ``threshold`` seconds to the tracer, with
+    the holder's stacks as the tracer's sampler saw them."""
 
     def __init__(self, tracer: Tracer, threshold: float) -> None:
         self._lock = threading.Lock()
         self._tracer = tracer
-        self._threshold = threshold
-        self._since = 0.0
+        self.threshold = threshold
+        self.since = 0.0
+        self.holder: int | None = None
+        self.samples: list[str] = []
 
     def __enter__(self) -> bool:
         self._lock.acquire()
-        self._since = time.perf_counter()
+        self.since = time.perf_counter()
+        self.holder = threading.get_ident()
         return True
 
     def __exit__(self, *exc: object) -> None:
-        held = time.perf_counter() - self._since
+        held = time.perf_counter() - self.since
+        samples, self.samples, self.holder = self.samples, [], None
         self._lock.release()
-        if held >= self._threshold:
-            where = "".join(traceback.format_stack(limit=6)[:-1])
+        if held >= self.threshold:
             name = threading.current_thread().name
-            self._tracer.write(f"-- {self._tracer.stamp()} lock held {held * 1000:.0f} ms by {name}\n{where}")
+            where = describe(sys._getframe(1), 4)
+            self._tracer.write(
+                f"-- {self._tracer.stamp()} lock held {held * 1000:.0f} ms by {name} ({where})"
+            )
+            if samples:
+                self._tracer.write("".join(samples).rstrip("\n"))
 
 
 async def press(
@@ -219,7 +235,7 @@ async def drive(
     )
     runtime = Runtime(engine, [source])
     if tracer is not None:
-        runtime.lock = tracer.lock(tracer.threshold / 2)
+        runtime.lock = tracer.lock
     at = START + DAYS * US_PER_DAY
     data = RuntimeData(runtime, clock=FixedClock(at))
     app = make_app(data, refresh=refresh, show_clock=False)
