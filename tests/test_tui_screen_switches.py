@@ -86,3 +86,14 @@ async def test_closed_screens_and_footer_keys_are_released():
         await pilot.pause()
         assert alive(FooterKey) <= keys + 2
         assert alive(StylesCache) <= caches + 8  # the last screen's widgets may still be closing
+
+
+async def test_a_live_dashboard_moves_its_widgets_out_of_the_collectors_way_until_it_exits():
+    assert gc.get_freeze_count() == 0
+    app = example_app(live=True, refresh=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.main.query("#metric-odr")  # drawn from data, then frozen
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
