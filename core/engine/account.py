@@ -37,11 +37,11 @@ _TO_SHIP_GROUPS = frozenset({"all", "shipped", "cancelled"})
 
 
 class AccountState:
-    def __init__(self, name: str, profile: Profile, days: DayClock) -> None:
+    def __init__(self, name: str, profile: Profile, days: DayClock, seed: int) -> None:
         self.name = name
         self.profile = profile
         self.days = days
-        self.orders = OrderTable()
+        self.orders = OrderTable(seed)  # ``seed``: the engine's id hash seed (see ``hashtable.key_of``)
         self.order_claims: dict[str, list[str]] = {}
         self.order_chargebacks: dict[str, list[str]] = {}
         self.claims: dict[str, Claim] = {}
@@ -52,12 +52,12 @@ class AccountState:
         self.orphans_by_order: dict[str, list[Event]] = {}
         self.orphans_by_ref: dict[tuple[str, str], list[Event]] = {}
         self.orphan_count = 0
-        self.seen = SeenIds()
+        self.seen = SeenIds(seed)
         self.placed_by_day: dict[int, array] = {}  # local placement day -> order rows (for eviction)
         # Orders evicted while their feedback can still count in a feedback score (buyers see a year
         # of it): their ids, and the feedback state of those that had one, so a feedback report read
         # after newer orders still lands.
-        self.gone = SeenIds()
+        self.gone = SeenIds(seed)
         self.gone_feedback: dict[str, list[int]] = {}  # order id -> [feedback ts, rating, removed ts]
         self.watermark = NO_TS
         self._next_eviction = NO_TS  # the watermark at which the cutoff moves by a day

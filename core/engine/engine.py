@@ -14,6 +14,7 @@ from ..snapshot import AccountSnapshot, QueueItem, Snapshot
 from ..timeutil import DayClock
 from .account import AccountState
 from .drilldown import BadOutcome, bad_outcomes
+from .hashtable import new_seed
 from .measure import metric_value, queue_items, queue_value
 from .weekly import weekly_values
 
@@ -25,12 +26,16 @@ class Engine:
         timezone: str = "UTC",
         account_timezones: Mapping[str, str] | None = None,
         account_profiles: Mapping[str, Profile] | None = None,
+        seed: int | None = None,
     ) -> None:
         self.profile = profile or builtin_profile("amazon")
         self.timezone = timezone
         self.account_timezones = dict(account_timezones or {})
         self.account_profiles = dict(account_profiles or {})
         DayClock(timezone)  # fail early on an unknown zone
+        # the hash seed of every id table: random, so a source cannot craft ids that collide; saved
+        # with the engine's state (``state_file``), since the tables' keys depend on it
+        self.seed = new_seed() if seed is None else seed
         self._clocks: dict[str, DayClock] = {}
         self._accounts: dict[str, AccountState] = {}
         self.rejected: dict[str, int] = {}
@@ -49,7 +54,7 @@ class Engine:
             if clock is None:
                 clock = self._clocks[zone] = DayClock(zone)
             profile = self.account_profiles.get(name, self.profile)
-            acc = self._accounts[name] = AccountState(name, profile, clock)
+            acc = self._accounts[name] = AccountState(name, profile, clock, self.seed)
         return acc
 
     def apply(self, event: Event) -> bool:

@@ -9,16 +9,25 @@ one go would freeze the screen for a second. A full table becomes the "old" one;
 few of its slots into a table twice the size of its live entries, so every entry is in exactly one of
 the two.
 
-Keys are ``hash(text)``; 0 marks an empty slot and -1 (a value ``hash`` never returns) a removed one.
-Capacities are primes, so a slot is ``key % capacity``; Python's string hash spreads keys over every
-bit, so that is as good as masking.
+Keys come from :func:`key_of`: a seeded 64-bit xxh3 of the id's UTF-8 bytes, the same in every process
+(Python's ``hash`` of a string changes with each process, so a saved table would be garbage after a
+restart), and seeded per engine with a random value kept with the engine's saved state, so ids from a
+source cannot be crafted to collide in everyone's tables. 0 marks an empty slot and -1 a removed one;
+``key_of`` never returns either. Capacities are primes, so a slot is ``key % capacity``; xxh3 spreads
+keys over every bit, so that is as good as masking.
+
+A table's state (for a saved engine) is its slots' bytes: see ``__getstate__``.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 from array import array
 from collections.abc import Callable
+from typing import Any
+
+from xxhash import xxh3_64_intdigest
 
 EMPTY = 0
 REMOVED = -1
@@ -28,9 +37,18 @@ _FRESH_LOAD = 0.5  # how full a new table starts (it grows again at three quarte
 _MOVE_SLOTS = 128  # old slots moved per put: a few microseconds, and the two tables overlap briefly
 
 
-def key_of(text: str) -> int:
-    """The table key of an id: its string hash, never 0 (empty); ``hash`` itself never gives -1."""
-    return hash(text) or 1
+_SIGNED = 1 << 63  # xxh3 gives 0 .. 2**64-1; keys live in array('q'), -2**63 .. 2**63-1
+
+
+def key_of(text: str, seed: int) -> int:
+    """The table key of an id under an engine's ``seed``: never 0 (empty) nor -1 (removed)."""
+    key = xxh3_64_intdigest(text.encode(), seed) - _SIGNED
+    return key if key != 0 and key != -1 else key + 2  # 0 -> 2, -1 -> 1
+
+
+def new_seed() -> int:
+    """A random 64-bit seed for a new engine's tables."""
+    return int.from_bytes(os.urandom(8), "little")
 
 
 class _Slots:
@@ -42,6 +60,19 @@ class _Slots:
         self.values = _zeros(typecode, capacity)
         self.used = 0  # live and removed slots: what probing lengths depend on
         self.limit = int(capacity * _MAX_LOAD)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.capacity, self.keys.format, self.values.format, self.keys.tobytes(),
+                self.values.tobytes(), self.used)  # fmt: skip
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        capacity, key_code, value_code, keys, values, used = state
+        self.__init__(capacity, value_code)
+        if key_code != "q" or len(keys) != self.keys.nbytes or len(values) != self.values.nbytes:
+            raise ValueError("hash table state of another layout")
+        self.keys.cast("B")[:] = keys
+        self.values.cast("B")[:] = values
+        self.used = used
 
     def find(self, key: int) -> int:
         """The slot holding ``key``, or ``-1 - slot`` for the empty slot where it would go.
@@ -86,13 +117,14 @@ class HashTable:
 
     ``keep(value)``, when given, is asked for each entry as it moves to a larger table; entries it
     refuses are dropped on the way (how the dedup ids of expired days go without a scan of their own).
+    A function is not state: a loaded table has none, and its owner sets ``keep`` again.
     """
 
-    __slots__ = ("_keep", "_moved", "_new", "_old", "_typecode", "count")
+    __slots__ = ("_moved", "_new", "_old", "_typecode", "count", "keep")
 
     def __init__(self, typecode: str, keep: Callable[[int], bool] | None = None) -> None:
         self._typecode = typecode
-        self._keep = keep
+        self.keep = keep
         self._new = _Slots(_MIN_CAPACITY, typecode)
         self._old: _Slots | None = None  # the table being emptied into ``_new`` while growing
         self._moved = 0  # slots of ``_old`` already moved
@@ -100,6 +132,14 @@ class HashTable:
 
     def __len__(self) -> int:
         return self.count
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """The slots (as bytes) without ``keep``: a function is not state; the owner sets it again."""
+        return (self._typecode, self._new, self._old, self._moved, self.count)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._typecode, self._new, self._old, self._moved, self.count = state
+        self.keep = None
 
     def get(self, key: int, default: int = -1) -> int:
         new = self._new
@@ -163,7 +203,7 @@ class HashTable:
     def _move_some(self) -> None:
         old = self._old
         assert old is not None
-        new, keep = self._new, self._keep
+        new, keep = self._new, self.keep
         keys, values = old.keys, old.values
         end = min(self._moved + _MOVE_SLOTS, old.capacity)
         for slot in range(self._moved, end):

@@ -3,7 +3,7 @@
 The index hands out the rows (reusing freed ones) so that a table's columns line up with it. An id's
 text is kept in a fixed-width byte slot of its row, and its hash in a :class:`HashTable`; a lookup
 compares the stored text, so two ids that share a 64-bit hash are still told apart (the second one
-lives in a small side dict).
+lives in a small side dict). Hashes are seeded with the engine's seed (see ``key_of``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ _LONG = 255  # length of a row whose id did not fit in ``WIDTH`` bytes
 
 
 class IdIndex:
-    __slots__ = ("_collided", "_free", "_lengths", "_long", "_names", "_table")
+    __slots__ = ("_collided", "_free", "_lengths", "_long", "_names", "_seed", "_table")
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
         self._table = HashTable("i")
         self._names = bytearray()  # WIDTH bytes a row
         self._lengths = array("B")  # the id's length in bytes, or _FREE / _LONG
@@ -33,7 +34,7 @@ class IdIndex:
         return len(self._table) + len(self._collided)
 
     def get(self, order_id: str) -> int | None:
-        row = self._table.get(key_of(order_id))
+        row = self._table.get(key_of(order_id, self._seed))
         if row >= 0 and self.id_of(row) == order_id:
             return row
         return self._collided.get(order_id) if self._collided else None
@@ -63,7 +64,7 @@ class IdIndex:
         else:
             self._long[row] = order_id
             self._lengths[row] = _LONG
-        if not self._table.put(key_of(order_id), row):
+        if not self._table.put(key_of(order_id, self._seed), row):
             self._collided[order_id] = row
         return row
 
@@ -71,7 +72,7 @@ class IdIndex:
         """Forget an id in the index; its row, now free for reuse."""
         row = self._collided.pop(order_id, None)
         if row is None:
-            key = key_of(order_id)
+            key = key_of(order_id, self._seed)
             row = self._table.get(key)
             self._table.remove(key)
         start = row * WIDTH

@@ -46,8 +46,8 @@ class OrderTable:
         "shipped",
     )  # fmt: skip
 
-    def __init__(self) -> None:
-        self.index = IdIndex()  # order id <-> row; it hands out the rows
+    def __init__(self, seed: int) -> None:
+        self.index = IdIndex(seed)  # order id <-> row; it hands out the rows
         self.placed = array("q")
         self.placed_day = array("i")  # local day of ``placed``: read by most outcomes, so kept
         self.ship_by = array("q")
