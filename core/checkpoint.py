@@ -13,6 +13,14 @@ How it stays exact (see :mod:`sellerpulse.core.state_store` for the file):
   engine on a background thread, in slices under ``runtime.lock``, so a UI sharing the engine stays
   responsive; only then do the sources start. Replay of an idempotent, deterministic engine rebuilds
   exactly the state the events built, dedup ids and evictions included.
+- Replaying a large seller's year takes a minute, so the engine's state is also saved
+  (``core/engine/state_file.py``) with the last journal row it includes, when nothing can change it:
+  on a clean exit (the sources stopped, the final rows written) and after a start that had to replay
+  many rows (before the sources start). A start loads it and replays only the later rows. It is a
+  cache: one of another version, profile or time zone, or damaged, is ignored with a warning and the
+  whole journal replayed. It is not saved periodically while running: writing it needs the engine
+  unchanged for a second or two at a million orders, which would stall ingest and the dashboard; after
+  a crash the rows since the last save are replayed (and then saved).
 - The journal is compacted by event time: rows of an account whose events are all older than its
   retention (``AccountState.retention_days``) plus :func:`margin_days`, and that were written before
   the engine last evicted (the watermark's day changed), so a replay evicts just what the live engine
@@ -30,9 +38,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from operator import attrgetter
 from typing import Any
 
+from .engine import state_file
 from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
@@ -45,6 +55,7 @@ ROW_EVENTS = 5_000  # events per journal row: bounds the memory of a write and o
 REPLAY_SLICE = 1_000  # events applied per hold of the runtime lock while replaying
 MIN_MARGIN_DAYS = 7
 DEFAULT_INTERVAL = 5.0
+SAVE_AFTER_REPLAY = 100_000  # a start that replayed more events saves the engine before the sources start
 
 _FIELDS = attrgetter(
     "ts", "kind", "order_id", "event_id", "ref", "channel", "ship_by", "deliver_by", "amount",
@@ -94,10 +105,42 @@ def decode_events(account: str, text: str) -> list[Event]:
     return events
 
 
-def replay(store: StateStore, engine: Any, lock: Any = None, stop: threading.Event | None = None) -> int:
-    """Apply the journal of ``store`` to ``engine`` (in slices under ``lock``); returns events applied."""
+def load_saved_engine(store: StateStore, engine: Any, lock: Any = None, drop: bool = False) -> int:
+    """Put the engine state saved in ``store`` into the empty ``engine`` (under ``lock``); returns the
+    last journal row it includes, 0 when there is none or it cannot be used (then the whole journal
+    must be replayed; ``drop`` forgets an unusable one)."""
+    found = store.engine()
+    if found is None:
+        return 0
+    seq, data = found
+    try:
+        loaded = state_file.load(engine, data)
+        with lock if lock is not None else nullcontext():
+            loaded.install(engine)
+    except state_file.StateFileError as exc:
+        log.warning(
+            "%s: the saved engine state is not used (%s); replaying the whole journal", store.path, exc
+        )
+        if drop:
+            store.drop_engine()
+        return 0
+    log.info(
+        "%s: loaded the saved engine state (%.1f MB, up to journal row %d)", store.path, len(data) / 1e6, seq
+    )
+    return seq
+
+
+def replay(
+    store: StateStore,
+    engine: Any,
+    lock: Any = None,
+    stop: threading.Event | None = None,
+    after: int = 0,
+) -> int:
+    """Apply the journal of ``store`` after row ``after`` to ``engine`` (in slices under ``lock``);
+    returns events applied."""
     count = 0
-    for events in _slices(store.journal()):
+    for events in _slices(store.journal(after)):
         if stop is not None and stop.is_set():
             break
         if lock is None:
@@ -122,9 +165,10 @@ def _slices(rows: Iterator[tuple[str, str]]) -> Iterator[list[Event]]:
 
 
 def restore_engine(store: StateStore, engine: Any) -> Saved:
-    """Rebuild ``engine`` from ``store`` at once (``report --state``): journal and rejection counts."""
+    """Rebuild ``engine`` from ``store`` at once (``report --state``): the saved engine state and the
+    journal after it (or the whole journal), and the rejection counts."""
     saved = store.saved()
-    replay(store, engine)
+    replay(store, engine, after=load_saved_engine(store, engine))
     for source, count in saved.rejected.items():
         engine.rejected[source] = count
     return saved
@@ -161,6 +205,9 @@ class Checkpointer:
         self._prune: dict[str, list[int]] = {}  # account -> [watermark day, first seq after eviction]
         self._dirty = False  # something was applied since the last write
         self._saved: Saved | None = None
+        self._complete = False  # the engine holds exactly the journal (replay done, not stopped)
+        self.engine_row = 0  # the last journal row the saved engine state includes (0: none)
+        self._saving = threading.Lock()
 
     # -- starting ----------------------------------------------------------------------------------
 
@@ -190,7 +237,9 @@ class Checkpointer:
         engine = self.runtime.engine
         began = time.perf_counter()
         try:
-            self.replayed = replay(self.store, engine, self.runtime.lock, self._stop)
+            lock = self.runtime.lock
+            self.engine_row = load_saved_engine(self.store, engine, lock, drop=True)
+            self.replayed = replay(self.store, engine, lock, self._stop, self.engine_row)
         except StateError as exc:
             self.error = str(exc)
             log.error("%s", exc)
@@ -200,12 +249,20 @@ class Checkpointer:
         with self.runtime.lock:
             for source, count in self._saved.rejected.items():
                 engine.rejected[source] = count
-        if self.replayed:
+        if self.replayed or self.engine_row:
             seconds = time.perf_counter() - began
-            log.info("restored %d events from %s in %.2f s", self.replayed, self.store.path, seconds)
+            restored = getattr(engine, "applied", 0) + getattr(engine, "duplicates", 0) or self.replayed
+            log.info(
+                "restored %d events from %s in %.2f s (%d replayed from the journal%s)",
+                restored, self.store.path, seconds, self.replayed,
+                f" after the saved engine state of row {self.engine_row}" if self.engine_row else "",
+            )  # fmt: skip
         if self._stop.is_set():
             self.ready.set()
             return
+        self._complete = True
+        if self.replayed >= SAVE_AFTER_REPLAY:
+            self.save_engine()  # so that a crash soon after does not mean this long replay again
         self.runtime.on_batch.append(self._collect)
         self.runtime.start_in_thread()
         self.ready.set()
@@ -218,8 +275,35 @@ class Checkpointer:
         self.runtime.stop(timeout)
         if self.error is None and self.runtime.finished.is_set():
             self.flush()
+            self.save_engine()
         elif self.error is None and self._collect in self.runtime.on_batch:
             log.warning("the sources did not stop in %.0f s; the last periodic checkpoint stands", timeout)
+
+    def save_engine(self) -> None:
+        """Save the engine's state with the last journal row it includes, when something was journalled
+        since the saved one. Only while nothing changes the engine (sources not started, or stopped
+        and their rows written); reading it meanwhile (a UI) is fine. A failure is logged: the
+        journal alone still restores everything."""
+        with self._saving:
+            if not self._complete:
+                return
+            seq = self.store.next_seq() - 1
+            if seq <= self.engine_row:
+                return
+            began = time.perf_counter()
+            try:
+                data = state_file.dump(self.runtime.engine)
+                self.store.save_engine(seq, data)
+            except Exception as exc:
+                log.error(
+                    "saving the engine state to %s failed: %s: %s", self.store.path, type(exc).__name__, exc
+                )
+                return
+            self.engine_row = seq
+            log.info(
+                "saved the engine state to %s: %.1f MB, up to journal row %d, in %.2f s",
+                self.store.path, len(data) / 1e6, seq, time.perf_counter() - began,
+            )  # fmt: skip
 
     # -- collecting and writing (the runtime's loop thread) -----------------------------------------
 

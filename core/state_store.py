@@ -11,6 +11,11 @@ stopped: nothing is lost and nothing is counted twice.
 The file is shared with the alerts (``alert_*`` tables, WAL). A file that is not a database, or whose
 ``state_*`` tables are damaged, is moved aside as ``NAME.corrupt-<timestamp>`` (with its ``-wal`` and
 ``-shm``) and reported; a file written by a newer sellerpulse is refused, never rewritten.
+
+``state_engine`` may hold one saved engine state (``core/engine/state_file.py``) with the sequence
+number of the last journal row it includes: a restart loads it and replays only the rows after it. It
+is a cache: the journal alone rebuilds the same engine. Journal rows are numbered above it even when
+compaction has deleted the newest rows, so a row written after a save is never taken for one in it.
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ CREATE TABLE IF NOT EXISTS state_feedback (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_positions (source TEXT PRIMARY KEY, position TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state_rejected (source TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state_engine (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
 """
 
 
@@ -198,9 +208,10 @@ class StateStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
+                first = self._next_seq()
                 db.executemany(
-                    "INSERT INTO state_journal (account, max_ts, count, events) VALUES (?, ?, ?, ?)",
-                    [(r.account, r.max_ts, r.count, r.events) for r in rows],
+                    "INSERT INTO state_journal (seq, account, max_ts, count, events) VALUES (?, ?, ?, ?, ?)",
+                    [(first + n, r.account, r.max_ts, r.count, r.events) for n, r in enumerate(rows)],
                 )
                 db.executemany(
                     "INSERT OR IGNORE INTO state_feedback VALUES (?, ?)",
@@ -258,8 +269,25 @@ class StateStore:
     def next_seq(self) -> int:
         """The sequence number the next journal row will get (at least)."""
         with self._lock:
-            row = self._db.execute("SELECT MAX(seq) FROM state_journal").fetchone()
-        return (row[0] or 0) + 1
+            return self._next_seq()
+
+    def _next_seq(self) -> int:
+        # above the saved engine state's row too: compaction may have deleted the newest rows
+        row = self._db.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM state_journal), 0), "
+            "COALESCE((SELECT seq FROM state_engine), 0))"
+        ).fetchone()
+        return row[0] + 1
+
+    def save_engine(self, seq: int, data: bytes) -> None:
+        """Keep ``data`` (a saved engine state) as the state after journal rows up to ``seq``."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO state_engine VALUES (1, ?, ?)", (seq, data))
+
+    def drop_engine(self) -> None:
+        """Forget the saved engine state (the journal alone rebuilds the engine)."""
+        with self._lock:
+            self._db.execute("DELETE FROM state_engine")
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -283,9 +311,20 @@ class StateStore:
             raise self._damaged(exc) from None
         return Saved(positions, rejected, meta, int(total))
 
-    def journal(self) -> Iterator[tuple[str, str]]:
-        """``(account, encoded events)`` rows in the order they were applied, streamed."""
-        last = 0
+    def engine(self) -> tuple[int, bytes] | None:
+        """The saved engine state and the last journal row it includes, if there is one."""
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT seq, data FROM state_engine").fetchone()
+        except sqlite3.OperationalError:
+            return None  # a read-only file from before saved engine states: no such table
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from None
+        return None if row is None else (int(row[0]), row[1])
+
+    def journal(self, after: int = 0) -> Iterator[tuple[str, str]]:
+        """``(account, encoded events)`` rows after row ``after``, in the order they were applied, streamed."""
+        last = after
         while True:
             try:
                 with self._lock:
