@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+ENGINE_PART = 256 << 20  # bytes of a saved engine state per row of ``state_engine``
 
 log = logging.getLogger("sellerpulse.state")
 
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS state_feedback (
 CREATE TABLE IF NOT EXISTS state_positions (source TEXT PRIMARY KEY, position TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state_rejected (source TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state_engine (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    part INTEGER PRIMARY KEY,
     seq INTEGER NOT NULL,
     data BLOB NOT NULL
 );
@@ -150,6 +151,9 @@ class StateStore:
             db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # a saved engine state passes through the WAL (hundreds of MB at a million orders): let
+            # the WAL shrink back after it is checkpointed instead of keeping that size on disk
+            db.execute("PRAGMA journal_size_limit=67108864")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
@@ -275,14 +279,28 @@ class StateStore:
         # above the saved engine state's row too: compaction may have deleted the newest rows
         row = self._db.execute(
             "SELECT MAX(COALESCE((SELECT MAX(seq) FROM state_journal), 0), "
-            "COALESCE((SELECT seq FROM state_engine), 0))"
+            "COALESCE((SELECT MAX(seq) FROM state_engine), 0))"
         ).fetchone()
         return row[0] + 1
 
     def save_engine(self, seq: int, data: bytes) -> None:
-        """Keep ``data`` (a saved engine state) as the state after journal rows up to ``seq``."""
+        """Keep ``data`` (a saved engine state) as the state after journal rows up to ``seq``, replacing
+        the previous one atomically. Stored in parts: SQLite refuses values over a gigabyte."""
+        view = memoryview(data)
+        parts = [
+            (n, seq, view[start : start + ENGINE_PART])
+            for n, start in enumerate(range(0, len(data), ENGINE_PART))
+        ]
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO state_engine VALUES (1, ?, ?)", (seq, data))
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM state_engine")
+                db.executemany("INSERT INTO state_engine VALUES (?, ?, ?)", parts)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def drop_engine(self) -> None:
         """Forget the saved engine state (the journal alone rebuilds the engine)."""
@@ -315,12 +333,17 @@ class StateStore:
         """The saved engine state and the last journal row it includes, if there is one."""
         try:
             with self._lock:
-                row = self._db.execute("SELECT seq, data FROM state_engine").fetchone()
+                rows = self._db.execute("SELECT part, seq, data FROM state_engine ORDER BY part").fetchall()
         except sqlite3.OperationalError:
             return None  # a read-only file from before saved engine states: no such table
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from None
-        return None if row is None else (int(row[0]), row[1])
+        if not rows:
+            return None
+        if [part for part, _, _ in rows] != list(range(len(rows))) or len({seq for _, seq, _ in rows}) != 1:
+            log.warning("%s: the saved engine state is incomplete; replaying the whole journal", self.path)
+            return None
+        return int(rows[0][1]), b"".join(data for _, _, data in rows)
 
     def journal(self, after: int = 0) -> Iterator[tuple[str, str]]:
         """``(account, encoded events)`` rows after row ``after``, in the order they were applied, streamed."""

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sellerpulse.core import state_store
 from sellerpulse.core.checkpoint import (
     Checkpointer,
     encode_events,
@@ -343,6 +344,27 @@ def test_an_unusable_saved_state_is_ignored_and_the_journal_replayed(
     restore_engine(store, engine)
     store.close()
     assert views(engine, at) == views(reference, at)
+
+
+def test_a_large_state_is_saved_in_parts_and_a_missing_part_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(state_store, "ENGINE_PART", 4096)
+    state, events = _saved(tmp_path)
+    with sqlite3.connect(state) as db:
+        parts = db.execute("SELECT COUNT(*) FROM state_engine").fetchone()[0]
+    assert parts > 3
+    at = parse_instant(AT)
+    reference = Engine()
+    reference.ingest(events)
+    loaded, row = restored(state)
+    assert row > 0 and views(loaded, at) == views(reference, at)
+    with sqlite3.connect(state) as db:
+        db.execute("DELETE FROM state_engine WHERE part = 2")
+    with caplog.at_level(logging.WARNING, logger="sellerpulse.state"):
+        loaded, row = restored(state)
+    assert row == 0 and "incomplete" in caplog.text
+    assert views(loaded, at) == views(reference, at)
 
 
 def test_a_body_naming_other_code_is_refused_without_running_it(tmp_path: Path) -> None:
