@@ -10,9 +10,10 @@ from sellerpulse.tui.screens.help import HelpScreen
 from sellerpulse.tui.screens.rejections import RejectionsScreen
 from sellerpulse.tui.widgets.footer import KeysFooter
 from sellerpulse.tui.widgets.sources_panel import SourcesPanel
+from textual import events
 from textual._styles_cache import StylesCache
 from textual.widgets._footer import FooterKey
-from tui_fixtures import example_app
+from tui_fixtures import example_app, example_data
 
 SIZE = (120, 40)
 
@@ -97,3 +98,16 @@ async def test_a_live_dashboard_moves_its_widgets_out_of_the_collectors_way_unti
         assert app.main.query("#metric-odr")  # drawn from data, then frozen
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_key_asks_ingest_to_give_way_as_it_arrives_before_the_app_handles_it():
+    data = example_data()
+    noted: list[bool] = []
+    app = example_app(data=data)
+    data.note_input = lambda: noted.append(app.paused)  # what the app had done when asked
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.post_message(events.Key("p", "p"))  # as the terminal driver delivers it
+        assert noted == [False]  # asked at once, while the key still waits in the queue
+        await pilot.pause()
+        assert app.paused

@@ -24,6 +24,7 @@ from textual._styles_cache import StylesCache
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -118,14 +119,16 @@ class SellerPulseApp(App):
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
 
-    async def on_event(self, event: events.Event) -> None:
+    def post_message(self, message: Message) -> bool:
         # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
-        # answer is not queued behind a backfill.
-        if isinstance(event, (events.Key, events.MouseDown)):
+        # answer is not queued behind a backfill. Asked when the key arrives (the terminal driver
+        # posts it from its own thread), not when the app gets round to it: a busy app would
+        # otherwise share the interpreter with ingest for the very work the key waits behind.
+        if isinstance(message, (events.Key, events.MouseDown)):
             note_input = getattr(self.data, "note_input", None)  # a custom data provider may not have it
             if note_input is not None:
                 note_input()
-        await super().on_event(event)
+        return super().post_message(message)
 
     def main_ready(self) -> None:
         """The main screen is composed: start the sources (when asked to: the first frame then gets the
@@ -209,8 +212,9 @@ class SellerPulseApp(App):
         Ingest allocates millions of short-lived events, so full collections come every second or
         so, and each one walks every object alive, the ~90,000 of the widgets, styles and modules
         included: 80-120 ms with the interpreter held, under load, in the middle of key presses.
-        Frozen, they are left alone (collections then took 20-50 ms at 1M events)."""
-        gc.collect()
+        Frozen, they are left alone (collections then took 20-50 ms at 1M events). No collection
+        first: a full one here held the interpreter for 100 ms and more, just as the operator starts
+        pressing keys; the little garbage frozen with the rest is freed on exit."""
         gc.freeze()
 
     def on_unmount(self) -> None:
