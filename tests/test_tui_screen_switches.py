@@ -9,6 +9,7 @@ import gc
 from sellerpulse.tui.screens.help import HelpScreen
 from sellerpulse.tui.screens.rejections import RejectionsScreen
 from sellerpulse.tui.widgets.footer import KeysFooter
+from sellerpulse.tui.widgets.metric_panel import MetricPanel
 from sellerpulse.tui.widgets.sources_panel import SourcesPanel
 from textual import events
 from textual._styles_cache import StylesCache
@@ -111,3 +112,17 @@ async def test_a_key_asks_ingest_to_give_way_as_it_arrives_before_the_app_handle
         assert noted == [False]  # asked at once, while the key still waits in the queue
         await pilot.pause()
         assert app.paused
+
+
+async def test_panels_are_built_with_the_first_frame_and_data_only_fills_them():
+    app = example_app()
+    app.fetch = lambda: None  # no data yet: the first read happens below
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = list(app.main.query(MetricPanel))
+        assert "odr" in {panel.metric_id for panel in before}
+        assert app.reading is None
+        app.apply(app.read(app.data.clock.now()))
+        await pilot.pause()
+        assert list(app.main.query(MetricPanel)) == before  # the same widgets, now with figures
+        assert "%" in app.main.query_one("#metric-odr", MetricPanel).value_line.plain

@@ -55,6 +55,7 @@ class DashboardData(Protocol):
     def queue_items(self, account: str, queue_id: str, at: int) -> list[QueueItem]: ...
     def alerts(self) -> list[AlertLine]: ...
     def note_input(self) -> None: ...
+    def metric_ids(self) -> list[str]: ...
 
 
 AlertFeed = Callable[[], Sequence[Any]]
@@ -146,6 +147,12 @@ class EngineData:
 
     def note_input(self) -> None:
         """An operator pressed a key: nothing to make way for in a still engine."""
+
+    def metric_ids(self) -> list[str]:
+        """The metrics of the engine's profile, known before any data: the dashboard builds their
+        panels up front instead of in the middle of the first refresh, under load."""
+        profile = getattr(self.engine, "profile", None)
+        return list(getattr(profile, "metrics", None) or ())
 
     def alerts(self) -> list[AlertLine]:
         if self._alerts is None:

@@ -80,6 +80,12 @@ class MainScreen(Screen):
         wanted = [name for edge, name in self.HORIZONTAL_BREAKPOINTS or [] if width >= edge][-1:]
         for _, name in self.HORIZONTAL_BREAKPOINTS or []:
             self.set_class(name in wanted, name)
+        # the panels of the profile's metrics now, with the first frame: built when the first data
+        # arrives, they made that refresh (styles, layout, render of a hundred widgets) hold up the
+        # operator's first keys while ingest starts
+        expected = getattr(self.app.data, "metric_ids", None)
+        if expected is not None:
+            self._ensure_panels(expected())
         self.app.main_ready()
 
     # -- drawing ----------------------------------------------------------------------------------
