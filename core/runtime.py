@@ -32,7 +32,9 @@ from .sources import Batch, Source, SourceHealth
 log = logging.getLogger("sellerpulse.runtime")
 
 RESERVED_KEYS = ("type", "name")
-INGEST_SLICE = 1000  # events applied per hold of the engine lock (a few milliseconds)
+INGEST_SLICE = 1000  # most events applied per hold of the engine lock (a few milliseconds)
+MIN_SLICE = 50  # fewest, when events are slow to apply
+SLICE_SECONDS = 0.02  # how long one hold of the lock should last; slices shrink or grow towards it
 GIVE_WAY_SECONDS = 0.15  # after an operator's key press, ingest pauses this long between slices
 
 
@@ -158,6 +160,7 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._input_at = -1e9  # monotonic time of the last operator input (see note_input)
+        self._slice = INGEST_SLICE  # events per hold of the lock (see _fit_slice)
 
     # -- positions --------------------------------------------------------------------------------
 
@@ -229,17 +232,25 @@ class Runtime:
         # dashboard taking a snapshot never waits for a whole batch. The position moves only with the
         # last slice, so a checkpoint never pairs it with half a batch.
         events = batch.events
-        slices = [events[i : i + INGEST_SLICE] for i in range(0, len(events), INGEST_SLICE)] or [[]]
-        for part in slices[:-1]:
+        start = 0
+        while True:
+            part = events[start : start + self._slice]
+            start += len(part)
+            last = start >= len(events)
             with self.lock:
-                self.engine.ingest(part)
+                began = time.perf_counter()
+                if part:
+                    self.engine.ingest(part)
+                held = time.perf_counter() - began
+                if last:
+                    if batch.rejections:
+                        self.engine.note_rejections(source.name, len(batch.rejections))
+                    self._positions[source.name] = source.position()
+            if part:
+                self._fit_slice(len(part), held)
+            if last:
+                break
             self._give_way()
-        with self.lock:
-            if slices[-1]:
-                self.engine.ingest(slices[-1])
-            if batch.rejections:
-                self.engine.note_rejections(source.name, len(batch.rejections))
-            self._positions[source.name] = source.position()
         source.record_batch(batch, now)
         self._give_way()  # before the source is asked for more
         for callback in list(self.on_batch):
@@ -247,6 +258,13 @@ class Runtime:
                 callback(source.name, batch)
             except Exception as exc:
                 log.error("batch callback %r failed: %s: %s", callback, type(exc).__name__, exc)
+
+    def _fit_slice(self, size: int, seconds: float) -> None:
+        """Size the next slice so that a hold of the lock lasts about ``SLICE_SECONDS``. Events are not
+        equally dear: while the engine's tables grow, each one can cost ten times the usual, and a
+        fixed count of them held the lock (and most of the interpreter) for 100-300 ms."""
+        wanted = int(size * SLICE_SECONDS / max(seconds, 1e-6))
+        self._slice = max(MIN_SLICE, min(INGEST_SLICE, wanted, 2 * self._slice))
 
     def note_input(self) -> None:
         """An operator just pressed a key: ingest gives way for a moment (see :meth:`_give_way`)."""
