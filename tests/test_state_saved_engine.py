@@ -245,6 +245,34 @@ def test_restarts_load_the_saved_state_and_equal_a_full_replay(tmp_path: Path) -
     assert with_saved["accounts"] == report(tmp_path, "--events", str(csv_path))["accounts"]
 
 
+def test_a_start_that_replayed_many_rows_saves_the_engine_before_the_sources_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash loop must not replay a long journal again and again."""
+    from sellerpulse.core import checkpoint
+
+    monkeypatch.setattr(checkpoint, "SAVE_AFTER_REPLAY", 200)
+    lines = rich_history(60)
+    csv_path, state = tmp_path / "events.csv", tmp_path / "state.sqlite3"
+    write_events(csv_path, lines)
+    events = [item for item in read_event_file(csv_path) if isinstance(item, Event)]
+    store = StateStore(state)  # a journal as a killed run leaves it: no saved engine state
+    store.checkpoint(encode_events(events), {"orders": {}}, {})
+    store.close()
+    write_events(tmp_path / "later.csv", [])
+    run = Running(tmp_path / "later.csv", state)
+    assert run.checkpointer.ready.wait(30)
+    assert run.checkpointer.replayed == len(events)
+    with sqlite3.connect(state) as db:
+        assert (
+            db.execute("SELECT MAX(seq) FROM state_engine").fetchone()[0] == run.checkpointer.engine_row > 0
+        )
+    at = parse_instant(AT)
+    live = views(run.engine, at)
+    run.stop()
+    assert views(restored(state)[0], at) == live
+
+
 def test_the_saved_state_plus_the_rows_after_it_equal_the_whole_journal(tmp_path: Path) -> None:
     """In the store directly: a state saved mid-way, rows written after it; no row replayed twice."""
     write_events(tmp_path / "events.csv", rich_history(120))
