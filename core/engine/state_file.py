@@ -80,11 +80,15 @@ class StateFileError(ValueError):
 @cache
 def code_digest() -> str:
     """A digest of the source of the engine and of the events it holds: states are only loaded by the
-    code that saved them."""
+    code that saved them. Without its source files (an install of compiled files only) there is no
+    digest, and no state is saved or loaded (:class:`StateFileError`)."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in [*sorted(here.glob("*.py")), here.parent / "events.py"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    try:
+        for path in [*sorted(here.glob("*.py")), here.parent / "events.py"]:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError as exc:
+        raise StateFileError(f"the engine's source is not readable ({exc})") from None
     return digest.hexdigest()
 
 
