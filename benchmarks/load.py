@@ -3,6 +3,7 @@ under Textual's Pilot) and an operator keeps pressing keys.
 
     python benchmarks/load.py                 # 5,000,000 events
     python benchmarks/load.py --events 100000
+    python benchmarks/load.py --events 1000000 --trace-slow slow.txt   # why a press was slow (Tracer)
 
 A writer thread appends the events to the followed file in blocks, as fast as the disk takes them; the
 CSV source reads them into the engine on the runtime's thread; the dashboard refreshes every
