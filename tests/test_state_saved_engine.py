@@ -245,6 +245,32 @@ def test_restarts_load_the_saved_state_and_equal_a_full_replay(tmp_path: Path) -
     assert with_saved["accounts"] == report(tmp_path, "--events", str(csv_path))["accounts"]
 
 
+@pytest.mark.slow
+def test_rows_sent_again_months_later_give_a_full_replay_of_the_compacted_journal_the_live_numbers(
+    tmp_path: Path,
+) -> None:
+    """An export sent again long after: its first rows were compacted out of the journal, so a full
+    replay sees the old placements, deliveries and replies as new; the live engine had evicted them."""
+    account = Engine().account("x")
+    lines = rich_history(account.retention_days + margin_days(account.profile) + 60)
+    again = random.Random(7).sample(lines[: len(lines) // 3], len(lines) // 40)
+    assert {next(csv.reader([line]))[1] for line in again} >= {"order_placed", "order_delivered", "feedback"}
+    csv_path, state = tmp_path / "events.csv", tmp_path / "state.sqlite3"
+    write_events(csv_path, [])
+    run = Running(csv_path, state)
+    everything = lines + again
+    step = max(1, len(everything) // 24)
+    for start in range(0, len(everything), step):
+        append_events(csv_path, everything[start : start + step])
+        run.caught_up()
+    at = parse_instant(AT)
+    live = numbers(run.engine, at)
+    run.stop()
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT COUNT(*) FROM state_journal WHERE compacted = 1").fetchone()[0] > 0
+    assert numbers(full_replay(state), at) == live
+
+
 def test_a_start_that_replayed_many_rows_saves_the_engine_before_the_sources_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

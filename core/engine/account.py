@@ -8,7 +8,7 @@ events exact, and duplicates free (applying the same event twice changes nothing
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..events import Event
@@ -61,6 +61,10 @@ class AccountState:
         self.gone_feedback: dict[str, list[int]] = {}  # order id -> [feedback ts, rating, removed ts]
         self.watermark = NO_TS
         self._next_eviction = NO_TS  # the watermark at which the cutoff moves by a day
+        # Instants before which state is evicted: (everything, feedback that outlives its order). An item
+        # that first arrives older than that is let go at once, as the next eviction would: the state
+        # never depends on when evictions ran, or on whether its old rows were compacted out of a journal.
+        self.cutoffs = (NO_TS, NO_TS)
 
         self.series: dict[str, Series] = {}  # metric id -> series (shared between metrics with one rule)
         by_key: dict[tuple[Any, ...], Series] = {}
@@ -124,7 +128,13 @@ class AccountState:
 
     def _hold(self, key: tuple[str, str] | str, event: Event) -> None:
         table: dict[Any, list[Event]] = self.orphans_by_order if isinstance(key, str) else self.orphans_by_ref
-        table.setdefault(key, []).append(event)
+        held = table.get(key)
+        if held is not None:
+            held.append(event)
+        elif _expired((event,), *self.cutoffs):
+            return  # older than the retention, for a parent that is not here
+        else:
+            table[key] = [event]
         self.orphan_count += 1
 
     def _release(self, table: dict[Any, list[Event]], key: Any) -> None:
@@ -180,6 +190,9 @@ class AccountState:
             return  # an evicted order sent again: it is older than every window that needs it
         if row is None:
             day = self.days.day(e.ts)
+            if e.ts < self.cutoffs[0]:
+                self._arrived_evicted(e.order_id, day)
+                return
             row = t.add(e.order_id, e.ts, day, ship_by, deliver_by, e.channel == "AFN")
             self._placed_on(day, row)
             self._order_changed(e.order_id, row, self._no_order_outcomes)
@@ -199,6 +212,17 @@ class AccountState:
         if queue is not None:
             queue.discard(e.order_id)
         self._order_changed(e.order_id, row, before)
+
+    def _arrived_evicted(self, order_id: str, day: int) -> None:
+        """A first placement older than the retention: the order is remembered as evicted, as the next
+        eviction would have left it. Only its feedback still counts."""
+        self.gone.add(order_id, day)
+        held = self.orphans_by_order.pop(order_id, None)
+        if held:
+            self.orphan_count -= len(held)
+            for event in held:
+                if event.kind in ("feedback", "feedback_removed"):
+                    self._gone_feedback(event)
 
     def _placed_on(self, day: int, row: int) -> None:
         """List the order's row under its placement day, so eviction finds the old ones without a scan."""
@@ -417,6 +441,8 @@ class AccountState:
     def _on_message_received(self, e: Event) -> None:
         msg = self.messages.get(e.ref)
         if msg is None:
+            if e.ts < self.cutoffs[0]:
+                return  # older than the retention (see ``cutoffs``)
             msg = self.messages[e.ref] = Message(e.ref, e.order_id, e.ts)
             self._message_changed(msg, [None] * len(self._message_series))
             self._release(self.orphans_by_ref, ("message", e.ref))
@@ -478,6 +504,8 @@ class AccountState:
             return
         ret = self.returns.get(e.ref)
         if ret is None:
+            if e.ts < self.cutoffs[0]:
+                return  # older than the retention (see ``cutoffs``)
             ret = self.returns[e.ref] = Return(e.ref, e.order_id, e.ts)
             self._return_changed(ret, [None] * len(self._return_series))
             self._release(self.orphans_by_ref, ("return", e.ref))
@@ -536,6 +564,8 @@ class AccountState:
     def _on_violation(self, e: Event) -> None:
         violation = self.violations.get(e.ref)
         if violation is None:
+            if e.ts < self.cutoffs[0]:
+                return  # older than the retention (see ``cutoffs``)
             violation = self.violations[e.ref] = Violation(e.ref, e.ts, e.severity)
             self._violation_changed(violation, None)
             self._release(self.orphans_by_ref, ("violation", e.ref))
@@ -594,6 +624,7 @@ class AccountState:
                     series.retract(ref, old)
         # a feedback still counts in a feedback score for longer: its orphans wait as long
         feedback_cutoff = self.days.start(gone_cutoff)
+        self.cutoffs = (cutoff, feedback_cutoff)
         for table in (self.orphans_by_order, self.orphans_by_ref):
             for key in [k for k, held in table.items() if _expired(held, cutoff, feedback_cutoff)]:
                 self.orphan_count -= len(table.pop(key))
@@ -645,7 +676,7 @@ _HANDLED = (
 )  # fmt: skip
 
 
-def _expired(held: list[Event], cutoff: int, feedback_cutoff: int) -> bool:
+def _expired(held: Sequence[Event], cutoff: int, feedback_cutoff: int) -> bool:
     latest = max(event.ts for event in held)
     if any(event.kind in ("feedback", "feedback_removed") for event in held):
         return latest < feedback_cutoff

@@ -45,7 +45,7 @@ _LENGTH = struct.Struct(">I")
 DATA_FIELDS = (
     "orders", "order_claims", "order_chargebacks", "claims", "chargebacks", "messages", "returns",
     "violations", "orphans_by_order", "orphans_by_ref", "orphan_count", "seen", "placed_by_day", "gone",
-    "gone_feedback", "watermark", "_next_eviction", "queues",
+    "gone_feedback", "watermark", "_next_eviction", "cutoffs", "queues",
 )  # fmt: skip
 DERIVED_FIELDS = (
     "name", "profile", "days", "series", "_message_series", "_return_series", "_violation_series",
