@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -57,6 +57,7 @@ class Figures:
     peak_rss: int
     bytes_per_order: float
     orders_held: int
+    presses: list[tuple[float, str, float]] = field(default_factory=list)  # (ms, key, seconds in)
 
     @property
     def dropped(self) -> int:
@@ -73,6 +74,10 @@ class Figures:
             f"max {lat[-1] if lat else 0:.1f} ms over {len(lat)} presses (budget 200 ms: {verdict})",
             f"  memory             peak RSS {self.peak_rss / (1 << 20):,.0f} MiB; "
             f"{self.bytes_per_order:,.0f} bytes per order held ({self.orders_held:,} orders)",
+            "  slowest presses    "
+            + ", ".join(
+                f"{ms:.0f} ms ({key!r} at {at:.1f} s)" for ms, key, at in sorted(self.presses)[:-4:-1]
+            ),
         ]
 
 
@@ -241,7 +246,7 @@ async def drive(
     data = RuntimeData(runtime, clock=FixedClock(at))
     app = make_app(data, refresh=refresh, show_clock=False)
     base = rss()
-    latencies: list[float] = []
+    presses: list[tuple[float, str, float]] = []
     fed = threading.Event()
 
     def help_open() -> bool:
@@ -257,16 +262,13 @@ async def drive(
             if fed.is_set() and applied + source.health().rejected >= events:
                 break
             paused = app.paused
-            latencies.append(
-                await press(app, "p", "p", lambda p=paused: app.paused != p, tracer, len(latencies) + 1)
-            )
-            if len(latencies) % 4 == 0:
-                latencies.append(
-                    await press(app, "question_mark", "?", help_open, tracer, len(latencies) + 1)
-                )
-                latencies.append(
-                    await press(app, "escape", None, lambda: not help_open(), tracer, len(latencies) + 1)
-                )
+            keys = [("p", "p", lambda p=paused: app.paused != p)]
+            if len(presses) % 4 == 3:
+                keys += [("question_mark", "?", help_open), ("escape", None, lambda: not help_open())]
+            for key, character, acted in keys:
+                since = time.perf_counter() - began
+                ms = await press(app, key, character, acted, tracer, len(presses) + 1)
+                presses.append((ms, key, since))
             await asyncio.sleep(key_every)
         seconds = time.perf_counter() - began
         runtime.stop()
@@ -278,10 +280,11 @@ async def drive(
         applied=engine.applied + engine.duplicates,
         rejected=source.health().rejected,
         seconds=seconds,
-        latencies_ms=latencies,
+        latencies_ms=[ms for ms, _, _ in presses],
         peak_rss=rss("VmHWM"),
         bytes_per_order=(end - base) / max(held, 1),
         orders_held=held,
+        presses=presses,
     )
 
 
