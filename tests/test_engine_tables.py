@@ -49,19 +49,16 @@ def test_hash_table_holds_any_int64_key_through_growth(many):
     assert not table.put(many[0], 99)
 
 
-def test_hash_table_drops_entries_keep_refuses_as_it_grows():
-    kept = set(range(0, 20000, 2))
-    table = HashTable("i", keep=lambda value: value in kept)
-    for n in range(20000):
+def test_hash_table_drops_entries_below_its_floor_as_they_move():
+    table = HashTable("i")
+    for n in range(10000):
         table.put(n + 1, n)
-    # every entry that was moved to a larger table and was odd is gone; the rest answer
-    for n in range(20000):
-        assert table.get(n + 1) in (n, -1)
-        if n in kept:
-            assert table.get(n + 1) == n
-    dropped = sum(1 for n in range(1, 20000, 2) if table.get(n + 1) == -1)
-    assert dropped > 5000
-    assert len(table) == sum(1 for n in range(20000) if table.get(n + 1) != -1)
+    table.floor = 5000
+    for n in range(10000, 40000):  # enough puts to move every old entry at least once
+        table.put(n + 1, n)
+    assert all(table.get(n + 1) == -1 for n in range(5000))
+    assert all(table.get(n + 1) == n for n in range(5000, 40000))
+    assert len(table) == 35000
 
 
 def test_hash_table_reuses_space_under_steady_churn():

@@ -24,7 +24,6 @@ from __future__ import annotations
 import mmap
 import os
 from array import array
-from collections.abc import Callable
 from typing import Any
 
 from xxhash import xxh3_64_intdigest
@@ -34,7 +33,8 @@ REMOVED = -1
 _MIN_CAPACITY = 1021  # a prime
 _MAX_LOAD = 0.75  # live and removed slots over capacity before the table grows
 _FRESH_LOAD = 0.5  # how full a new table starts (it grows again at three quarters)
-_MOVE_SLOTS = 128  # old slots moved per put: a few microseconds, and the two tables overlap briefly
+_MOVE_SLOTS = 64  # old slots moved per put: ~20 us, and the two tables overlap for a few % of puts
+_NO_FLOOR = -(2**63)
 
 
 _SIGNED = 1 << 63  # xxh3 gives 0 .. 2**64-1; keys live in array('q'), -2**63 .. 2**63-1
@@ -115,16 +115,15 @@ def _zeros(typecode: str, length: int) -> memoryview:
 class HashTable:
     """``key -> value`` for int keys from :func:`key_of`, values of an ``array`` typecode.
 
-    ``keep(value)``, when given, is asked for each entry as it moves to a larger table; entries it
-    refuses are dropped on the way (how the dedup ids of expired days go without a scan of their own).
-    A function is not state: a loaded table has none, and its owner sets ``keep`` again.
+    Entries whose value is below ``floor`` are dropped as they move to a larger table (how the dedup
+    ids of expired days go without a scan of their own).
     """
 
-    __slots__ = ("_moved", "_new", "_old", "_typecode", "count", "keep")
+    __slots__ = ("_moved", "_new", "_old", "_typecode", "count", "floor")
 
-    def __init__(self, typecode: str, keep: Callable[[int], bool] | None = None) -> None:
+    def __init__(self, typecode: str) -> None:
         self._typecode = typecode
-        self.keep = keep
+        self.floor = _NO_FLOOR
         self._new = _Slots(_MIN_CAPACITY, typecode)
         self._old: _Slots | None = None  # the table being emptied into ``_new`` while growing
         self._moved = 0  # slots of ``_old`` already moved
@@ -134,12 +133,10 @@ class HashTable:
         return self.count
 
     def __getstate__(self) -> tuple[Any, ...]:
-        """The slots (as bytes) without ``keep``: a function is not state; the owner sets it again."""
-        return (self._typecode, self._new, self._old, self._moved, self.count)
+        return (self._typecode, self._new, self._old, self._moved, self.count, self.floor)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self._typecode, self._new, self._old, self._moved, self.count = state
-        self.keep = None
+        self._typecode, self._new, self._old, self._moved, self.count, self.floor = state
 
     def get(self, key: int, default: int = -1) -> int:
         new = self._new
@@ -201,24 +198,36 @@ class HashTable:
         return out
 
     def _move_some(self) -> None:
+        """Move the next few old slots. The probe of ``_Slots.find`` is written out here: an entry is
+        never in both tables, so it only looks for an empty slot, and a call per slot would double the
+        cost of a move that runs on every ``put`` while the table grows."""
         old = self._old
         assert old is not None
-        new, keep = self._new, self.keep
+        new, floor = self._new, self.floor
         keys, values = old.keys, old.values
+        new_keys, new_values, capacity = new.keys, new.values, new.capacity
         end = min(self._moved + _MOVE_SLOTS, old.capacity)
+        moved = expired = 0
         for slot in range(self._moved, end):
             key = keys[slot]
             if key in (EMPTY, REMOVED):
                 continue
             value = values[slot]
             keys[slot] = REMOVED
-            if keep is not None and not keep(value):
-                self.count -= 1  # expired: simply not moved
+            if value < floor:
+                expired += 1  # simply not moved
                 continue
-            target = -1 - new.find(key)
-            new.keys[target] = key
-            new.values[target] = value
-            new.used += 1
+            target = key % capacity
+            if new_keys[target] != EMPTY:
+                step = (key >> 32) % (capacity - 1) + 1
+                target = (target + step) % capacity
+                while new_keys[target] != EMPTY:
+                    target = (target + step) % capacity
+            new_keys[target] = key
+            new_values[target] = value
+            moved += 1
+        new.used += moved
+        self.count -= expired
         self._moved = end
         if end == old.capacity:
             self._old = None

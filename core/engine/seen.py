@@ -17,24 +17,30 @@ _DAY_SPAN = 0xFFFF  # days are stored as unsigned 16-bit offsets from the first 
 
 
 class SeenIds:
-    __slots__ = ("_base", "_seed", "_table", "cutoff_day")
+    __slots__ = ("_base", "_cutoff_day", "_seed", "_table")
 
     def __init__(self, seed: int) -> None:
         self._seed = seed  # the engine's hash seed (see ``key_of``)
-        self._table = HashTable("H", keep=self._keep)
+        self._table = HashTable("H")
         self._base: int | None = None
-        self.cutoff_day = -(2**31)
+        self._cutoff_day = -(2**31)
 
-    def _keep(self, offset: int) -> bool:
-        # ids seen before ``cutoff_day`` are dropped as the table moves them into a larger one
-        return offset + (self._base or 0) >= self.cutoff_day
+    @property
+    def cutoff_day(self) -> int:
+        return self._cutoff_day
+
+    @cutoff_day.setter
+    def cutoff_day(self, day: int) -> None:
+        """Ids seen before ``day`` are dropped as the table moves them into a larger one."""
+        self._cutoff_day = day
+        if self._base is not None:
+            self._table.floor = day - self._base
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self._seed, self._table, self._base, self.cutoff_day)
+        return (self._seed, self._table, self._base, self._cutoff_day)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self._seed, self._table, self._base, self.cutoff_day = state
-        self._table.keep = self._keep
+        self._seed, self._table, self._base, self._cutoff_day = state
 
     def __len__(self) -> int:
         return len(self._table)
@@ -46,4 +52,5 @@ class SeenIds:
         """Remember ``event_id``; False when it was already there (a duplicate)."""
         if self._base is None:
             self._base = day - 1024
+            self.cutoff_day = self._cutoff_day
         return self._table.put(key_of(event_id, self._seed), min(max(day - self._base, 0), _DAY_SPAN))
