@@ -37,7 +37,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from operator import attrgetter
 from typing import Any
@@ -46,7 +46,7 @@ from .engine import state_file
 from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
-from .sources import Batch
+from .sources import Batch, SourceHealth
 from .state_store import JournalRow, Saved, StateError, StateStore
 
 log = logging.getLogger("sellerpulse.checkpoint")
@@ -136,9 +136,10 @@ def replay(
     lock: Any = None,
     stop: threading.Event | None = None,
     after: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Apply the journal of ``store`` after row ``after`` to ``engine`` (in slices under ``lock``);
-    returns events applied."""
+    returns events applied. ``progress`` is told the running count after each slice."""
     count = 0
     for events in _slices(store.journal(after)):
         if stop is not None and stop.is_set():
@@ -150,6 +151,8 @@ def replay(
                 engine.ingest(events)
             time.sleep(0)  # let a waiting UI thread run between slices
         count += len(events)
+        if progress is not None:
+            progress(count)
     return count
 
 
@@ -196,6 +199,7 @@ class Checkpointer:
         self.ready = threading.Event()  # set once the journal is replayed and the sources started
         self.error: str | None = None
         self.replayed = 0
+        self._restoring = (0, -1)  # (events replayed, of how many; -1 while the saved state loads)
         self.last_write: tuple[int, float] = (0, 0.0)  # (events, seconds) of the latest checkpoint
         self._pending: list[JournalRow] = []
         self._guard = threading.Lock()  # pending rows and writes: loop thread vs the final write
@@ -239,7 +243,11 @@ class Checkpointer:
         try:
             lock = self.runtime.lock
             self.engine_row = load_saved_engine(self.store, engine, lock, drop=True)
-            self.replayed = replay(self.store, engine, lock, self._stop, self.engine_row)
+            self._restoring = (0, self.store.journal_events(self.engine_row))
+            self.replayed = replay(
+                self.store, engine, lock, self._stop, self.engine_row,
+                progress=lambda done: setattr(self, "_restoring", (done, self._restoring[1])),
+            )  # fmt: skip
         except StateError as exc:
             self.error = str(exc)
             log.error("%s", exc)
@@ -266,6 +274,22 @@ class Checkpointer:
         self.runtime.on_batch.append(self._collect)
         self.runtime.start_in_thread()
         self.ready.set()
+
+    def progress(self) -> SourceHealth | None:
+        """While the saved state is being restored, what the dashboard shows of it (as a source's
+        health: the numbers on screen are still climbing); None once it is whole."""
+        if self.ready.is_set() or self._starter is None:
+            return None
+        done, total = self._restoring
+        if total < 0:
+            return SourceHealth(
+                state="restoring", detail=f"loading the saved engine state from {self.store.path.name}"
+            )
+        return SourceHealth(
+            state="restoring",
+            events=done,
+            detail=f"replaying the saved journal: {done:,} of {total:,} events",
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the sources and write the final checkpoint (when the runtime stopped cleanly)."""

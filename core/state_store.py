@@ -345,6 +345,17 @@ class StateStore:
             return None
         return int(rows[0][1]), b"".join(data for _, _, data in rows)
 
+    def journal_events(self, after: int = 0) -> int:
+        """How many events the journal holds after row ``after`` (what a restart has to replay)."""
+        try:
+            with self._lock:
+                (count,) = self._db.execute(
+                    "SELECT COALESCE(SUM(count), 0) FROM state_journal WHERE seq > ?", (after,)
+                ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from None
+        return int(count)
+
     def journal(self, after: int = 0) -> Iterator[tuple[str, str]]:
         """``(account, encoded events)`` rows after row ``after``, in the order they were applied, streamed."""
         last = after

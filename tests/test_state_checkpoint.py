@@ -215,3 +215,43 @@ def test_the_demo_state_starts_over_when_the_demo_changes(tmp_path: Path) -> Non
     other = open_checkpointer(Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 8}}, fresh_unless="demo")
     assert other.store.saved().events == 0
     other.store.close()
+
+
+def test_the_dashboard_shows_a_restore_in_progress_as_a_source(tmp_path: Path) -> None:
+    """A start that replays the journal (after a crash, or an upgrade that cannot use the saved engine
+    state) shows "saved state: restoring, N of M events" among the sources until the state is whole."""
+    from sellerpulse.tui.data import RESTORING, RuntimeData
+
+    lines = history(60)
+    csv_path, state = tmp_path / "events.csv", tmp_path / "state.sqlite3"
+    write_events(csv_path, lines)
+    first = Running(csv_path, state)
+    first.caught_up()
+    first.stop()
+    with sqlite3.connect(state) as db:  # as after a crash: no saved engine state, the journal only
+        db.execute("DELETE FROM state_engine")
+
+    engine = Engine()
+    source = make_source(
+        CsvSource, {"path": str(csv_path), "follow": True, "poll_interval": 0.01}, name="orders"
+    )
+    runtime = Runtime(engine, [source])
+    store = StateStore(state)
+    checkpointer = Checkpointer(runtime, store, 0.05)
+    data = RuntimeData(runtime, restoring=checkpointer.progress)
+    assert RESTORING not in data.health()
+    with runtime.lock:  # the replay waits for the engine: the screen sees the restore in progress
+        checkpointer.restore_positions()
+        checkpointer.start()
+        deadline = time.monotonic() + 10
+        while "replaying" not in (getattr(data.health().get(RESTORING), "detail", "")):
+            assert time.monotonic() < deadline, data.health()
+            time.sleep(0.01)
+        shown = data.health()[RESTORING]
+        assert shown.state == "restoring" and shown.events == 0
+        assert shown.detail == f"replaying the saved journal: 0 of {len(lines):,} events"
+    assert checkpointer.ready.wait(20)
+    assert RESTORING not in data.health() and set(data.health()) == {"orders"}
+    assert checkpointer.replayed == len(lines)
+    checkpointer.stop()
+    store.close()

@@ -59,6 +59,7 @@ class DashboardData(Protocol):
 
 
 AlertFeed = Callable[[], Sequence[Any]]
+RESTORING = "saved state"  # the health entry shown while a saved state is restored
 
 
 def _bad_row(item: Any) -> BadRow:
@@ -165,17 +166,30 @@ class RuntimeData(EngineData):
     """A running :class:`~sellerpulse.core.runtime.Runtime`: engine reads under its lock, health and
     rejections from its sources."""
 
-    def __init__(self, runtime: Any, clock: Clock | None = None, alerts: AlertFeed | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Any,
+        clock: Clock | None = None,
+        alerts: AlertFeed | None = None,
+        restoring: Callable[[], SourceHealth | None] | None = None,
+    ) -> None:
         lock: AbstractContextManager[Any] = getattr(runtime, "lock", None) or threading.Lock()
         super().__init__(runtime.engine, clock or runtime.clock, alerts=alerts, lock=lock)
         self.runtime = runtime
+        self._restoring = restoring  # the saved state's progress while it is restored (see Checkpointer)
 
     def note_input(self) -> None:
         """Ask the runtime to give way: ingest pauses between slices for a moment after each key."""
         self.runtime.note_input()
 
     def health(self) -> dict[str, SourceHealth]:
-        return dict(self.runtime.health())
+        """The sources' health; while a saved state is restored, a "saved state" entry says so (the
+        numbers on screen are still climbing to the truth)."""
+        out = dict(self.runtime.health())
+        restoring = self._restoring() if self._restoring is not None else None
+        if restoring is not None:
+            out[RESTORING] = restoring
+        return out
 
     def rejections(self, source: str) -> list[Rejection]:
         try:

@@ -40,7 +40,9 @@ def status_mark(status: str, ascii_only: bool = False) -> str:
 
 
 # source health state -> status colour
-SOURCE_STATUS = {"ok": "ok", "done": "ok", "starting": "info", "lagging": "warning", "failing": "breach"}
+SOURCE_STATUS = {
+    "ok": "ok", "done": "ok", "starting": "info", "restoring": "warning", "lagging": "warning", "failing": "breach",
+}  # fmt: skip
 
 _cache: dict[tuple[int, str], dict[str, Style]] = {}
 

@@ -230,7 +230,12 @@ def _serve(
             f"sellerpulse: warning: [keymap] {ident!r} is not a binding id (see `?` in the dashboard)",
             file=sys.stderr,
         )
-    data = RuntimeData(runtime, clock=clock, alerts=None if alerts is None else alerts.manager.states)
+    data = RuntimeData(
+        runtime,
+        clock=clock,
+        alerts=None if alerts is None else alerts.manager.states,
+        restoring=None if checkpointer is None else checkpointer.progress,
+    )
     app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap, on_start=start)
     try:
         app.run()
