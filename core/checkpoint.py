@@ -199,7 +199,8 @@ class Checkpointer:
         self.ready = threading.Event()  # set once the journal is replayed and the sources started
         self.error: str | None = None
         self.replayed = 0
-        self._restoring = (0, -1)  # (events replayed, of how many; -1 while the saved state loads)
+        # (events replayed, of how many), the how-many -1 while the saved state loads, -2 while saving it
+        self._restoring = (0, -1)
         self.last_write: tuple[int, float] = (0, 0.0)  # (events, seconds) of the latest checkpoint
         self._pending: list[JournalRow] = []
         self._guard = threading.Lock()  # pending rows and writes: loop thread vs the final write
@@ -270,6 +271,7 @@ class Checkpointer:
             return
         self._complete = True
         if self.replayed >= SAVE_AFTER_REPLAY:
+            self._restoring = (self.replayed, -2)
             self.save_engine()  # so that a crash soon after does not mean this long replay again
         self.runtime.on_batch.append(self._collect)
         self.runtime.start_in_thread()
@@ -281,6 +283,10 @@ class Checkpointer:
         if self.ready.is_set() or self._starter is None:
             return None
         done, total = self._restoring
+        if total == -2:
+            return SourceHealth(
+                state="restoring", events=done, detail="saving the engine state for a fast next start"
+            )
         if total < 0:
             return SourceHealth(
                 state="restoring", detail=f"loading the saved engine state from {self.store.path.name}"
