@@ -137,8 +137,12 @@ def main() -> None:
         per_order = (rss_bytes() - before) / max(held, 1)
         print(f"orders={orders:,} events={rows:,} rejected={rejected}")
         print(f"  bare csv read      {rows / floor:12,.0f} rows/s  ({floor:.2f} s)")
-        print(f"  engine ingest      {rows / seconds:12,.0f} events/s ({seconds:.2f} s) = {floor / seconds:.0%} of bare csv")
-        print(f"  memory             {per_order:12,.0f} bytes per order held ({held:,} orders held, RSS delta)")
+        print(
+            f"  engine ingest      {rows / seconds:12,.0f} events/s ({seconds:.2f} s) = {floor / seconds:.0%} of bare csv"
+        )
+        print(
+            f"  memory             {per_order:12,.0f} bytes per order held ({held:,} orders held, RSS delta)"
+        )
         print(f"  snapshot           {snapshot_ms(engine, at):12.2f} ms (median of 30)")
         print(f"  snapshot+history30 {_history_ms(engine, at):12.2f} ms (median of 5)")
         del engine

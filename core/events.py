@@ -197,7 +197,9 @@ def build_event(values: tuple[str, ...]) -> Event:
     if by:
         by = by.lower()
     if kind == "order_cancelled" and by not in CANCELLERS:
-        raise EventError(f"bad by {by!r} (seller, marketplace or buyer)" if by else "order_cancelled needs by")
+        raise EventError(
+            f"bad by {by!r} (seller, marketplace or buyer)" if by else "order_cancelled needs by"
+        )
     allowed = OUTCOMES.get(kind)
     if outcome:
         outcome = outcome.lower()

@@ -33,6 +33,8 @@ def test_wheel_contains_every_module(tmp_path: Path) -> None:
     missing = sorted(expected - names)
     assert not missing, f"left out of the wheel: {missing}"
     assert "sellerpulse/__init__.py" in names
-    top_levels = {name.split("/")[0] for name in names if not name.split("/")[0].endswith((".dist-info", ".data"))}
+    top_levels = {
+        name.split("/")[0] for name in names if not name.split("/")[0].endswith((".dist-info", ".data"))
+    }
     assert top_levels == {"sellerpulse"}, f"unexpected top-level names in the wheel: {top_levels}"
     assert any(name.endswith("entry_points.txt") for name in names)

@@ -51,7 +51,7 @@ def test_overrides_change_values_and_reject_unknown_keys() -> None:
 def test_config_file_overrides_reach_the_profile(tmp_path: Path) -> None:
     path = tmp_path / "sellerpulse.toml"
     path.write_text(
-        "[profiles.amazon.metrics.lsr_10d]\nwarn = \"0.02\"\n"
+        '[profiles.amazon.metrics.lsr_10d]\nwarn = "0.02"\n'
         "[profiles.amazon.weekly.metrics.first_contact_resolution]\nthreshold_hours = 48\n"
     )
     profile = load_config(path).profile_for("any-account")
