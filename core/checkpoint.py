@@ -246,9 +246,8 @@ class Checkpointer:
             self.engine_row = load_saved_engine(self.store, engine, lock, drop=True)
             self._restoring = (0, self.store.journal_events(self.engine_row))
             self.replayed = replay(
-                self.store, engine, lock, self._stop, self.engine_row,
-                progress=lambda done: setattr(self, "_restoring", (done, self._restoring[1])),
-            )  # fmt: skip
+                self.store, engine, lock, self._stop, self.engine_row, self._replayed_so_far
+            )
         except StateError as exc:
             self.error = str(exc)
             log.error("%s", exc)
@@ -276,6 +275,9 @@ class Checkpointer:
         self.runtime.on_batch.append(self._collect)
         self.runtime.start_in_thread()
         self.ready.set()
+
+    def _replayed_so_far(self, done: int) -> None:
+        self._restoring = (done, self._restoring[1])
 
     def progress(self) -> SourceHealth | None:
         """While the saved state is being restored, what the dashboard shows of it (as a source's

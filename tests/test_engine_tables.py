@@ -36,7 +36,17 @@ def test_hash_table_matches_a_dict(ops):
         assert table.get(key) == model.get(key, -1)
         assert (key in table) == (key in model)
         assert len(table) == len(model)
-    assert sorted(table.values()) == sorted(model.values())
+    assert sorted(_live_values(table)) == sorted(model.values())
+
+
+def _live_values(table: HashTable) -> list[int]:
+    """Every value in a live slot: the new table's, and the old one's not moved yet (moved slots are
+    marked removed), scanned, so an entry the table lost count of would show."""
+    out = []
+    for slots in (table._new, table._old):
+        if slots is not None:
+            out.extend(v for k, v in zip(slots.keys, slots.values, strict=True) if k not in (0, -1))
+    return out
 
 
 @given(st.lists(keys, min_size=1, max_size=3000, unique=True))

@@ -187,16 +187,6 @@ class HashTable:
                     return True
         return False
 
-    def values(self) -> list[int]:
-        """Every live value (a scan of the slots: for the rare whole-table reads)."""
-        out = []
-        for table in (self._new, self._old):
-            if table is not None:
-                out.extend(
-                    v for k, v in zip(table.keys, table.values, strict=True) if k not in (EMPTY, REMOVED)
-                )
-        return out
-
     def _move_some(self) -> None:
         """Move the next few old slots. The probe of ``_Slots.find`` is written out here: an entry is
         never in both tables, so it only looks for an empty slot, and a call per slot would double the
