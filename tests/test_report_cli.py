@@ -117,7 +117,7 @@ def test_hostile_text_never_reaches_the_terminal_raw(tmp_path: Path) -> None:
     result = run("report", "--events", str(events), "--at", AT, "--color", "never", cwd=tmp_path)
     assert result.returncode == 0
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    assert "evil?]0;pwned?[red]x" in result.stdout
+    assert "evil\\x1b]0;pwned\\x07[red]x" in result.stdout
 
 
 def test_bad_rows_are_rejected_with_positions_and_the_rest_counts(tmp_path: Path) -> None:

@@ -6,31 +6,15 @@ Kept free of Textual so the wording is tested on its own and shared by panels, d
 from __future__ import annotations
 
 import math
-import unicodedata
 from datetime import date, tzinfo
 from decimal import Decimal
 
 from sellerpulse.core.profile import plural_noun as plural
 from sellerpulse.core.snapshot import MetricValue, format_metric_value
+from sellerpulse.core.textsafe import clean as clean  # re-exported: panels call fmt.clean
 from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, from_us, iso_day
 
 US_PER_MINUTE = US_PER_HOUR // 60
-
-# Bidirectional overrides and isolates reorder what follows them on screen: as dangerous as escapes.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def clean(text: object) -> str:
-    """Untrusted text made safe to show on one line: control characters (ESC, CR, LF, TAB, C1, DEL)
-    and bidi overrides become visible ``\\xNN`` escapes, so they are seen but never take effect."""
-    out = []
-    for ch in str(text):
-        if ch in _BIDI or unicodedata.category(ch) == "Cc":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def metric_value(m: MetricValue, value: float | int | None = None) -> str:

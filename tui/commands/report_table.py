@@ -7,14 +7,10 @@ come from data and are stripped of control characters so a hostile id cannot mov
 from __future__ import annotations
 
 from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value
+from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import format_instant, iso_day
 
 _COLORS = {"ok": "32", "warning": "33", "breach": "1;31", "no_data": "2", "info": "36"}
-
-
-def clean(text: str) -> str:
-    """Untrusted text made safe for a terminal: control characters (ESC included) shown as ``?``."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def format_value(metric: MetricValue) -> str:
