@@ -4,7 +4,9 @@ An operator who comes back after a weekend reads what happened in the log file: 
 source failure, plugin error and alert delivery, each logged by the area that saw it
 (``logging.getLogger("sellerpulse.<area>")``). One line per record, JSON, so ``grep`` and ``jq`` both
 work. Every handler installed here carries a :class:`SecretFilter`, so a token that slipped into a
-message, an argument or a traceback is written as ``***``.
+message, an argument or a traceback is written as ``***``, and every formatter here passes the text
+through :func:`~sellerpulse.core.textsafe.clean`: messages quote servers, CSV headers and rows, and a log
+read with ``cat`` or ``tail -f`` is read on a terminal.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from platformdirs import user_state_dir
 from sellerpulse.core.config import mask
+from sellerpulse.core.textsafe import clean, clean_lines
 
 LOGGER = "sellerpulse"
 LOG_NAME = "sellerpulse.log"
@@ -79,25 +82,54 @@ class SecretFilter(logging.Filter):
 
 
 class JsonLineFormatter(logging.Formatter):
-    """``{"time": ..., "level": ..., "logger": ..., "message": ..., <extra fields>}`` on one line."""
+    """``{"time": ..., "level": ..., "logger": ..., "message": ..., <extra fields>}`` on one line.
+
+    JSON escapes C0 controls but not C1 controls, line separators or bidirectional overrides, so the
+    message and every text field are cleaned first; a traceback keeps its line breaks."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": clean(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in entry:
-                entry[key] = value if isinstance(value, str | int | float | bool | None) else str(value)
+                entry[key] = value if isinstance(value, int | float | bool | None) else clean(value)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = record.exc_text
+            entry["exception"] = clean_lines(record.exc_text)
         if record.stack_info:
-            entry["stack"] = record.stack_info
+            entry["stack"] = clean_lines(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class TerminalFormatter(logging.Formatter):
+    """A text formatter for stderr: each record's line cleaned (one record, one line), its traceback
+    cleaned line by line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return clean(super().formatMessage(record))
+
+    def formatStack(self, stack_info: str) -> str:
+        return clean_lines(stack_info)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # the traceback may already be cached on the record (by the secret filter or another handler)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = clean_lines(record.exc_text)
+        return super().format(record)
+
+
+class CommandFormatter(TerminalFormatter):
+    """``sellerpulse: warning: MESSAGE``: the records of a one-shot command, worded like its own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return clean(f"sellerpulse: {record.levelname.lower()}: {record.getMessage()}")
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -147,9 +179,21 @@ def setup_logging(
         _install(logger, file_handler)
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(TerminalFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         _install(logger, stream)
     return path
+
+
+def log_to_stderr(level: str = "warning") -> None:
+    """Show ``sellerpulse`` records of ``level`` and above on stderr, cleaned, as one-shot commands
+    (``report``, ``check``, ``poa``, ...) do: without a handler Python's last resort would print them
+    raw. :func:`setup_logging` replaces it, as it replaces every handler installed here."""
+    stop_logging()
+    logger = logging.getLogger(LOGGER)
+    logger.setLevel(LEVELS[level])
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(CommandFormatter())
+    _install(logger, stream)
 
 
 def stop_logging() -> None:

@@ -131,3 +131,38 @@ def test_start_logging_masks_plugin_declared_secrets(tmp_path: Path) -> None:
     logging.getLogger("sellerpulse.alerts").warning("POST https://hooks.invalid/T0/literal-path failed")
     logs.stop_logging()
     assert records(path)[0]["message"] == "POST *** failed"
+
+
+HOSTILE = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2Jx\u2028y\u202ez\x9b31m"
+
+
+@pytest.mark.parametrize("secrets", [set(), {"tok-1"}])
+def test_untrusted_text_is_inert_in_the_log_file_and_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture, secrets: set[str]
+) -> None:
+    """A log read with ``cat`` or ``tail -f`` is read on a terminal: no record's message, field or
+    traceback writes a raw control there (with the secret filter active or not)."""
+    path = logs.setup_logging("info", tmp_path / "x.log", stderr=True, secrets=secrets)
+    log = logging.getLogger("sellerpulse.sources")
+    log.error("source api failing: %s", HOSTILE, extra={"body": HOSTILE})
+    try:
+        raise ValueError(HOSTILE)
+    except ValueError:
+        log.exception("parse failed")
+    logs.stop_logging()
+    written = path.read_bytes().decode("utf-8")
+    shown = capsys.readouterr().err
+    for text in (written, shown):
+        for raw in ("\x1b", "\x07", "\u2028", "\u202e", "\x9b"):
+            assert raw not in text, (raw, text)
+    first, second = records(path)
+    assert (
+        first["message"]
+        == "source api failing: \\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2Jx\\u2028y\\u202ez\\x9b31m"
+    )
+    assert first["body"] == first["message"].split(": ", 1)[1]
+    assert "ValueError: \\x1b]52;c;" in second["exception"]
+    assert second["exception"].count("\n") >= 2  # a traceback keeps its lines
+    [line] = [line for line in shown.splitlines() if "source api failing" in line]
+    assert line.endswith("source api failing: \\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2Jx\\u2028y\\u202ez\\x9b31m")
+    assert "ValueError: \\x1b]52;c;" in shown

@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sellerpulse.tui.commands.dashboard import run_default
 
         return run_default()
+    from sellerpulse.core.logs import log_to_stderr
+
+    log_to_stderr()  # commands that keep a log file replace it
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

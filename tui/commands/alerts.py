@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from sellerpulse.core.textsafe import clean_lines
+
 from .common import add_config_argument, fail, load_config_from_args, load_plugins_warned
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -102,7 +104,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from sellerpulse.core.alerts.durations import format_duration
-    from sellerpulse.core.alerts.message import clean
+    from sellerpulse.core.textsafe import clean
     from sellerpulse.core.timeutil import format_instant
 
     _, manager = _setup(args)
@@ -185,7 +187,7 @@ def _test(args: argparse.Namespace) -> int:
     try:
         sink.send(AlertMessage((sample,)))
     except Exception as exc:
-        print(f"sellerpulse alerts: sink {args.sink!r} failed: {exc}", file=sys.stderr)
+        print(f"sellerpulse alerts: sink {args.sink!r} failed: {clean_lines(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         sink.close()

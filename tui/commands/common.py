@@ -16,6 +16,7 @@ from typing import Any
 
 from sellerpulse.core.config import LOG_LEVELS, Config, find_config_path, load_config, search_order
 from sellerpulse.core.logs import setup_logging
+from sellerpulse.core.textsafe import clean, clean_lines
 
 EXIT_USAGE = 2
 
@@ -55,7 +56,7 @@ def load_config_from_args(args: argparse.Namespace) -> Config:
     named = path is not None and path in (candidates[0].path, candidates[1].path)
     config = load_config(path, explicit=named)
     for warning in config.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+        print(f"sellerpulse: warning: {clean(warning)}", file=sys.stderr)
     return config
 
 
@@ -65,7 +66,7 @@ def load_plugins_warned() -> Any:
 
     plugins = load_plugins()
     for warning in plugins.warnings:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+        print(f"sellerpulse: warning: {clean(warning)}", file=sys.stderr)
     return plugins
 
 
@@ -90,6 +91,7 @@ def start_logging(
 
 
 def fail(message: object) -> int:
-    """Print ``sellerpulse: error: MESSAGE`` to stderr and return the usage exit status."""
-    print(f"sellerpulse: error: {message}", file=sys.stderr)
+    """Print ``sellerpulse: error: MESSAGE`` to stderr and return the usage exit status. The message
+    may quote a file or a server, so it is cleaned (its lines kept: one line per config problem)."""
+    print(f"sellerpulse: error: {clean_lines(message)}", file=sys.stderr)
     return EXIT_USAGE

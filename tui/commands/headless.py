@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sellerpulse.core.textsafe import clean
+
 from .common import fail, load_config_from_args, load_plugins_warned, start_logging
 
 log = logging.getLogger("sellerpulse.run")
@@ -70,7 +72,7 @@ def open_checkpointer(
 
     store, warning = StateStore.open(path)
     if warning:
-        print(f"sellerpulse: warning: {warning}", file=sys.stderr)
+        print(f"sellerpulse: warning: {clean(warning)}", file=sys.stderr)
     if fresh_unless is not None:
         saved = store.saved()
         if saved.events and saved.meta.get(fresh_unless) != meta.get(fresh_unless):
@@ -142,9 +144,12 @@ def run_headless(args: argparse.Namespace) -> int:
     except (StateError, StoreError, RuleError, SinkConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
     stop = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
+        # no logging here: the signal can land while this thread is writing a log line to stderr,
+        # and a buffered stream refuses a write from inside its own write
+        received.append(signum)
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -162,11 +167,13 @@ def run_headless(args: argparse.Namespace) -> int:
             if checkpointer is not None and not checkpointer.ready.is_set():
                 continue
             if checkpointer is not None and checkpointer.error:
-                print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
+                print(f"sellerpulse: error: {clean(checkpointer.error)}", file=sys.stderr)
                 status = 1
                 break
             scheduler.start()  # once; later calls do nothing
             health_log.poll()
+        if received:
+            log.info("received %s, stopping", signal.Signals(received[0]).name)
     finally:
         if checkpointer is not None:
             checkpointer.stop(timeout=10.0)
