@@ -232,3 +232,87 @@ def test_a_marketplace_report_is_read_whatever_its_name(tmp_path: Path) -> None:
     # the two merchant-fulfilled orders, one cancelled (the report does not say by whom: the seller)
     assert (metrics["pfcr"]["numerator"], metrics["pfcr"]["denominator"]) == (1, 2)
     assert report["rejected"] == [{"source": "All Orders Report.txt", "count": 1}]
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "small-events.csv"
+EXAMPLE_AT = "2026-10-15T09:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def journalled_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state file written by `run --headless` reading the worked example to its end (its clean exit
+    also saves the engine state, which holds the events dated after EXAMPLE_AT too)."""
+    import os
+    import signal
+    import threading
+
+    folder = tmp_path_factory.mktemp("journalled")
+    (folder / "small-events.csv").write_bytes(EXAMPLE.read_bytes())
+    (folder / "sellerpulse.toml").write_text(
+        '[general]\ntimezone = "Europe/Berlin"\n\n'
+        '[[sources]]\ntype = "csv"\nname = "small-events.csv"\npath = "small-events.csv"\n',
+        encoding="utf-8",
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder),
+           "XDG_CONFIG_HOME": str(folder / "cfg"), "XDG_STATE_HOME": str(folder / "st")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+         "--state", "state.sqlite3", "--log-file", "run.log"],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    timer = threading.Timer(30, process.kill)
+    timer.start()
+    try:
+        for line in process.stderr:  # the source says it is done once the file is read to its end
+            if "source small-events.csv done" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, process.stderr.read()
+    finally:
+        timer.cancel()
+        process.kill()
+    return folder / "state.sqlite3"
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("at", [EXAMPLE_AT, "2026-12-31T00:00:00Z"])
+def test_report_state_at_an_instant_counts_only_events_up_to_it(
+    journalled_example: Path, tmp_path: Path, at: str
+) -> None:
+    """The same numbers as reading the file as of ``at`` (the saved engine state, which holds later
+    events, is not used for an earlier instant; the journal is replayed up to it). Run elsewhere, with
+    no config: the state's own time zone applies."""
+    saved = as_json(run("report", "--state", str(journalled_example), "--at", at, "--format", "json",
+                        cwd=tmp_path))  # fmt: skip
+    fresh = as_json(run("report", "--events", str(EXAMPLE), "--at", at, "--timezone", "Europe/Berlin",
+                        "--format", "json", cwd=tmp_path))  # fmt: skip
+    assert saved == fresh
+    if at == EXAMPLE_AT:  # the worked example's figure, worked out from the contract
+        expected = json.loads(EXAMPLE.with_name("small-expected.json").read_text())
+        to_ship = saved["accounts"]["acme-us"]["queues"]["orders_to_ship"]["count"]
+        assert to_ship == expected["accounts"]["acme-us"]["queues"]["orders_to_ship"]["count"] == 6
+
+
+def test_report_state_at_an_instant_without_a_saved_engine_replays_the_journal(
+    journalled_example: Path, tmp_path: Path
+) -> None:
+    """As after a crash (no engine state saved): the journal alone, up to the instant."""
+    import shutil
+    import sqlite3
+
+    state = tmp_path / "crashed.sqlite3"
+    shutil.copyfile(journalled_example, state)
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT COUNT(*) FROM state_engine").fetchone()[0] > 0
+        db.execute("DELETE FROM state_engine")
+    saved = as_json(
+        run("report", "--state", str(state), "--at", EXAMPLE_AT, "--format", "json", cwd=tmp_path)
+    )
+    fresh = as_json(run("report", "--events", str(EXAMPLE), "--at", EXAMPLE_AT, "--timezone", "Europe/Berlin",
+                        "--format", "json", cwd=tmp_path))  # fmt: skip
+    assert saved == fresh
