@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 from typing import Any, ClassVar
@@ -11,6 +12,8 @@ from typing import Any, ClassVar
 from sellerpulse.core.alerts.message import AlertMessage, clean
 from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
+
+STDERR_TAIL = 200  # characters of a failed program's stderr kept in its error
 
 
 class CommandSink(Sink):
@@ -20,7 +23,8 @@ class CommandSink(Sink):
 
     Variables: ``SELLERPULSE_COUNT``, ``SELLERPULSE_KIND`` and ``SELLERPULSE_RULE`` (comma-separated
     when several), ``SELLERPULSE_SEVERITY`` (the highest), ``SELLERPULSE_ACCOUNT`` (comma-separated),
-    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``.
+    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``. The end of a failed program's stderr becomes
+    the delivery error, which the dispatcher masks before it is stored.
     """
 
     type_name: ClassVar[str] = "command"
@@ -68,7 +72,17 @@ class CommandSink(Sink):
         except OSError as exc:
             raise DeliveryError(f"cannot run {self.argv[0]}: {exc.strerror or exc}") from None
         if result.returncode != 0:
-            tail = clean(result.stderr.decode("utf-8", "replace").strip()[-200:])
+            tail = clean(stderr_tail(result.stderr.decode("utf-8", "replace").strip()))
             raise DeliveryError(
                 f"{self.argv[0]} exited with status {result.returncode}" + (f": {tail}" if tail else "")
             )
+
+
+def stderr_tail(text: str) -> str:
+    """The last :data:`STDERR_TAIL` characters of ``text``, cut after a space: a secret is kept whole (and
+    then masked) or left out, never kept in part where no mask can recognise it."""
+    if len(text) <= STDERR_TAIL:
+        return text
+    tail = text[-STDERR_TAIL:]
+    space = re.search(r"\s", tail)
+    return "..." + (tail[space.end() :] if space else "")
