@@ -13,17 +13,19 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
-from alert_fixtures import T0, HttpServer, PlainSmtp, mail_text, wait_for
+from alert_fixtures import T0, HttpServer, PlainSmtp, delivery, fire, free_port, mail_text, wait_for
 from sellerpulse.core.alerts import DeliveryError, Store, build_sinks
 from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.alerts.redact import Redactor
 from sellerpulse.core.alerts.setup import manager_from_config
 from sellerpulse.core.clock import FixedClock
-from sellerpulse.core.config import load_config
+from sellerpulse.core.config import load_config, loads_config
 from sellerpulse.core.plugins import load_plugins
 from sellerpulse.core.runtime import sources_from_config
 from sellerpulse.core.snapshot import Snapshot
@@ -190,6 +192,84 @@ severity = "critical"
     assert data["failures"][0]["sink"] == "pager" and data["failures"][0]["status"] == "failed"
     summary = data["recent"][0]["summary"]
     assert "token=***" in summary and "api_key=***" in summary and "ops:***@status.example" in summary
+
+
+class WireTap:
+    """A TCP relay in front of a server that records every byte the client sent: what reached the wire."""
+
+    def __init__(self, port: int):
+        self.sent = bytearray()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.target = port
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source, sink, record):
+        with source, sink:
+            while data := source.recv(65536):
+                if record:
+                    self.sent += data
+                sink.sendall(data)
+
+    def close(self):
+        self.listener.close()
+
+
+def test_email_auto_starttls_never_sends_a_password_in_clear(tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    logins, received = [], []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data)
+        return AuthResult(success=True)
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    # a server without STARTTLS that accepts AUTH in clear (what a downgrading man in the middle offers)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_require_tls=False)  # fmt: skip
+    controller.start()
+    tap = WireTap(port)
+    try:
+        config = loads_config(
+            f'[[sinks]]\ntype = "email"\nname = "mail"\nhost = "127.0.0.1"\nport = {tap.port}\n'
+            'sender = "pulse@example.com"\nto = ["ops@example.com"]\nusername = "pulse"\n'
+            'password = "${SMTP_PASSWORD}"\nretries = 2\nbackoff = 0.01\n',
+            env={"SMTP_PASSWORD": "s3cret-smtp"},
+        )
+        manager = fire(tmp_path, config.sinks)
+        try:
+            assert wait_for(lambda: delivery(manager, "mail")["status"] != "pending")
+        finally:
+            manager.close()
+        failed = delivery(manager, "mail")
+    finally:
+        tap.close()
+        controller.stop()
+    assert b"EHLO" in tap.sent.upper()  # the tap saw the conversation ...
+    assert b"AUTH" not in tap.sent.upper() and b"s3cret-smtp" not in tap.sent  # ... and no login in it
+    assert logins == [] and received == []
+    assert failed["status"] == "failed"
+    assert failed["attempts"] == 2  # not permanent: retried by the dispatcher's rules, then given up
+    assert failed["error"] == (
+        'the server offers no STARTTLS, so no login was tried: starttls = "auto" never sends the password in clear'
+    )
 
 
 def test_a_long_stderr_is_never_cut_inside_a_secret(tmp_path):
