@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -270,6 +271,21 @@ def test_email_auto_starttls_never_sends_a_password_in_clear(tmp_path):
     assert failed["error"] == (
         'the server offers no STARTTLS, so no login was tried: starttls = "auto" never sends the password in clear'
     )
+
+
+def test_alert_log_is_created_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "logs" / "alerts.jsonl"
+    sink = build_sinks([{"type": "log", "name": "file", "path": str(path)}], PLUGINS.sinks())["file"]
+    alert = {"key": "k", "rule": "r", "kind": "firing", "severity": "warning", "labels": {}, "summary": "s"}
+    previous = os.umask(0o022)  # the usual umask, under which a plain open() makes the file 0644
+    try:
+        sink.send(AlertMessage((alert,)))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    sink.send(AlertMessage(({**alert, "key": "k2"},)))  # appending keeps the file as it is
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == ["k", "k2"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_long_stderr_is_never_cut_inside_a_secret(tmp_path):
