@@ -9,9 +9,10 @@ import shlex
 import subprocess
 from typing import Any, ClassVar
 
-from sellerpulse.core.alerts.message import AlertMessage, clean
+from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
+from sellerpulse.core.textsafe import clean
 
 STDERR_TAIL = 200  # characters of a failed program's stderr kept in its error
 
@@ -23,8 +24,9 @@ class CommandSink(Sink):
 
     Variables: ``SELLERPULSE_COUNT``, ``SELLERPULSE_KIND`` and ``SELLERPULSE_RULE`` (comma-separated
     when several), ``SELLERPULSE_SEVERITY`` (the highest), ``SELLERPULSE_ACCOUNT`` (comma-separated),
-    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``. The end of a failed program's stderr becomes
-    the delivery error, which the dispatcher masks before it is stored.
+    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``: text, cleaned like every text form; stdin has
+    the data exact (ASCII JSON). The end of a failed program's stderr becomes the delivery error, which the
+    dispatcher masks before it is stored.
     """
 
     type_name: ClassVar[str] = "command"
@@ -51,16 +53,18 @@ class CommandSink(Sink):
         accounts = dict.fromkeys(a["labels"]["account"] for a in alerts if "account" in a["labels"])
         return {
             "SELLERPULSE_COUNT": str(len(alerts)),
-            "SELLERPULSE_KIND": ",".join(dict.fromkeys(a["kind"] for a in alerts)),
+            "SELLERPULSE_KIND": clean(",".join(dict.fromkeys(a["kind"] for a in alerts))),
             "SELLERPULSE_RULE": clean(",".join(dict.fromkeys(a["rule"] for a in alerts))),
-            "SELLERPULSE_SEVERITY": max((a["severity"] for a in alerts), key=lambda s: order.get(s, 0)),
+            "SELLERPULSE_SEVERITY": clean(
+                max((a["severity"] for a in alerts), key=lambda s: order.get(s, 0))
+            ),
             "SELLERPULSE_ACCOUNT": clean(",".join(accounts)),
             "SELLERPULSE_TITLE": message.title(),
             "SELLERPULSE_IDEMPOTENCY_KEY": message.key,
         }
 
     def send(self, message: AlertMessage) -> None:
-        payload = json.dumps(message.to_json(), ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(message.to_json()).encode("ascii")
         env = {**os.environ, **self.environment(message)}
         try:
             result = subprocess.run(

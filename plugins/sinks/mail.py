@@ -55,7 +55,7 @@ class EmailSink(Sink):
         mail["Message-ID"] = make_msgid(idstring=message.key)
         mail["X-Sellerpulse-Key"] = message.key
         mail.set_content(message.text() + "\n")
-        body = json.dumps(message.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(message.to_json(), indent=2).encode("ascii")
         mail.add_attachment(body, maintype="application", subtype="json", filename="alerts.json")
         return mail
 
