@@ -216,11 +216,16 @@ class WireTap:
             threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
     def _pipe(self, source, sink, record):
-        with source, sink:
+        try:
             while data := source.recv(65536):
                 if record:
                     self.sent += data
                 sink.sendall(data)
+        except OSError:
+            pass  # the other direction ended first and closed both sockets
+        finally:
+            source.close()
+            sink.close()
 
     def close(self):
         self.listener.close()
