@@ -34,12 +34,12 @@ class Redactor:
     def _suspect(self, text: str) -> bool:
         """Whether ``text`` may hold a secret: a URL, a query, a secret, one percent-encoded. Most text (every
         metric summary, at every evaluation) holds none and skips the masking."""
-        return (
-            "=" in text
-            or "://" in text
-            or any(secret in text for secret in self.secrets)
-            or ("%" in text and _PERCENT_ENCODED.search(text) is not None)
-        )
+        if "=" in text or "://" in text:
+            return True
+        for secret in self.secrets:  # a loop, not any(): this runs for every observation
+            if secret in text:
+                return True
+        return "%" in text and _PERCENT_ENCODED.search(text) is not None
 
     def line(self, text: str) -> str:
         """``text`` masked and made one inert line: for text a person reads (a summary, an error)."""
