@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from platformdirs import user_config_dir
 from sellerpulse.core.profile import (
@@ -636,6 +636,24 @@ def mask_url(text: str) -> str:
         if any(is_secret_key(k) for k, _ in pairs):
             query = urlencode([(k, MASK if is_secret_key(k) else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]+")
+_QUERY_PAIR = re.compile(r"([?&;])([^\s=&;#?\"'<>`]+)=([^\s&;#\"'<>`]+)")
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """Free text that may quote URLs (a server's error reply, a program's stderr) with every secret masked:
+    the configured ``secrets`` (also percent-encoded, as a URL carries them), the password of every URL in
+    it (:func:`mask_url`) and every secret-looking query parameter, with or without a scheme
+    (``GET /orders?api_key=...``), so a secret nobody configured is hidden too."""
+    forms = {
+        form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))
+    }
+    text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), mask(text, forms))
+    return _QUERY_PAIR.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}={MASK}" if is_secret_key(m.group(2)) else m.group(), text
+    )
 
 
 def config_to_display(config: Config) -> dict[str, Any]:

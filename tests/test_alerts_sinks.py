@@ -14,14 +14,10 @@ from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from alert_fixtures import T0, RecordingSink, lsr, snapshot
+from alert_fixtures import RULE, SINK_CLASSES, T0, RecordingSink, delivery, fire, lsr, snapshot, wait_for
 from sellerpulse.core.alerts import AlertManager, DeliveryError, Store, build_sinks, parse_rules
 from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.clock import FixedClock
-from sellerpulse.core.plugins import load_plugins
-
-SINK_CLASSES = load_plugins(entry_points=False).sinks()
-RULE = {"name": "lsr-breach", "metric": "lsr_10d", "status": "breach", "severity": "critical"}
 
 
 class Receiver:
@@ -77,32 +73,6 @@ def receiver_factory():
     yield make
     for receiver in made:
         receiver.close()
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
-def fire(tmp_path, sink_tables, rules=(RULE,)):
-    """A manager with the configured sinks that has just queued one firing notification."""
-    sinks = build_sinks(sink_tables, SINK_CLASSES)
-    manager = AlertManager(
-        parse_rules(rules), Store(tmp_path / "s.sqlite3"), sinks, FixedClock(T0), group_wait=0
-    )
-    queued = manager.evaluate(snapshot(T0, {"lsr_10d": lsr(5, 100)}))
-    assert [q["kind"] for q in queued] == ["firing"]
-    manager.start()
-    return manager
-
-
-def delivery(manager, sink):
-    found = [d for d in manager.recent(1)[0]["deliveries"] if d["sink"] == sink]
-    return found[0]
 
 
 def test_webhook_success_posts_the_alert_as_json(tmp_path, receiver_factory):

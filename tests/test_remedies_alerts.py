@@ -52,7 +52,9 @@ def test_a_resolved_alert_lists_no_actions():
              "remedies": ["Ship on time."]}  # fmt: skip
     assert AlertMessage((alert,)).text() == "[RESOLVED] r (warning): s"
     firing = {**alert, "kind": "firing", "remedies": ["Ship\x1b[2J on time.\nFORGED LINE"]}
-    assert AlertMessage((firing,)).text() == "[FIRING] r (warning): s\n  - Ship?[2J on time.?FORGED LINE"
+    assert (
+        AlertMessage((firing,)).text() == "[FIRING] r (warning): s\n  - Ship\\x1b[2J on time.\\x0aFORGED LINE"
+    )
 
 
 def test_the_users_remedies_are_used_and_a_broken_file_leaves_them_out(tmp_path):

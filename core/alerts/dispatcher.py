@@ -8,6 +8,8 @@ then sends everything due for its sink in one :class:`~.message.AlertMessage`.
 
 Every outcome is written to the store: ``sent``; a retry with its error and next attempt; ``failed``
 (a permanent error, or the last attempt) with the error, shown by the UI and ``sellerpulse alerts``.
+An error quotes a receiver (a program's stderr, a server's answer): it is masked and made one inert line
+(:meth:`.redact.Redactor.line`) before it is stored or logged.
 Retry times are wall-clock (the dispatcher's own clock), independent of the evaluation clock.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import Mapping
 from ..clock import Clock, SystemClock
 from ..timeutil import US_PER_SECOND
 from .message import AlertMessage
+from .redact import Redactor
 from .sink import DeliveryError, Sink
 from .store import Store
 
@@ -37,8 +40,10 @@ class Dispatcher:
         clock: Clock | None = None,
         group_wait: float = 1.0,
         batch_limit: int = 50,
+        redactor: Redactor | None = None,
     ) -> None:
         self.store = store
+        self.redactor = redactor or Redactor()
         self.sinks = dict(sinks)
         self.clock = clock or SystemClock()
         self.group_wait = group_wait
@@ -112,6 +117,7 @@ class Dispatcher:
             error = str(exc) or type(exc).__name__
             if not isinstance(exc, DeliveryError):
                 error = f"{type(exc).__name__}: {error}"
+            error = self.redactor.line(error)
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             attempts = max(item.attempts for item in batch) + 1
             done = self.clock.now()

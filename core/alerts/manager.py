@@ -1,8 +1,9 @@
 """The alert manager: evaluates rules against snapshots and queues notifications for the sinks.
 
 Call :meth:`AlertManager.evaluate` on a timer and after a batch import (never per event): it observes
-every rule, steps every instance's state machine, and writes the instances, the notification log and
-the outbox in one SQLite transaction, then wakes the dispatcher. Every read for the UI (:meth:`recent`,
+every rule, masks the secrets in each observation (:mod:`.redact`: this is where alert text is made),
+steps every instance's state machine, and writes the instances, the notification log and the outbox in
+one SQLite transaction, then wakes the dispatcher. Every read for the UI (:meth:`recent`,
 :meth:`states`, :meth:`failures`) returns plain data and is safe from any thread.
 """
 
@@ -21,6 +22,7 @@ from ..sources import SourceHealth
 from ..timeutil import format_instant
 from .dispatcher import Dispatcher
 from .durations import parse_duration
+from .redact import Redactor
 from .rules import Observation, Rule, RuleError, labels_key
 from .sink import Sink
 from .state import Instance, Notice, step
@@ -41,8 +43,12 @@ class AlertManager:
         clock: Clock,
         group_wait: float = 1.0,
         remedies: RemedyLookup | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
+        """``secrets`` are the configured ones (:attr:`sellerpulse.core.config.Config.secrets`): masked in
+        every notification, instance and delivery error, as are URL passwords and query secrets."""
         self.rules = list(rules)
+        self.redactor = Redactor(secrets)
         # a metric's notification carries the actions that fix it (the shipped remedies by default)
         self.remedies: RemedyLookup = remedies or remedies_for
         self.store = store
@@ -57,7 +63,7 @@ class AlertManager:
         ]
         if problems:
             raise RuleError("\n".join(problems))
-        self.dispatcher = Dispatcher(store, self.sinks, group_wait=group_wait)
+        self.dispatcher = Dispatcher(store, self.sinks, group_wait=group_wait, redactor=self.redactor)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -89,7 +95,10 @@ class AlertManager:
                     found = _known.get(labels_key(labels))
                     return found is not None and found.phase != "normal"
 
-                observed = [(obs.key, obs) for obs in rule.observe(snapshot, health, now, was_active)]
+                observed = [
+                    (obs.key, obs)
+                    for obs in map(self.redactor.observation, rule.observe(snapshot, health, now, was_active))
+                ]
                 seen = {key for key, _ in observed}
                 # an instance that is no longer observed (its account or source went away) has no data
                 observed += [

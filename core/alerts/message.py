@@ -1,24 +1,26 @@
 """What a sink receives: one message carrying one or more alert notifications (a group).
 
 Every field of a notification that came from data (order ids, refs, summaries quoting a source's error
-text) is untrusted. The JSON form is produced by :mod:`json` and is therefore always well formed; the text
-form replaces control characters (escape sequences, bells, line breaks inside a field) so a hostile
-value cannot rewrite an operator's terminal or forge extra lines in a mail or a chat message.
+text) is untrusted. Secrets were masked, and summaries made inert, where the notification was made
+(:mod:`.redact`). Two forms leave here:
+
+- the text form (:meth:`AlertMessage.title`, :meth:`AlertMessage.text`: a mail's subject and body, a chat
+  message, a program's environment) passes every field through :func:`sellerpulse.core.textsafe.clean`,
+  so escape sequences, line breaks and separators, bidirectional overrides and C1 controls show as visible
+  ``\\xNN``/``\\uNNNN`` escapes: a hostile value cannot rewrite a terminal, forge a line or reorder text;
+- the JSON form (:meth:`AlertMessage.to_json`: a webhook body, a mail's attachment, a program's stdin, the
+  alert log) keeps the data exact, for programs, and is serialised ASCII-only (``json.dumps``' default,
+  never ``ensure_ascii=False``): every control and non-ASCII character is a JSON ``\\u`` escape, so the
+  bytes are inert even when a body or a log line is shown raw, and any JSON reader gets the value back.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def clean(value: Any) -> str:
-    """Untrusted text as one safe line: control characters become ``?``."""
-    return _CONTROL.sub("?", str(value))
+from ..textsafe import clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +44,11 @@ class AlertMessage:
         kinds: dict[str, int] = {}
         for alert in self.alerts:
             kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
-        parts = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        parts = ", ".join(f"{count} {clean(kind)}" for kind, count in sorted(kinds.items()))
         return f"sellerpulse: {len(self.alerts)} alerts ({parts})"
 
     def text(self) -> str:
-        """Plain text: one line per alert, control characters removed; under a firing or repeated
+        """Plain text: one line per alert, every field cleaned; under a firing or repeated
         metric alert, the actions that fix the metric (from the remedies file), one per line."""
         lines = []
         for alert in self.alerts:
@@ -61,8 +63,8 @@ def _labels(alert: dict[str, Any]) -> str:
 
 
 def line_title(alert: dict[str, Any]) -> str:
-    return f"[{alert['kind'].upper()}] {clean(alert['rule'])} {_labels(alert)}".rstrip()
+    return f"[{clean(alert['kind'].upper())}] {clean(alert['rule'])} {_labels(alert)}".rstrip()
 
 
 def line_text(alert: dict[str, Any]) -> str:
-    return f"{line_title(alert)} ({alert['severity']}): {clean(alert['summary'])}"
+    return f"{line_title(alert)} ({clean(alert['severity'])}): {clean(alert['summary'])}"

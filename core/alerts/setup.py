@@ -58,7 +58,10 @@ def manager_from_config(
     profiles: Mapping[str, Profile] | None = None,
     group_wait: float = 1.0,
 ) -> AlertManager:
-    """An :class:`AlertManager` for ``config`` (call ``start()`` to deliver, ``close()`` at the end)."""
+    """An :class:`AlertManager` for ``config`` (call ``start()`` to deliver, ``close()`` at the end).
+
+    Its secrets are ``config.secrets``: call ``config.add_plugin_secrets`` first (``start_logging`` does)
+    so literal values of options a plugin declares secret are masked too."""
     config_path = getattr(config, "path", None)
     return AlertManager(
         rules_from_config(config, profiles),
@@ -67,6 +70,7 @@ def manager_from_config(
         clock,
         group_wait,
         remedies=lambda profile: remedies_for(profile, config_path),
+        secrets=config.secrets,
     )
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 from typing import Any, ClassVar
 
-from sellerpulse.core.alerts.message import AlertMessage, clean
+from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
 from sellerpulse.core.options import Option
+from sellerpulse.core.textsafe import clean
+
+STDERR_TAIL = 200  # characters of a failed program's stderr kept in its error
 
 
 class CommandSink(Sink):
@@ -20,7 +24,9 @@ class CommandSink(Sink):
 
     Variables: ``SELLERPULSE_COUNT``, ``SELLERPULSE_KIND`` and ``SELLERPULSE_RULE`` (comma-separated
     when several), ``SELLERPULSE_SEVERITY`` (the highest), ``SELLERPULSE_ACCOUNT`` (comma-separated),
-    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``.
+    ``SELLERPULSE_TITLE``, ``SELLERPULSE_IDEMPOTENCY_KEY``: text, cleaned like every text form; stdin has
+    the data exact (ASCII JSON). The end of a failed program's stderr becomes the delivery error, which the
+    dispatcher masks before it is stored.
     """
 
     type_name: ClassVar[str] = "command"
@@ -47,16 +53,18 @@ class CommandSink(Sink):
         accounts = dict.fromkeys(a["labels"]["account"] for a in alerts if "account" in a["labels"])
         return {
             "SELLERPULSE_COUNT": str(len(alerts)),
-            "SELLERPULSE_KIND": ",".join(dict.fromkeys(a["kind"] for a in alerts)),
+            "SELLERPULSE_KIND": clean(",".join(dict.fromkeys(a["kind"] for a in alerts))),
             "SELLERPULSE_RULE": clean(",".join(dict.fromkeys(a["rule"] for a in alerts))),
-            "SELLERPULSE_SEVERITY": max((a["severity"] for a in alerts), key=lambda s: order.get(s, 0)),
+            "SELLERPULSE_SEVERITY": clean(
+                max((a["severity"] for a in alerts), key=lambda s: order.get(s, 0))
+            ),
             "SELLERPULSE_ACCOUNT": clean(",".join(accounts)),
             "SELLERPULSE_TITLE": message.title(),
             "SELLERPULSE_IDEMPOTENCY_KEY": message.key,
         }
 
     def send(self, message: AlertMessage) -> None:
-        payload = json.dumps(message.to_json(), ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(message.to_json()).encode("ascii")
         env = {**os.environ, **self.environment(message)}
         try:
             result = subprocess.run(
@@ -68,7 +76,17 @@ class CommandSink(Sink):
         except OSError as exc:
             raise DeliveryError(f"cannot run {self.argv[0]}: {exc.strerror or exc}") from None
         if result.returncode != 0:
-            tail = clean(result.stderr.decode("utf-8", "replace").strip()[-200:])
+            tail = clean(stderr_tail(result.stderr.decode("utf-8", "replace").strip()))
             raise DeliveryError(
                 f"{self.argv[0]} exited with status {result.returncode}" + (f": {tail}" if tail else "")
             )
+
+
+def stderr_tail(text: str) -> str:
+    """The last :data:`STDERR_TAIL` characters of ``text``, cut after a space: a secret is kept whole (and
+    then masked) or left out, never kept in part where no mask can recognise it."""
+    if len(text) <= STDERR_TAIL:
+        return text
+    tail = text[-STDERR_TAIL:]
+    space = re.search(r"\s", tail)
+    return "..." + (tail[space.end() :] if space else "")

@@ -1,4 +1,4 @@
-"""The ``log`` sink: one JSON object per alert appended to a JSON Lines file."""
+"""The ``log`` sink: one JSON object per alert appended to a JSON Lines file, readable by its owner only."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from sellerpulse.core.options import Option
 
 
 class LogSink(Sink):
-    """Appends every alert as one JSON line (UTF-8) to a file, flushed to disk before it counts as sent.
+    """Appends every alert as one JSON line (ASCII: see :mod:`~sellerpulse.core.alerts.message`) to a file,
+    flushed to disk before it counts as sent.
 
-    Each line carries the alert's ``key``, so a reader can drop the rare repeat after a crash.
+    Each line carries the alert's ``key``, so a reader can drop the rare repeat after a crash. Alerts
+    quote account data, so the file is created 0600 (and a missing folder 0700); an existing file keeps
+    the mode its owner gave it.
     """
 
     type_name: ClassVar[str] = "log"
@@ -25,12 +28,11 @@ class LogSink(Sink):
 
     def send(self, message: AlertMessage) -> None:
         path = self.settings["path"]
-        lines = "".join(
-            json.dumps(alert, sort_keys=True, ensure_ascii=False) + "\n" for alert in message.alerts
-        )
+        lines = "".join(json.dumps(alert, sort_keys=True) + "\n" for alert in message.alerts)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as handle:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="ascii") as handle:
                 handle.write(lines)
                 handle.flush()
                 os.fsync(handle.fileno())

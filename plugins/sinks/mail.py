@@ -17,10 +17,12 @@ from sellerpulse.core.options import Option
 class EmailSink(Sink):
     """Sends each group of alerts as one plain-text mail (the JSON attached).
 
-    ``starttls = "auto"`` upgrades the connection when the server offers STARTTLS, ``"always"`` refuses
-    to send without it, ``"never"`` does not try. ``username`` / ``password`` (from the environment:
-    ``password = "${SMTP_PASSWORD}"``) log in after STARTTLS. A 5xx answer is permanent, anything else
-    is retried.
+    ``starttls = "auto"`` upgrades the connection when the server offers STARTTLS; without it, a mail is
+    sent unauthenticated, but a configured login is refused (retried, then given up): a password never
+    crosses a connection in clear because the offer was missing (or stripped by someone in the middle).
+    ``"always"`` refuses to send without STARTTLS, ``"never"`` does not try (and logs in in clear if told
+    to). ``username`` / ``password`` (from the environment: ``password = "${SMTP_PASSWORD}"``) log in
+    after STARTTLS. A 5xx answer is permanent, anything else is retried.
     """
 
     type_name: ClassVar[str] = "email"
@@ -53,7 +55,7 @@ class EmailSink(Sink):
         mail["Message-ID"] = make_msgid(idstring=message.key)
         mail["X-Sellerpulse-Key"] = message.key
         mail.set_content(message.text() + "\n")
-        body = json.dumps(message.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(message.to_json(), indent=2).encode("ascii")
         mail.add_attachment(body, maintype="application", subtype="json", filename="alerts.json")
         return mail
 
@@ -73,6 +75,11 @@ class EmailSink(Sink):
                 elif mode == "always":
                     raise DeliveryError(
                         'the server does not offer STARTTLS (starttls = "always")', permanent=True
+                    )
+                elif mode == "auto" and settings.get("username"):
+                    raise DeliveryError(
+                        "the server offers no STARTTLS, so no login was tried: "
+                        'starttls = "auto" never sends the password in clear'
                     )
                 if settings.get("username"):
                     smtp.login(settings["username"], settings.get("password") or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import httpx
@@ -17,7 +18,8 @@ class WebhookSink(Sink):
     Secrets (the URL of a chat webhook, a token header) come from the environment with ``${VAR}`` in
     the config; errors never repeat the URL or the headers. Every request carries an
     ``Idempotency-Key`` header (the group's key; each alert in the body has its own ``key``) so a
-    receiver can drop a delivery repeated after a timeout or a crash.
+    receiver can drop a delivery repeated after a timeout or a crash. The JSON body is ASCII and exact;
+    the ``slack`` text is cleaned (see :mod:`~sellerpulse.core.alerts.message`).
     """
 
     type_name: ClassVar[str] = "webhook"
@@ -52,7 +54,9 @@ class WebhookSink(Sink):
     def send(self, message: AlertMessage) -> None:
         try:
             response = self._client.post(
-                self.url, json=self.body(message), headers={"Idempotency-Key": message.key}
+                self.url,
+                content=json.dumps(self.body(message)).encode("ascii"),
+                headers={"Content-Type": "application/json", "Idempotency-Key": message.key},
             )
         except httpx.TimeoutException:
             raise DeliveryError("timed out") from None

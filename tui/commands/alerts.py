@@ -11,8 +11,6 @@ import json
 import sys
 from typing import Any
 
-from sellerpulse.core.textsafe import clean_lines
-
 from .common import add_config_argument, fail, load_config_from_args, load_plugins_warned
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -80,10 +78,11 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
 
     config = load_config_from_args(args)
     plugins = load_plugins_warned()
+    config.add_plugin_secrets(plugins)
     rules = rules_from_config(config, plugins.profiles())
     sinks = sinks_from_config(config, plugins.sinks())
     store = Store(state_path(config, getattr(args, "state", None)))
-    return config, AlertManager(rules, store, sinks, SystemClock())
+    return config, AlertManager(rules, store, sinks, SystemClock(), secrets=config.secrets)
 
 
 def _run(args: argparse.Namespace, body) -> int:
@@ -187,7 +186,8 @@ def _test(args: argparse.Namespace) -> int:
     try:
         sink.send(AlertMessage((sample,)))
     except Exception as exc:
-        print(f"sellerpulse alerts: sink {args.sink!r} failed: {clean_lines(exc)}", file=sys.stderr)
+        error = manager.redactor.line(str(exc))  # a program's stderr, a server's answer: as the dispatcher
+        print(f"sellerpulse alerts: sink {args.sink!r} failed: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         sink.close()
