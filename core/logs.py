@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_state_dir
-from sellerpulse.core.config import mask
+from sellerpulse.core.config import mask_text
 from sellerpulse.core.textsafe import clean, clean_lines
 
 LOGGER = "sellerpulse"
@@ -46,7 +46,9 @@ def default_log_path() -> Path:
 
 
 class SecretFilter(logging.Filter):
-    """Rewrites each record so no secret survives in its message, its ``extra`` fields or its traceback.
+    """Rewrites each record so no secret survives in its message, its ``extra`` fields or its traceback:
+    the configured secrets, and every URL password or secret-looking query parameter a message quotes (a
+    server's error reply may echo the request URL with a secret nobody configured as one).
 
     It is attached to handlers (not loggers) because a logger's filters do not see records propagated
     from its children. The secret set can grow after start-up (:meth:`add`), since logging starts
@@ -61,23 +63,21 @@ class SecretFilter(logging.Filter):
         self.secrets.update(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep what it says instead of a raw error dump
             message = f"{record.msg} (unformattable arguments: {record.args!r})"
-        record.msg = mask(message, self.secrets)
+        record.msg = mask_text(message, self.secrets)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask(record.exc_text, self.secrets)
+            record.exc_text = mask_text(record.exc_text, self.secrets)
         if record.stack_info:
-            record.stack_info = mask(record.stack_info, self.secrets)
+            record.stack_info = mask_text(record.stack_info, self.secrets)
         for key, value in vars(record).items():
             if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, mask(value, self.secrets))
+                setattr(record, key, mask_text(value, self.secrets))
         return True
 
 

@@ -63,6 +63,25 @@ def test_secrets_are_masked_in_message_args_extra_and_traceback(tmp_path: Path) 
     assert entries[3]["message"] == "rejected row: ***"
 
 
+def test_secrets_nobody_configured_are_masked_where_a_message_quotes_a_url(tmp_path: Path) -> None:
+    """A server's error reply may echo the request URL: its password and secret query values never
+    reach the log, even with no secret configured at all."""
+    path = logs.setup_logging("info", tmp_path / "x.log")
+    log = logging.getLogger("sellerpulse.sources")
+    log.warning("source api failing: HTTP 400 for https://ops:URLPASS@api.example/o?sig=URLSIG&page=2")
+    log.warning(
+        "source api failing: GET /orders?access_token=QSECRET said no", extra={"url": "/x?api_key=K1"}
+    )
+    logs.stop_logging()
+    text = path.read_text()
+    for secret in ("URLPASS", "URLSIG", "QSECRET", "K1"):
+        assert secret not in text
+    first, second = records(path)
+    assert "https://ops:***@api.example/o?sig=***&page=2" in first["message"]
+    assert second["message"] == "source api failing: GET /orders?access_token=*** said no"
+    assert second["url"] == "/x?api_key=***"
+
+
 def test_rotation_keeps_private_backups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logs, "MAX_BYTES", 400)
     path = logs.setup_logging("info", tmp_path / "r.log")
