@@ -13,6 +13,7 @@ import json
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -132,6 +133,17 @@ def child_env(home: Path, hooks: dict[str, object] | None = None) -> dict[str, s
     if hooks:
         env[HOOKS] = json.dumps(hooks)
     return env
+
+
+def reaped() -> Iterator[list[subprocess.Popen]]:
+    """A fixture body (``children = pytest.fixture(reaped, name="children")``): child processes a test
+    starts (it appends them), killed at its end if still running (a failing test)."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for child in started:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def child_command(*args: str) -> list[str]:

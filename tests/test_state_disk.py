@@ -26,7 +26,10 @@ from sellerpulse.core.state_store import StateStore
 from sellerpulse.core.timeutil import parse_instant
 from sellerpulse.plugins.csv_source import CHUNK_BYTES, CsvSource
 from sellerpulse.plugins.testing import make_source
-from state_fixtures import Lines, append_events, child_command, child_env, history, write_events
+from sellerpulse.tui.data import RESTORING, RuntimeData
+from state_fixtures import Lines, append_events, child_command, child_env, history, reaped, write_events
+
+children = pytest.fixture(reaped, name="children")
 
 AT = parse_instant("2027-06-01T00:00:00Z")
 MAX_UNSAVED = 2_000
@@ -82,6 +85,8 @@ def test_a_full_disk_pauses_ingest_says_so_once_and_loses_nothing(
         wait_for(lambda: "paused" in getattr(keeper.progress(), "detail", ""), "ingest did not pause")
         health = keeper.progress()
         assert health is not None and health.state == "failing"
+        shown = RuntimeData(runtime, restoring=keeper.progress).health()  # what the dashboard lists
+        assert shown[RESTORING].state == "failing" and shown[RESTORING].detail == health.detail
         assert "disk full" in health.detail and "state.sqlite3" in health.detail
         applied = engine.applied
         unsaved = applied - store.saved().events
@@ -120,7 +125,9 @@ poll_interval = 0.02
 """
 
 
-def test_sigterm_on_a_full_disk_exits_cleanly_and_the_next_start_loses_nothing(tmp_path: Path) -> None:
+def test_sigterm_on_a_full_disk_exits_cleanly_and_the_next_start_loses_nothing(
+    tmp_path: Path, children: list
+) -> None:
     lines = history(200, orders_per_day=10)
     write_events(tmp_path / "events.csv", lines)
     (tmp_path / "sellerpulse.toml").write_text(CONFIG, encoding="utf-8")
@@ -130,6 +137,7 @@ def test_sigterm_on_a_full_disk_exits_cleanly_and_the_next_start_loses_nothing(t
         command, cwd=tmp_path, env=child_env(tmp_path, {"max_pages": 3, "max_unsaved": 1000}),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    children.append(full)
     assert full.stderr is not None
     out = Lines(full.stderr)
     try:
@@ -150,6 +158,7 @@ def test_sigterm_on_a_full_disk_exits_cleanly_and_the_next_start_loses_nothing(t
     again = subprocess.Popen(
         command, cwd=tmp_path, env=child_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )  # fmt: skip
+    children.append(again)
     assert again.stderr is not None
     out = Lines(again.stderr)
     try:

@@ -21,7 +21,9 @@ from sellerpulse.core.checkpoint import encode_events
 from sellerpulse.core.events import Event
 from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.state_store import StateError, StateStore
-from state_fixtures import Lines, child_command, child_env, history, write_events
+from state_fixtures import Lines, child_command, child_env, history, reaped, write_events
+
+children = pytest.fixture(reaped, name="children")
 
 CONFIG = """
 [[sources]]
@@ -75,17 +77,6 @@ def release(locker: subprocess.Popen[str]) -> None:
     assert locker.stdin is not None
     locker.stdin.close()
     assert locker.wait(10) == 0
-
-
-@pytest.fixture
-def children():
-    """Child processes a test starts: killed at its end if still running (a failing test)."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
 
 
 def headless(

@@ -19,7 +19,9 @@ from sellerpulse.core.checkpoint import encode_events
 from sellerpulse.core.events import Event
 from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.state_store import StateStore
-from state_fixtures import Lines, child_command, child_env, history, write_events
+from state_fixtures import Lines, child_command, child_env, history, reaped, write_events
+
+children = pytest.fixture(reaped, name="children")
 
 CONFIG = """
 [[sources]]
@@ -39,15 +41,17 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def headless(folder: Path, state: str) -> subprocess.Popen[str]:
+def headless(folder: Path, state: str, children: list) -> subprocess.Popen[str]:
     (folder / "sellerpulse.toml").write_text(CONFIG, encoding="utf-8")
     write_events(folder / "events.csv", history(10))
-    return subprocess.Popen(
+    child = subprocess.Popen(
         child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", state,
                       "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log"),
         cwd=folder, env=child_env(folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         umask=0o022,
     )  # fmt: skip
+    children.append(child)
+    return child
 
 
 def files(folder: Path) -> set[str]:
@@ -143,9 +147,9 @@ def test_a_state_file_in_a_read_only_folder_gets_a_clear_error(
 # -- modes ---------------------------------------------------------------------------------------------
 
 
-def test_the_state_file_and_its_companions_are_created_private(tmp_path: Path) -> None:
+def test_the_state_file_and_its_companions_are_created_private(tmp_path: Path, children: list) -> None:
     """0600 whatever the umask: the file holds the seller's orders and alert history."""
-    process = headless(tmp_path, "state.sqlite3")
+    process = headless(tmp_path, "state.sqlite3", children)
     assert process.stderr is not None
     lines = Lines(process.stderr)
     try:
