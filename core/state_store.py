@@ -191,8 +191,8 @@ def _writer_lock(path: Path) -> int:
         holder = _lock_holder(fd)
         os.close(fd)
         raise StateLocked(
-            f"state file {path} is in use by another sellerpulse{holder} (lock file {lock}): one run "
-            "at a time writes a state file; stop the other, or give this one another --state PATH"
+            f"state file {path} is in use by another sellerpulse{holder}: one run at a time writes a "
+            f"state file (its lock: {lock}); stop the other, or give this one another --state PATH"
         ) from None
     try:
         os.ftruncate(fd, 0)
