@@ -28,6 +28,14 @@ How it stays exact (see :mod:`sellerpulse.core.state_store` for the file):
   while a metric such as the lifetime feedback score counts it; otherwise they are dropped.
 - A source that re-sends events after a restart (an HTTP cursor is inclusive) is harmless: the engine
   drops what it has seen by ``event_id`` and applies the rest idempotently.
+- A write that fails (a full disk) loses nothing: its rows stay pending and the next write retries
+  them, and the error is logged once per change, not at every attempt. What is kept unsaved is
+  bounded: at :data:`MAX_UNSAVED` events a write is made at once, and if it fails ingest pauses (the
+  collector holds the runtime's loop, so no source is asked for more) and the write is retried every
+  ``interval`` until it succeeds or the run stops; :meth:`Checkpointer.progress` shows it as the
+  saved state's health. Rows are never dropped: a journal with a hole would replay to other numbers.
+  A stop that cannot write its last checkpoint says how many events were not saved: the sources read
+  them again at the next start, from the positions saved with the last checkpoint that was written.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
 from .sources import Batch, SourceHealth
-from .state_store import JournalRow, Saved, StateError, StateStore
+from .state_store import JournalRow, Saved, StateError, StateStore, problem
 
 log = logging.getLogger("sellerpulse.checkpoint")
 
@@ -56,6 +64,7 @@ REPLAY_SLICE = 1_000  # events applied per hold of the runtime lock while replay
 MIN_MARGIN_DAYS = 7
 DEFAULT_INTERVAL = 5.0
 SAVE_AFTER_REPLAY = 100_000  # a start that replayed more events saves the engine before the sources start
+MAX_UNSAVED = 50_000  # events kept in memory while checkpoints fail (about 6 MB); at it ingest pauses
 
 _FIELDS = attrgetter(
     "ts", "kind", "order_id", "event_id", "ref", "channel", "ship_by", "deliver_by", "amount",
@@ -213,6 +222,9 @@ class Checkpointer:
         self._complete = False  # the engine holds exactly the journal (replay done, not stopped)
         self.engine_row = 0  # the last journal row the saved engine state includes (0: none)
         self._saving = threading.Lock()
+        self._unsaved = 0  # events in ``_pending``
+        self._failing: str | None = None  # why the latest write failed (None: it succeeded)
+        self._paused = False  # ingest held until a write succeeds
 
     # -- starting ----------------------------------------------------------------------------------
 
@@ -280,8 +292,18 @@ class Checkpointer:
         self._restoring = (done, self._restoring[1])
 
     def progress(self) -> SourceHealth | None:
-        """While the saved state is being restored, what the dashboard shows of it (as a source's
-        health: the numbers on screen are still climbing); None once it is whole."""
+        """What the dashboard shows of the saved state, as a source's health: while it is restored
+        (the numbers on screen are still climbing), and while checkpoints fail (what is not saved, and
+        whether ingest is paused); None while all is well."""
+        failing = self._failing
+        if failing is not None:
+            paused = "; ingest paused until it can" if self._paused else ", retrying"
+            return SourceHealth(
+                state="failing",
+                events=self._unsaved,
+                detail=f"cannot save to {self.store.path.name}: {failing}; "
+                f"{self._unsaved:,} events not saved yet{paused}",
+            )
         if self.ready.is_set() or self._starter is None:
             return None
         done, total = self._restoring
@@ -300,13 +322,23 @@ class Checkpointer:
         )
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the sources and write the final checkpoint (when the runtime stopped cleanly)."""
+        """Stop the sources and write the final checkpoint (when the runtime stopped cleanly). When that
+        write fails, :attr:`error` says what was not saved (nothing raises: the next start reads it
+        again from the sources)."""
         self._stop.set()
         if self._starter is not None:
             self._starter.join(timeout)
         self.runtime.stop(timeout)
         if self.error is None and self.runtime.finished.is_set():
-            self.flush()
+            try:
+                self.flush()
+            except Exception as exc:
+                self.error = (
+                    f"stopping with {self._unsaved:,} events not saved to {self.store.path}: "
+                    f"{problem(exc)}; they are read again from the sources at the next start"
+                )
+                log.error("%s", self.error)
+                return
             self.save_engine()
         elif self.error is None and self._collect in self.runtime.on_batch:
             log.warning("the sources did not stop in %.0f s; the last periodic checkpoint stands", timeout)
@@ -345,20 +377,64 @@ class Checkpointer:
         rows = encode_events(batch.events) if batch.events else []
         with self._guard:
             self._pending.extend(rows)
+            self._unsaved += len(batch.events)
             self._dirty = True
+        if self._unsaved >= MAX_UNSAVED and not self._attempt():
+            self._hold()
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.interval, self._tick)
 
+    def _hold(self) -> None:
+        """Pause ingest (this runs on the runtime's loop, between a batch and the next) while
+        :data:`MAX_UNSAVED` events wait and cannot be written: retry every ``interval`` until a write
+        succeeds or the run stops. So at most MAX_UNSAVED events and one batch are ever unsaved."""
+        self._paused = True
+        log.warning(
+            "ingest paused: %s events read are not saved yet (at most %s are kept unsaved); it resumes "
+            "when %s can be written again",
+            f"{self._unsaved:,}", f"{MAX_UNSAVED:,}", self.store.path,
+        )  # fmt: skip
+        try:
+            while not self._stop.wait(self.interval):
+                if self._attempt():
+                    log.info("ingest resumed")
+                    return
+        finally:
+            self._paused = False
+
     def _tick(self) -> None:
         self._timer = None
+        self._attempt()
+
+    def _attempt(self) -> bool:
+        """One checkpoint whose failure is logged, not raised: once when the reason changes, at debug
+        level at each attempt after it (a full disk must not flood the log); True if it was written."""
+        unsaved = self._unsaved
         try:
             self.flush()
-        except Exception as exc:  # a full disk must not stop the sources; the next tick tries again
-            log.error("checkpoint to %s failed: %s: %s", self.store.path, type(exc).__name__, exc)
+        except Exception as exc:
+            reason = problem(exc)
+            if reason != self._failing:
+                log.error(
+                    "cannot save to %s: %s; %s events not saved yet, retrying every %g s",
+                    self.store.path, reason, f"{self._unsaved:,}", self.interval,
+                )  # fmt: skip
+            else:
+                log.debug("checkpoint to %s failed again: %s", self.store.path, reason)
+            self._failing = reason
+            return False
+        if self._failing is not None:
+            log.info(
+                "saving to %s works again (it failed: %s); %s events saved",
+                self.store.path, self._failing, f"{unsaved:,}",
+            )  # fmt: skip
+            self._failing = None
+        return True
 
     def flush(self) -> None:
-        """Write what was applied since the last checkpoint, with positions and rejection counts."""
+        """Write what was applied since the last checkpoint, with positions and rejection counts; on
+        failure (raised) the rows stay pending for the next attempt."""
         with self._guard:
             if not self._dirty:
                 return
@@ -375,9 +451,12 @@ class Checkpointer:
                 self._pending[:0] = rows
                 raise
             self._dirty = False
+            count, self._unsaved = self._unsaved, 0
             for account, before_ts, below_seq in prunable:
-                self._compact(account, before_ts, below_seq)
-            count = sum(row.count for row in rows)
+                try:
+                    self._compact(account, before_ts, below_seq)
+                except StateError as exc:  # the rows stay as they are: the next checkpoint tries again
+                    log.warning("journal of %s not compacted: %s", account, exc)
             self.last_write = (count, time.perf_counter() - began)
             log.debug("checkpoint: %d events in %.1f ms", count, self.last_write[1] * 1000)
 

@@ -8,9 +8,18 @@ and the rejection counts, in ONE transaction. A crash at any instant leaves eith
 checkpoint or the new one, never a mix, so a restart resumes each source exactly where the saved engine
 stopped: nothing is lost and nothing is counted twice.
 
-The file is shared with the alerts (``alert_*`` tables, WAL). A file that is not a database, or whose
-``state_*`` tables are damaged, is moved aside as ``NAME.corrupt-<timestamp>`` (with its ``-wal`` and
-``-shm``) and reported; a file written by a newer sellerpulse is refused, never rewritten.
+The file is shared with the alerts (``alert_*`` tables, WAL). Only real damage (SQLite says the file
+is not a database or is malformed, or its integrity check fails) moves a file aside, as
+``NAME.corrupt-<timestamp>`` (with its ``-wal`` and ``-shm``), reported. Anything else leaves it
+untouched and refuses with a message that says what it is: a file locked by another process (waited
+for :data:`LOCK_WAIT` seconds first), a folder that cannot be written, a file written by a newer
+sellerpulse.
+
+One process at a time writes a state file: a writing store holds an OS lock (``flock``) on
+``NAME.lock`` beside it for its whole life, and a second writer is refused at once, naming the process
+holding it (the kernel drops the lock when that process dies, even by SIGKILL). Readers (``report
+--state``, ``sellerpulse alerts``) take no such lock: SQLite's WAL lets them read while a run writes.
+The state file, its companions and the lock file are private (0600): they hold the seller's orders.
 
 ``state_engine`` may hold one saved engine state (``core/engine/state_file.py``) with the sequence
 number of the last journal row it includes: a restart loads it and replays only the rows after it. It
@@ -20,19 +29,30 @@ compaction has deleted the newest rows, so a row written after a save is never t
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
 ENGINE_PART = 256 << 20  # bytes of a saved engine state per row of ``state_engine``
+LOCK_WAIT = 10.0  # seconds a state file locked by another process is waited for before refusing
+BUSY_MS = 10_000  # once open: how long a write waits for another connection's (the alerts, a CLI) turn
+PRIVATE = 0o600
+COMPANIONS = ("-wal", "-shm")
+
+# SQLite's primary result codes (an error's ``sqlite_errorcode & 0xff``)
+_BUSY, _LOCKED, _CORRUPT, _FULL, _NOTADB = 5, 6, 11, 13, 26
 
 log = logging.getLogger("sellerpulse.state")
 
@@ -74,6 +94,122 @@ class StateCorrupt(StateError):
         self.backup = backup
 
 
+class StateLocked(StateError):
+    """Another process holds the file locked (or another sellerpulse writes it): it was left untouched."""
+
+
+class StateWriteError(StateError):
+    """A write failed (the file is unchanged: the transaction was rolled back); :attr:`reason` says why
+    in a few words (see :func:`problem`), :attr:`disk_full` when that was for want of space."""
+
+    def __init__(self, message: str, reason: str, disk_full: bool) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.disk_full = disk_full
+
+
+class _Damaged(Exception):
+    """The file opened but its content is not a usable state (integrity check, bookkeeping)."""
+
+
+def _code(exc: BaseException) -> int:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another connection holds the file; waiting may help, moving it never."""
+    return _code(exc) in (_BUSY, _LOCKED)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return _code(exc) == _FULL or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC)
+
+
+def _is_damaged(exc: BaseException) -> bool:
+    return isinstance(exc, _Damaged | ValueError) or _code(exc) in (_CORRUPT, _NOTADB)
+
+
+def problem(exc: BaseException) -> str:
+    """An error as the operator should read it: "disk full (database or disk is full)", "locked by
+    another process (database is locked)", else its own words."""
+    if isinstance(exc, StateWriteError):
+        return exc.reason
+    if is_disk_full(exc):
+        return f"disk full ({exc})"
+    if is_locked(exc):
+        return f"locked by another process ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def require_existing(path: str | Path) -> Path:
+    """``path`` if a state file is there; else :class:`StateError` (commands that only read or amend a
+    state must not create an empty one at a mistyped path)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StateError(
+            f"no state file at {path} (sellerpulse creates it when it first runs; check --state "
+            "or [general] state)"
+        )
+    return path
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing (SQLite gives its ``-wal`` and ``-shm`` the
+    same mode); take group and other access away from an existing one of ours (older versions
+    created it 0644). A folder that cannot be written raises ``OSError`` for a missing file only."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+        return
+    except FileExistsError:
+        pass
+    for name in (path.name, *(path.name + c for c in COMPANIONS)):
+        try:
+            info = os.stat(path.with_name(name))
+            if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                os.chmod(path.with_name(name), stat.S_IMODE(info.st_mode) & 0o700)
+        except OSError:  # missing, or a read-only folder: nothing to tighten, or nothing we can do
+            pass
+
+
+def _writer_lock(path: Path) -> int:
+    """Take the one-writer lock of the state file ``path`` (``flock`` on ``NAME.lock``); returns its file
+    descriptor, held open while the store lives. :class:`StateLocked` when another process has it."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE)
+    except OSError as exc:
+        try:  # an existing lock file in a read-only folder still locks
+            fd = os.open(lock, os.O_RDONLY)
+        except OSError:
+            raise StateError(
+                f"state file {path} cannot be used: cannot create its lock file {lock} ({exc.strerror}); "
+                "the state file was left untouched"
+            ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = _lock_holder(fd)
+        os.close(fd)
+        raise StateLocked(
+            f"state file {path} is in use by another sellerpulse{holder}: one run at a time writes a "
+            f"state file (its lock: {lock}); stop the other, or give this one another --state PATH"
+        ) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:  # opened read-only: the lock holds, the pid is not told
+        pass
+    return fd
+
+
+def _lock_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
 @dataclass(frozen=True, slots=True)
 class JournalRow:
     """Events of one account applied between two checkpoints (encoded by ``checkpoint``), and the
@@ -98,7 +234,8 @@ class Saved:
 
 
 def move_aside(path: Path, reason: str) -> Path:
-    """Rename ``path`` (and its WAL companions) to ``path.corrupt-<UTC timestamp>``; returns the new name."""
+    """Rename ``path`` (and its WAL companions) to ``path.corrupt-<UTC timestamp>``, private (0600);
+    returns the new name. ``OSError`` when the folder does not allow it."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     backup = path.with_name(f"{path.name}.corrupt-{stamp}")
     suffix = 1
@@ -106,10 +243,14 @@ def move_aside(path: Path, reason: str) -> Path:
         suffix += 1
         backup = path.with_name(f"{path.name}.corrupt-{stamp}-{suffix}")
     os.replace(path, backup)
-    for companion in ("-wal", "-shm"):
+    moved = [backup]
+    for companion in COMPANIONS:
         extra = path.with_name(path.name + companion)
         if extra.exists():
-            os.replace(extra, backup.with_name(backup.name + companion))
+            moved.append(backup.with_name(backup.name + companion))
+            os.replace(extra, moved[-1])
+    for name in moved:
+        os.chmod(name, PRIVATE)
     log.error("state file %s is unusable (%s); moved aside to %s, starting empty", path, reason, backup)
     return backup
 
@@ -120,35 +261,87 @@ class StateStore:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._lock_fd: int | None = None
         if readonly:
-            self._db = self._reader()
+            self._db = self._waiting(self._reader)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _writer_lock(self.path)
         try:
-            self._db = self._connect()
+            self._db = self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        """The write connection (the file created private), moving the file aside only if it is damaged."""
+        try:
+            _make_private(self.path)
+        except OSError as exc:
+            raise StateError(f"state file {self.path} cannot be created ({exc.strerror})") from None
+        try:
+            return self._waiting(self._connect)
         except StateError:
             raise
-        except (sqlite3.DatabaseError, ValueError) as exc:
-            backup = move_aside(self.path, str(exc))
-            raise StateCorrupt(
-                f"state file {self.path} is damaged ({exc}); it was moved aside to {backup} "
-                "and a new one will be started",
-                backup,
+        except Exception as exc:
+            if not _is_damaged(exc):
+                raise StateError(
+                    f"state file {self.path} cannot be written ({problem(exc)}); it was left untouched "
+                    "(is its folder read-only, or the disk full?)"
+                ) from None
+            reason = str(exc)
+        try:
+            backup = move_aside(self.path, reason)
+        except OSError as exc:
+            raise StateError(
+                f"state file {self.path} is damaged ({reason}) and could not be moved aside "
+                f"({exc.strerror}): move it away yourself, or give another with --state PATH"
             ) from None
+        raise StateCorrupt(
+            f"state file {self.path} is damaged ({reason}); it was moved aside to {backup} "
+            "and a new one will be started",
+            backup,
+        )
+
+    def _waiting(self, connect: Any) -> sqlite3.Connection:
+        """``connect()``, tried again while another process holds the file locked, for up to
+        :data:`LOCK_WAIT` seconds; then :class:`StateLocked`. A lock is never damage."""
+        deadline = time.monotonic() + LOCK_WAIT
+        told = False
+        while True:
+            try:
+                return connect()
+            except sqlite3.DatabaseError as exc:
+                if not is_locked(exc):
+                    raise
+            if time.monotonic() >= deadline:
+                raise StateLocked(
+                    f"state file {self.path} is locked by another process (waited {LOCK_WAIT:g} s); it "
+                    "was left untouched: end what holds it (a sqlite3 shell, a backup, another program) "
+                    "and start again"
+                )
+            if not told:
+                log.warning(
+                    "state file %s is locked by another process; waiting up to %g s", self.path, LOCK_WAIT
+                )
+                told = True
+            time.sleep(0.05)
 
     @classmethod
     def open(cls, path: str | Path) -> tuple[StateStore, str | None]:
         """Open ``path``; a damaged file is moved aside and a fresh one started. Returns the store and,
-        when that happened, the warning to show the operator. A newer schema raises :class:`StateError`."""
+        when that happened, the warning to show the operator. Anything else that keeps the file from
+        being used (a lock, another writer, a read-only folder, a newer schema) raises :class:`StateError`
+        and leaves it untouched."""
         try:
             return cls(path), None
         except StateCorrupt as exc:
             return cls(path), str(exc)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False)
+        # a short busy timeout while opening: _waiting retries, and says that it waits
+        db = sqlite3.connect(str(self.path), timeout=0.05, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             # a saved engine state passes through the WAL (hundreds of MB at a million orders): let
@@ -156,22 +349,26 @@ class StateStore:
             db.execute("PRAGMA journal_size_limit=67108864")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+                raise _Damaged(f"integrity check failed: {check}")
             db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            row = db.execute("SELECT value FROM state_meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO state_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
-                db.execute("ROLLBACK")
-                raise StateError(
-                    f"state file {self.path} was written by a newer sellerpulse (state schema {row[0]}, "
-                    f"this one reads {SCHEMA_VERSION}); upgrade sellerpulse, or give another file with "
-                    "--state PATH (the file was left untouched)"
-                )
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                row = db.execute("SELECT value FROM state_meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    db.execute("INSERT INTO state_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise StateError(
+                        f"state file {self.path} was written by a newer sellerpulse (state schema {row[0]}, "
+                        f"this one reads {SCHEMA_VERSION}); upgrade sellerpulse, or give another file with "
+                        "--state PATH (the file was left untouched)"
+                    )
+            except BaseException:
+                _rollback(db)
+                raise
             db.execute("COMMIT")
+            db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         except BaseException:
             db.close()
             raise
@@ -179,24 +376,36 @@ class StateStore:
 
     def _reader(self) -> sqlite3.Connection:
         """A read-only connection (``report --state``): nothing is created, moved or written."""
-        if not self.path.is_file():
-            raise StateError(f"no state file at {self.path}")
+        require_existing(self.path)
+        db = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.05, check_same_thread=False
+        )
         try:
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
             row = db.execute("SELECT value FROM state_meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
+            db.close()
+            if is_locked(exc):
+                raise
             raise StateError(f"{self.path} is not a sellerpulse state file ({exc})") from None
-        if row is None or int(row[0]) > SCHEMA_VERSION:
+        if row is None or not str(row[0]).isdigit() or int(row[0]) > SCHEMA_VERSION:
             db.close()
             raise StateError(
                 f"{self.path}: state schema {row[0] if row else 'missing'}, this sellerpulse reads "
                 f"{SCHEMA_VERSION}; upgrade sellerpulse"
             )
+        db.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
         return db
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._release()
+
+    def _release(self) -> None:
+        """Let go of the one-writer lock (the lock file stays: removing it would race a new writer)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -208,32 +417,45 @@ class StateStore:
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Append ``rows`` and replace positions, rejection counts and ``meta`` entries (JSON), atomically."""
+        with self._writing() as db:
+            first = self._next_seq()
+            db.executemany(
+                "INSERT INTO state_journal (seq, account, max_ts, count, events) VALUES (?, ?, ?, ?, ?)",
+                [(first + n, r.account, r.max_ts, r.count, r.events) for n, r in enumerate(rows)],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO state_feedback VALUES (?, ?)",
+                [(r.account, order_id) for r in rows for order_id in r.feedback],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO state_positions VALUES (?, ?)",
+                [(name, json.dumps(dict(pos), sort_keys=True)) for name, pos in positions.items()],
+            )
+            db.executemany("INSERT OR REPLACE INTO state_rejected VALUES (?, ?)", list(rejected.items()))
+            db.executemany(
+                "INSERT OR REPLACE INTO state_meta VALUES (?, ?)",
+                [(key, json.dumps(value, sort_keys=True)) for key, value in (meta or {}).items()],
+            )
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. A failure rolls it back (if SQLite has not already: it does on a full
+        disk) and is raised as :class:`StateWriteError` saying what it was, the file unchanged."""
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                first = self._next_seq()
-                db.executemany(
-                    "INSERT INTO state_journal (seq, account, max_ts, count, events) VALUES (?, ?, ?, ?, ?)",
-                    [(first + n, r.account, r.max_ts, r.count, r.events) for n, r in enumerate(rows)],
-                )
-                db.executemany(
-                    "INSERT OR IGNORE INTO state_feedback VALUES (?, ?)",
-                    [(r.account, order_id) for r in rows for order_id in r.feedback],
-                )
-                db.executemany(
-                    "INSERT OR REPLACE INTO state_positions VALUES (?, ?)",
-                    [(name, json.dumps(dict(pos), sort_keys=True)) for name, pos in positions.items()],
-                )
-                db.executemany("INSERT OR REPLACE INTO state_rejected VALUES (?, ?)", list(rejected.items()))
-                db.executemany(
-                    "INSERT OR REPLACE INTO state_meta VALUES (?, ?)",
-                    [(key, json.dumps(value, sort_keys=True)) for key, value in (meta or {}).items()],
-                )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    _rollback(db)
+                    raise
+            except sqlite3.DatabaseError as exc:
+                reason = problem(exc)
+                raise StateWriteError(
+                    f"cannot write to state file {self.path}: {reason}", reason, is_disk_full(exc)
+                ) from None
 
     def expired(self, account: str, before_ts: int, below_seq: int) -> list[tuple[int, str]]:
         """``(seq, events)`` of ``account``'s rows not compacted yet whose events are all older than
@@ -253,22 +475,15 @@ class StateStore:
 
     def compact(self, rows: list[tuple[int, str | None, int]]) -> None:
         """Replace expired rows ``(seq, kept events or None to drop, count)``, atomically."""
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(
-                    "DELETE FROM state_journal WHERE seq = ?",
-                    [(seq,) for seq, text, _ in rows if text is None],
-                )
-                db.executemany(
-                    "UPDATE state_journal SET events = ?, count = ?, compacted = 1 WHERE seq = ?",
-                    [(text, count, seq) for seq, text, count in rows if text is not None],
-                )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._writing() as db:
+            db.executemany(
+                "DELETE FROM state_journal WHERE seq = ?",
+                [(seq,) for seq, text, _ in rows if text is None],
+            )
+            db.executemany(
+                "UPDATE state_journal SET events = ?, count = ?, compacted = 1 WHERE seq = ?",
+                [(text, count, seq) for seq, text, count in rows if text is not None],
+            )
 
     def next_seq(self) -> int:
         """The sequence number the next journal row will get (at least)."""
@@ -291,21 +506,14 @@ class StateStore:
             (n, seq, view[start : start + ENGINE_PART])
             for n, start in enumerate(range(0, len(data), ENGINE_PART))
         ]
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM state_engine")
-                db.executemany("INSERT INTO state_engine VALUES (?, ?, ?)", parts)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._writing() as db:
+            db.execute("DELETE FROM state_engine")
+            db.executemany("INSERT INTO state_engine VALUES (?, ?, ?)", parts)
 
     def drop_engine(self) -> None:
         """Forget the saved engine state (the journal alone rebuilds the engine)."""
-        with self._lock:
-            self._db.execute("DELETE FROM state_engine")
+        with self._writing() as db:
+            db.execute("DELETE FROM state_engine")
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -326,7 +534,7 @@ class StateStore:
                 }
                 total = self._db.execute("SELECT COALESCE(SUM(count), 0) FROM state_journal").fetchone()[0]
         except (sqlite3.DatabaseError, ValueError) as exc:
-            raise self._damaged(exc) from None
+            raise self._unreadable(exc) from None
         return Saved(positions, rejected, meta, int(total))
 
     def engine(self) -> tuple[int, bytes] | None:
@@ -334,10 +542,10 @@ class StateStore:
         try:
             with self._lock:
                 rows = self._db.execute("SELECT part, seq, data FROM state_engine ORDER BY part").fetchall()
-        except sqlite3.OperationalError:
-            return None  # a read-only file from before saved engine states: no such table
         except sqlite3.DatabaseError as exc:
-            raise self._damaged(exc) from None
+            if "no such table" in str(exc):
+                return None  # a read-only file from before saved engine states
+            raise self._unreadable(exc) from None
         if not rows:
             return None
         if [part for part, _, _ in rows] != list(range(len(rows))) or len({seq for _, seq, _ in rows}) != 1:
@@ -353,7 +561,7 @@ class StateStore:
                     "SELECT COALESCE(SUM(count), 0) FROM state_journal WHERE seq > ?", (after,)
                 ).fetchone()
         except sqlite3.DatabaseError as exc:
-            raise self._damaged(exc) from None
+            raise self._unreadable(exc) from None
         return int(count)
 
     def journal(self, after: int = 0) -> Iterator[tuple[str, str]]:
@@ -367,15 +575,32 @@ class StateStore:
                         (last,),
                     ).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise self._damaged(exc) from None
+                raise self._unreadable(exc) from None
             if not rows:
                 return
             for seq, account, events in rows:
                 last = seq
                 yield account, events
 
-    def _damaged(self, exc: Exception) -> StateError:
-        return StateError(
-            f"state file {self.path} is damaged ({type(exc).__name__}: {exc}); "
-            "stop sellerpulse and move the file aside (or give another with --state PATH)"
-        )
+    def _unreadable(self, exc: Exception) -> StateError:
+        if is_locked(exc):
+            return StateLocked(
+                f"state file {self.path} is locked by another process (waited {LOCK_WAIT:g} s); try again "
+                "when it is done"
+            )
+        if _is_damaged(exc):
+            return StateError(
+                f"state file {self.path} is damaged ({type(exc).__name__}: {exc}); "
+                "stop sellerpulse and move the file aside (or give another with --state PATH)"
+            )
+        return StateError(f"state file {self.path} cannot be read ({problem(exc)})")
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """End a failed transaction, unless SQLite already has (then ROLLBACK itself would fail and hide
+    the real error behind "cannot rollback - no transaction is active")."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.debug("rollback after a failed write failed too", exc_info=True)

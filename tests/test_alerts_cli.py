@@ -147,6 +147,7 @@ def test_errors_name_the_rule_and_key(tmp_path, receiver):
     assert "alert rule 'typo' (#2): unknown key 'repaet'; did you mean 'repeat'?" in result.stderr
 
     config = write_config(tmp_path, url)
+    Store(tmp_path / "s.db").close()  # the commands below amend an existing state file
     bad = cli(tmp_path, "silence", "nope", "--for", "2h", "--config", str(config), "--state", str(tmp_path / "s.db"),
               env_extra={"HOOK_URL": url})  # fmt: skip
     assert bad.returncode == 2 and "no alert rule named 'nope'" in bad.stderr
@@ -159,6 +160,7 @@ def test_errors_name_the_rule_and_key(tmp_path, receiver):
 
 
 def test_without_a_config_the_default_rules_apply(tmp_path):
+    Store(tmp_path / "s.db").close()
     result = cli(tmp_path, "--state", str(tmp_path / "s.db"))
     assert result.returncode == 0, result.stderr
     assert "sinks: terminal" in result.stdout

@@ -1,12 +1,18 @@
 """Crash tests: ``sellerpulse run --headless`` killed with SIGKILL again and again while a CSV file
 grows and an HTTP API (examples/http_server.py on 127.0.0.1) gains events; restarted each time; the
-saved state then reports exactly what one clean read of the same events reports."""
+saved state then reports exactly what one clean read of the same events reports.
+
+Every third kill lands inside a write transaction of the state file, at a point the test chose (a
+statement of the checkpoint and its occurrence): the child stops just before that statement runs and
+says so through a pipe, the test checks the write lock is held, and kills it there. The scheduler
+decides nothing."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import select
 import signal
 import sqlite3
 import subprocess
@@ -16,12 +22,14 @@ from pathlib import Path
 
 import pytest
 from sellerpulse.core.timeutil import US_PER_HOUR, format_instant, parse_instant
-from state_fixtures import append_events, garbage_lines, history, write_events
+from state_fixtures import append_events, child_command, child_env, garbage_lines, history, write_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 import http_server
 
 KILLS = 22
+# where a kill inside a write stops the child: just before one of these statements of a checkpoint
+PAUSES = ("INSERT INTO state_journal", "INSERT OR REPLACE INTO state_positions", "COMMIT")
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -42,12 +50,13 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def headless(cwd: Path) -> subprocess.Popen[bytes]:
+def headless(cwd: Path, pause: tuple[str, int, int] | None = None) -> subprocess.Popen[bytes]:
+    """A headless run; ``pause`` = (statement, n, fd): stop before the n-th such statement, telling ``fd``."""
+    env = {**child_env(cwd, {"pause": list(pause)} if pause else None), "PYTHONHASHSEED": "random"}
     return subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
-         "--state", "state.sqlite3", "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log",
-         "--log-level", "debug"],
-        cwd=cwd, env=environment(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", "state.sqlite3",
+                      "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log", "--log-level", "debug"),
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=pause[2:] if pause else (),
     )  # fmt: skip
 
 
@@ -96,24 +105,30 @@ class Feeder:
         assert self.csv_done > 200 and self.api_done > 100  # grew while it was being killed
 
 
-def kill_inside_a_write(process: subprocess.Popen[bytes], state: Path, feeder: Feeder) -> bool:
-    """SIGKILL ``process`` as soon as the state file's write lock is seen taken (a checkpoint or an
-    alert evaluation inside its transaction), feeding it meanwhile; True if that happened in 3 s."""
-    deadline = time.monotonic() + 3.0
-    while time.monotonic() < deadline:
-        feeder.grow()
-        for _ in range(20):
-            probe = sqlite3.connect(state, timeout=0, isolation_level=None)
-            try:
-                probe.execute("BEGIN IMMEDIATE")
-                probe.execute("ROLLBACK")
-            except sqlite3.OperationalError:  # database is locked: a write is in progress right now
-                process.send_signal(signal.SIGKILL)
-                return True
-            finally:
-                probe.close()
-            time.sleep(0.001)
-    return False
+def kill_inside_a_write(rng: random.Random, cwd: Path, feeder: Feeder) -> subprocess.Popen[bytes]:
+    """Start a run that stops inside a write at a point chosen here, feed it until it gets there, check
+    that the state file's write lock is held, and SIGKILL it there; returns the killed process."""
+    statement, nth = rng.choice(PAUSES), rng.randrange(1, 4)
+    reader, writer = os.pipe()
+    try:
+        process = headless(cwd, (statement, nth, writer))
+        os.close(writer)
+        deadline = time.monotonic() + 30
+        while not select.select([reader], [], [], 0.02)[0]:
+            assert process.poll() is None, "the run ended before the chosen write"
+            assert time.monotonic() < deadline, f"no {statement!r} #{nth} in 30 s"
+            feeder.grow()
+        assert os.read(reader, 100).decode().upper().startswith(statement.upper())
+    finally:
+        os.close(reader)
+    probe = sqlite3.connect(cwd / "state.sqlite3", timeout=0, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            probe.execute("BEGIN IMMEDIATE")  # the paused write holds the lock
+    finally:
+        probe.close()
+    process.send_signal(signal.SIGKILL)
+    return process
 
 
 @pytest.mark.slow
@@ -140,17 +155,17 @@ interval = 0.05
         encoding="utf-8",
     )
     state = tmp_path / "state.sqlite3"
-    inside_writes = 0
     try:
         for kill in range(KILLS):
-            process = headless(tmp_path)
-            deadline = time.monotonic() + rng.uniform(0.4, 1.6)
-            while time.monotonic() < deadline:
-                feeder.grow()
-                time.sleep(rng.uniform(0.0, 0.15))
-            if kill % 3 == 0:  # every third kill lands while a write transaction is open
-                inside_writes += kill_inside_a_write(process, state, feeder)
-            process.send_signal(signal.SIGKILL)
+            if kill % 3 == 0:  # every third kill lands inside a write transaction
+                process = kill_inside_a_write(rng, tmp_path, feeder)
+            else:  # the others wherever the run is after a while
+                process = headless(tmp_path)
+                deadline = time.monotonic() + rng.uniform(0.4, 1.6)
+                while time.monotonic() < deadline:
+                    feeder.grow()
+                    time.sleep(rng.uniform(0.0, 0.15))
+                process.send_signal(signal.SIGKILL)
             assert process.wait(10) == -signal.SIGKILL, f"run {kill} ended on its own"
         feeder.finish()
 
@@ -198,5 +213,4 @@ interval = 0.05
     assert set(got["accounts"]) == {"acme", "bolt", "corp"}
     assert got["accounts"] == want["accounts"]
     assert {r["source"]: r["count"] for r in got["rejected"]} == {"orders": 12}
-    assert inside_writes >= 4
     assert "restored" in log.read_text(encoding="utf-8")

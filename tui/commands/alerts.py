@@ -69,20 +69,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
 
 
-def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(config, manager) for the command; the manager's dispatcher is never started here."""
+def _setup(args: argparse.Namespace, state: bool = True) -> tuple[Any, Any]:
+    """(config, manager) for the command; the manager's dispatcher is never started here. The state
+    file must exist (a mistyped --state must not leave an empty one behind); without ``state`` (a sink
+    test) none is opened."""
     from sellerpulse.core.alerts.manager import AlertManager
     from sellerpulse.core.alerts.setup import rules_from_config, sinks_from_config, state_path
     from sellerpulse.core.alerts.store import Store
     from sellerpulse.core.clock import SystemClock
+    from sellerpulse.core.state_store import require_existing
 
     config = load_config_from_args(args)
     plugins = load_plugins_warned()
     config.add_plugin_secrets(plugins)
     rules = rules_from_config(config, plugins.profiles())
     sinks = sinks_from_config(config, plugins.sinks())
-    store = Store(state_path(config, getattr(args, "state", None)))
-    return config, AlertManager(rules, store, sinks, SystemClock(), secrets=config.secrets)
+    path = require_existing(state_path(config, getattr(args, "state", None))) if state else ":memory:"
+    return config, AlertManager(rules, Store(path), sinks, SystemClock(), secrets=config.secrets)
 
 
 def _run(args: argparse.Namespace, body) -> int:
@@ -90,10 +93,11 @@ def _run(args: argparse.Namespace, body) -> int:
     from sellerpulse.core.alerts.sink import SinkConfigError
     from sellerpulse.core.alerts.store import StoreError
     from sellerpulse.core.config import ConfigError
+    from sellerpulse.core.state_store import StateError
 
     try:
         return body(args)
-    except (ConfigError, RuleError, SinkConfigError, StoreError, ValueError) as exc:
+    except (ConfigError, RuleError, SinkConfigError, StoreError, StateError, ValueError) as exc:
         return fail(exc)
 
 
@@ -171,7 +175,7 @@ def _test(args: argparse.Namespace) -> int:
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.timeutil import format_instant
 
-    _, manager = _setup(args)
+    _, manager = _setup(args, state=False)
     sink = manager.sinks.get(args.sink)
     if sink is None:
         manager.store.close()

@@ -144,12 +144,12 @@ def run_headless(args: argparse.Namespace) -> int:
     except (StateError, StoreError, RuleError, SinkConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
     stop = threading.Event()
-    received: list[int] = []
+    received: list[str] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
-        # no logging here: the signal can land while this thread is writing a log line to stderr,
-        # and a buffered stream refuses a write from inside its own write
-        received.append(signum)
+        # no logging here: the signal may interrupt this thread inside a write to stderr (re-entering
+        # it raises, and the stop would be lost)
+        received.append(signal.Signals(signum).name)
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -172,12 +172,15 @@ def run_headless(args: argparse.Namespace) -> int:
                 break
             scheduler.start()  # once; later calls do nothing
             health_log.poll()
-        if received:
-            log.info("received %s, stopping", signal.Signals(received[0]).name)
     finally:
+        if received:
+            log.info("received %s, stopping", received[0])
         if checkpointer is not None:
             checkpointer.stop(timeout=10.0)
             checkpointer.store.close()
+            if checkpointer.error and status == 0:  # the last checkpoint could not be written
+                print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
+                status = 1
         else:
             runtime.stop(timeout=10.0)
         scheduler.stop()
