@@ -38,6 +38,7 @@ import random
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -47,7 +48,7 @@ from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, 
 from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
 from sellerpulse.core.textsafe import clean
-from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
+from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant, to_us
 
 from .http_fetch import FetchError, fetch
 
@@ -61,9 +62,10 @@ SHIPPED_STATUSES = frozenset({"Shipped", "PartiallyShipped"})
 PLACED, SHIPPED, CANCELLED = 1, 2, 4
 ORDERS_KEPT = 500_000  # order statuses remembered; the oldest half is forgotten beyond this
 MAX_TOKEN = 8192  # characters of a page token: it goes back in a URL, and servers refuse longer ones
-# The cursor goes back to the server and into checkpoints as format_instant text, which is exact and
-# reads back only for the years 1000 to 9999: an event dated outside them is rejected, never a cursor.
-CURSOR_RANGE = (parse_instant("1000-01-01T00:00:00Z"), parse_instant("9999-12-31T23:59:59.999999Z"))
+# The cursor goes back to the server and into checkpoints as format_instant text, which cannot be written
+# past the year 9999 and does not read back before 1000 (the year is not padded): an event dated outside
+# them is rejected, never a cursor.
+CURSOR_RANGE = (to_us(datetime(1000, 1, 1, tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC)))
 _CONTENT = re.compile(r"\S")
 
 Key = str | tuple[Any, ...]  # an event's identity for duplicate checks (see _key)

@@ -197,15 +197,13 @@ def redirect_to(location: str) -> Answer:
     return Answer(302, headers={"Location": location})
 
 
-@pytest.mark.parametrize(
-    "where",
-    ["another port", "another scheme", "a file", "ftp"],
-)
+@pytest.mark.parametrize("where", ["another port", "another host", "another scheme", "a file", "ftp"])
 async def test_a_redirect_to_another_origin_is_refused_and_nothing_is_sent_there(hostile, where):
     thief = hostile(always(Answer(200, b"[]")))
     thief_port = thief.server_address[1]
     location = {
         "another port": f"{thief.url}/steal?api_key={KEY}",
+        "another host": f"http://localhost:{thief_port}/steal",  # the same machine, another name
         "another scheme": f"https://127.0.0.1:{thief_port}/steal",
         "a file": "file:///etc/passwd",
         "ftp": f"ftp://127.0.0.1:{thief_port}/steal",
