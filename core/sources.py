@@ -17,8 +17,10 @@ filled in). The instance then:
   a transient error itself with :meth:`set_state` / :meth:`report_error` (for example while retrying).
 
 Bad input is never an exception: a row that cannot be read is a :class:`Rejection` in the batch and
-the stream goes on. An exception escaping ``batches`` means the source itself failed; the runtime marks
-it ``failing`` with the error and the other sources go on.
+the stream goes on. A batch counts every rejection but keeps only a bounded sample of them (see
+:class:`Rejections`), so a source can reject millions of rows without holding them. An exception escaping
+``batches`` means the source itself failed; the runtime marks it ``failing`` with the error and the other
+sources go on.
 """
 
 from __future__ import annotations
@@ -26,22 +28,91 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, ClassVar
 
 from .events import Event, Rejection
 from .options import Option
 
 STATES = ("starting", "ok", "lagging", "failing", "done")
+REJECTIONS_KEPT = 200  # rejections a batch keeps with their reasons: the first half and the latest half
+
+
+class Rejections:
+    """The rows of one batch that could not be read: every one counted, a bounded sample kept.
+
+    One answer can hold millions of bad rows (a 60 MiB body of ``{}`` is 20 million); keeping each with
+    its position and reason cost gigabytes. ``append`` and ``extend`` work as on a list, ``len()`` is
+    the number of all rejections, and iterating or indexing reads the kept ones in order: the first
+    ``kept // 2`` (where the trouble began) and the latest ones (what it looks like now, which is
+    ``[-1]``). Up to ``kept`` rejections it is exactly the list of them.
+    """
+
+    __slots__ = ("_count", "_head", "_head_size", "_tail")
+
+    def __init__(self, rejections: Iterable[Rejection] = (), kept: int = REJECTIONS_KEPT) -> None:
+        self._count = 0
+        self._head: list[Rejection] = []
+        self._head_size = kept // 2
+        self._tail: deque[Rejection] = deque(maxlen=kept - self._head_size)
+        self.extend(rejections)
+
+    def append(self, rejection: Rejection) -> None:
+        self._count += 1
+        if len(self._head) < self._head_size:
+            self._head.append(rejection)
+        else:
+            self._tail.append(rejection)
+
+    def extend(self, rejections: Iterable[Rejection]) -> None:
+        """Add rejections; from another :class:`Rejections`, its count too (not only its sample)."""
+        for rejection in rejections:
+            self.append(rejection)
+        if isinstance(rejections, Rejections):
+            self._count += rejections.omitted
+
+    @property
+    def omitted(self) -> int:
+        """How many were counted but not kept."""
+        return self._count - len(self._head) - len(self._tail)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Rejection]:
+        return chain(self._head, self._tail)
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rejections | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        more = f", {self.omitted} more not kept" if self.omitted else ""
+        return f"Rejections({list(self)!r}{more})"
 
 
 @dataclass(slots=True)
 class Batch:
-    """Events read together, plus the rows that could not be read (with their positions)."""
+    """Events read together, plus the rows that could not be read (counted, a sample kept with their
+    positions: see :class:`Rejections`). A list of rejections given here becomes a ``Rejections``."""
 
     events: list[Event] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: Rejections = field(default_factory=Rejections)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rejections, Rejections):
+            self.rejections = Rejections(self.rejections)
 
     def __len__(self) -> int:
         return len(self.events) + len(self.rejections)
@@ -123,7 +194,8 @@ class Source(ABC):
             )
 
     def recent_rejections(self) -> list[Rejection]:
-        """The latest rejections, oldest first (bounded by :attr:`recent_kept`)."""
+        """The latest rejections kept, oldest first (bounded by :attr:`recent_kept`; a batch keeps only a
+        sample of its own, so a batch of millions contributes its first and latest ones)."""
         with self._guard:
             return list(self._recent)
 

@@ -10,9 +10,12 @@ A ``304 Not Modified`` to ``If-None-Match`` means nothing new.
 Failures: timeouts, connection errors, 5xx and 429 are retried with exponential back-off and jitter
 (429 and 503 wait for ``Retry-After`` when given, in seconds or as an HTTP date); the source is
 ``lagging`` while it retries and ``failing`` with the last error when the retries run out, then tries again
-at the next poll. A body that is not JSON is a rejection and the source goes on. Header values are
-secrets (tokens): they are never logged and are masked in every error text, which never carries the URL's
-query either.
+at the next poll. Each request is bounded as a whole (time, size, redirects: see ``http_fetch``). A body
+that cannot be read (not JSON, nested too deeply, a number too long, not the expected shape) is a
+rejection and the source goes on; so is every item that cannot be an event, however it fails. A poll
+follows at most ``max_pages`` pages and stops at a page token it was already given (a server that pages
+forever). Header values and secret-looking query parameters are secrets (tokens, keys): they are never
+logged and are masked in every error text, which never carries the URL's query either.
 
 Two response shapes (``format``):
 
@@ -32,16 +35,22 @@ import asyncio
 import email.utils
 import json
 import random
+import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
-from sellerpulse.core.events import DEFAULT_ACCOUNT, Event, EventError, Rejection, parse_event
+from sellerpulse.core.config import is_secret_key, mask, url_secrets
+from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
-from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
+from sellerpulse.core.textsafe import clean
+from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant, to_us
+
+from .http_fetch import FetchError, fetch
 
 FORMATS = ("events", "sp-api-orders")
 # format -> (cursor parameter, page-token parameter)
@@ -52,6 +61,14 @@ WAITING_STATUSES = frozenset({"Pending", "PendingAvailability"})
 SHIPPED_STATUSES = frozenset({"Shipped", "PartiallyShipped"})
 PLACED, SHIPPED, CANCELLED = 1, 2, 4
 ORDERS_KEPT = 500_000  # order statuses remembered; the oldest half is forgotten beyond this
+MAX_TOKEN = 8192  # characters of a page token: it goes back in a URL, and servers refuse longer ones
+# The cursor goes back to the server and into checkpoints as format_instant text, which cannot be written
+# past the year 9999 and does not read back before 1000 (the year is not padded): an event dated outside
+# them is rejected, never a cursor.
+CURSOR_RANGE = (to_us(datetime(1000, 1, 1, tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC)))
+_CONTENT = re.compile(r"\S")
+
+Key = str | tuple[Any, ...]  # an event's identity for duplicate checks (see _key)
 
 
 class HttpSourceError(RuntimeError):
@@ -64,7 +81,8 @@ class UnreadablePage(ValueError):
 
 class HttpSource(Source):
     """Polls an HTTP JSON API: canonical events, or Amazon SP-API getOrders turned into order events.
-    Incremental cursor, page tokens, ETag, retries with back-off, 429 Retry-After; secrets masked."""
+    Incremental cursor, page tokens, ETag, retries with back-off, 429 Retry-After; secrets masked and
+    never sent to another origin (redirects elsewhere are refused); every request and poll bounded."""
 
     type_name = "http"
     options = (
@@ -73,8 +91,9 @@ class HttpSource(Source):
         Option("interval", "float", 60.0, "seconds between polls"),
         Option("params", "dict", {}, "query parameters sent with every request"),
         Option("headers", "dict", {}, "request headers (tokens: use ${ENV} references)", secret=True),
-        Option("timeout", "float", 30.0, "seconds before a request times out"),
-        Option("max_body_bytes", "int", 64 << 20, "larger answers fail the poll instead of filling memory"),
+        Option("timeout", "float", 30.0, "seconds one request may take in all (answer, body, redirects)"),
+        Option("max_body_bytes", "int", 16 << 20, "most bytes of an answer (decompressed); more fails it"),
+        Option("max_pages", "int", 100, "most pages one poll follows; more fails the poll (cursor stays)"),
         Option("max_retries", "int", 5, "retries of a failed request before the poll fails"),
         Option("backoff", "float", 1.0, "first retry delay in seconds; doubles each retry, with jitter"),
         Option("max_backoff", "float", 60.0, "longest retry delay in seconds (Retry-After may ask more)"),
@@ -105,15 +124,18 @@ class HttpSource(Source):
                 raise ValueError(f"{number} must not be negative")
         if settings["max_retries"] < 0:
             raise ValueError("max_retries must not be negative")
+        if settings["max_pages"] < 1:
+            raise ValueError("max_pages must be at least 1")
         self.format: str = settings["format"]
         default_cursor, default_page = PARAMETERS[self.format]
         self.cursor_param: str = settings["cursor_param"] or default_cursor
         self.page_param: str = settings["page_param"] or default_page
         self.headers = {str(key): str(value) for key, value in settings["headers"].items()}
-        self._secrets = sorted((value for value in self.headers.values() if value), key=len, reverse=True)
+        self._secrets = [*self.headers.values(), *url_secrets(settings["url"])]
+        self._secrets += [value for key, value in self.params.items() if is_secret_key(key)]
         self._cursor: int | None = None  # the newest instant seen (inclusive lower bound of the next poll)
         self._etag: str | None = None
-        self._at_cursor: set[str] = set()  # events already delivered at the cursor instant
+        self._at_cursor: set[Key] = set()  # events already delivered at the cursor instant
         self._orders: dict[str, int] = {}  # SP-API order id -> statuses already emitted
         self._polls = 0
         self._jitter = random.Random()
@@ -139,8 +161,9 @@ class HttpSource(Source):
     # -- polling --------------------------------------------------------------------------------
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
+        # Redirects are followed by http_fetch, within the origin only: httpx would send the headers on.
         async with httpx.AsyncClient(
-            headers=self.headers, timeout=self.settings["timeout"], follow_redirects=True
+            headers=self.headers, timeout=self.settings["timeout"], follow_redirects=False
         ) as client:
             while True:
                 try:
@@ -161,7 +184,8 @@ class HttpSource(Source):
 
     async def _poll(self, client: httpx.AsyncClient) -> AsyncIterator[Batch]:
         """One poll: every page from the cursor on. The cursor and ETag move with the last page only,
-        so a poll cut short is repeated whole (what it delivered again is dropped as a duplicate)."""
+        so a poll cut short is repeated whole (what it delivered again is dropped as a duplicate). A
+        page token seen before in the poll, or more than ``max_pages`` pages, stop it with an error."""
         self._polls += 1
         params = dict(self.params)
         if self._cursor is not None:
@@ -170,8 +194,10 @@ class HttpSource(Source):
                 params.pop("CreatedBefore", None)
             params[self.cursor_param] = format_instant(self._cursor)
         newest: int | None = None
-        at_newest: set[str] = set()
+        at_newest: set[Key] = set()
         token: str | None = None
+        tokens: dict[str, int] = {}  # page token -> the page that sent it
+        max_pages = self.settings["max_pages"]
         page = 0
         while True:
             page += 1
@@ -184,27 +210,36 @@ class HttpSource(Source):
             if page == 1:
                 etag = response.headers.get("ETag")
             batch = Batch()
-            try:
-                token = self._read_page(response.text, where, batch)
+            try:  # parsing megabytes is blocking work: off the event loop
+                token = await asyncio.to_thread(self._read_answer, response, where, batch)
             except UnreadablePage as exc:  # cursor and ETag stay: the next poll asks again
-                batch.rejections.append(Rejection(self.name, where, str(exc)))
-                yield batch
+                yield Batch(rejections=[Rejection(self.name, where, str(exc))])
                 return
             for event in batch.events:
                 if newest is None or event.ts > newest:
                     newest, at_newest = event.ts, set()
                 if event.ts == newest:
                     at_newest.add(_key(event))
-            if token:
-                if len(batch):
-                    yield batch
-                continue
-            self._advance(newest, at_newest)
-            self._etag = etag
-            yield batch
-            return
+            if not token:
+                self._advance(newest, at_newest)
+                self._etag = etag
+                yield batch
+                return
+            if len(batch):
+                yield batch
+            if token in tokens:
+                raise HttpSourceError(
+                    f"page {page} sent the page token of page {tokens[token]} again: the API pages in a "
+                    "loop; the poll stopped and the cursor stays"
+                )
+            tokens[token] = page
+            if page >= max_pages:
+                raise HttpSourceError(
+                    f"more than {max_pages} pages in one poll (max_pages): the poll stopped and the cursor "
+                    "stays; raise max_pages if the API really holds that much"
+                )
 
-    def _advance(self, newest: int | None, at_newest: set[str]) -> None:
+    def _advance(self, newest: int | None, at_newest: set[Key]) -> None:
         if newest is None:
             return
         if newest == self._cursor:
@@ -219,13 +254,18 @@ class HttpSource(Source):
         self, client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
     ) -> httpx.Response:
         retries = self.settings["max_retries"]
+        timeout = self.settings["timeout"]
         attempt = 0
         while True:
             wait: float | None = None
             try:
-                response = await self._fetch(client, params, headers)
-            except httpx.TimeoutException:
-                error = f"timed out after {self.settings['timeout']:g} s"
+                response = await fetch(
+                    client, self.url, params, headers, timeout, int(self.settings["max_body_bytes"])
+                )
+            except FetchError as exc:  # too large, or a redirect refused: asking again changes nothing
+                raise HttpSourceError(self._error(f"{self._safe_url()}: {exc}")) from None
+            except (TimeoutError, httpx.TimeoutException):
+                error = f"timed out after {timeout:g} s"
             except httpx.HTTPError as exc:
                 error = f"request failed: {type(exc).__name__}: {exc}"
             else:
@@ -235,59 +275,30 @@ class HttpSource(Source):
                 error = f"HTTP {status} {response.reason_phrase}".rstrip()
                 if status not in RETRIED:
                     raise HttpSourceError(
-                        self._mask(f"{error} from {self._safe_url()}: {_snippet(response.text)}")
+                        self._error(f"{error} from {self._safe_url()}: {_snippet(_body_text(response))}")
                     )
                 if status in (429, 503):
                     wait = _retry_after(response.headers.get("Retry-After"))
             if attempt >= retries:
                 raise HttpSourceError(
-                    self._mask(f"{error} from {self._safe_url()} (gave up after {attempt + 1} tries)")
+                    self._error(f"{error} from {self._safe_url()} (gave up after {attempt + 1} tries)")
                 )
             attempt += 1
             if wait is None:
                 wait = self._backoff(attempt)
             self.report_error(
-                self._mask(f"{error}; retry {attempt}/{retries} in {wait:.1f} s"), state="lagging"
+                self._error(f"{error}; retry {attempt}/{retries} in {wait:.1f} s"), state="lagging"
             )
             await asyncio.sleep(wait)
-
-    async def _fetch(
-        self, client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
-    ) -> httpx.Response:
-        """GET with the (decoded) body read only up to ``max_body_bytes``: a larger answer, declared or
-        not, is an error of this poll, never a multi-gigabyte string in memory."""
-        limit = int(self.settings["max_body_bytes"])
-        request = client.build_request("GET", self.url, params=params, headers=headers)
-        response = await client.send(request, stream=True)
-        try:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise HttpSourceError(
-                        f"answer from {self._safe_url()} is larger than max_body_bytes ({limit} bytes)"
-                    )
-        finally:
-            await response.aclose()
-        kept = {
-            k: v
-            for k, v in response.headers.items()
-            if k.lower() not in ("content-encoding", "content-length")
-        }
-        return httpx.Response(
-            response.status_code, headers=kept, content=bytes(body), request=request,
-            extensions=response.extensions,
-        )  # fmt: skip
 
     def _backoff(self, attempt: int) -> float:
         """Exponential back-off with jitter: ``backoff * 2**(attempt-1)`` scaled by 0.5..1.5, capped."""
         base = self.settings["backoff"] * 2 ** (attempt - 1)
         return min(self.settings["max_backoff"], base * self._jitter.uniform(0.5, 1.5))
 
-    def _mask(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+    def _error(self, text: str) -> str:
+        """An error text safe to show: the configured secrets masked, a server's escapes made inert."""
+        return clean(mask(text, self._secrets))
 
     def _safe_url(self) -> str:
         """The URL without its query (which may hold keys) and without credentials."""
@@ -298,71 +309,74 @@ class HttpSource(Source):
 
     # -- reading a page -------------------------------------------------------------------------
 
+    def _read_answer(self, response: httpx.Response, where: str, batch: Batch) -> str | None:
+        return self._read_page(_body_text(response), where, batch)  # decoding megabytes blocks too
+
     def _read_page(self, text: str, where: str, batch: Batch) -> str | None:
         """Fill ``batch`` from one response body; return the next page token (``None`` at the end)."""
         try:
             document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if self.format == "events" and len([line for line in text.splitlines() if line.strip()]) > 1:
-                self._read_items(self._json_lines(text, where, batch), batch)
+        except (ValueError, RecursionError) as exc:
+            if self.format == "events" and _several_lines(text):
+                self._read_json_lines(text, where, batch)
                 return None
-            raise UnreadablePage(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
+            raise UnreadablePage(_json_problem(exc, whole=True)) from None
         if self.format == "sp-api-orders":
-            return self._read_orders(document, where, batch)
+            payload = document.get("payload") if isinstance(document, dict) else None
+            orders = payload.get("Orders") if isinstance(payload, dict) else None
+            if not isinstance(orders, list):
+                raise UnreadablePage("expected an SP-API getOrders body (payload.Orders)")
+            for index, order in enumerate(orders):
+                self._read_order(order, where, index, batch)
+            return _token(payload.get(self.page_param))
         if isinstance(document, list):
             items, token = document, None
         elif isinstance(document, dict) and isinstance(document.get("events"), list):
             items, token = document["events"], document.get(self.page_param)
         else:
             raise UnreadablePage("expected a JSON array of events or an object with an events array")
-        self._read_items([(f"{where} item {index}", item) for index, item in enumerate(items)], batch)
-        return str(token) if token else None
+        for index, item in enumerate(items):
+            self._read_item(item, f"{where} item", index, batch)
+        return _token(token)
 
-    def _json_lines(self, text: str, where: str, batch: Batch) -> list[tuple[str, Any]]:
-        """The objects of a JSON Lines body; unreadable lines become rejections."""
-        items: list[tuple[str, Any]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
+    def _read_json_lines(self, text: str, where: str, batch: Batch) -> None:
+        """The objects of a JSON Lines body, one line at a time; unreadable lines become rejections."""
+        for number, line in enumerate(_lines(text), start=1):
             if not line.strip():
                 continue
             try:
-                items.append((f"{where} line {number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                batch.rejections.append(
-                    Rejection(self.name, f"{where} line {number}", f"malformed JSON: {exc.msg}")
-                )
-        return items
+                item = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                batch.rejections.append(Rejection(self.name, f"{where} line {number}", _json_problem(exc)))
+                continue
+            self._read_item(item, f"{where} line", number, batch)
 
-    def _read_items(self, items: list[tuple[str, Any]], batch: Batch) -> None:
-        """Canonical event objects -> events (events without an account get the source's)."""
-        account = self.settings["account"]
-        for position, item in items:
+    def _read_item(self, item: Any, where: str, number: int, batch: Batch) -> None:
+        """A canonical event object -> an event (without an account, the source's), or a rejection at
+        ``where number``: whatever the item holds, it never fails more than itself."""
+        try:
             if not isinstance(item, dict):
-                batch.rejections.append(Rejection(self.name, position, "expected an object"))
-                continue
-            try:
-                event = parse_event(item if item.get("account") else dict(item, account=account))
-            except EventError as exc:
-                batch.rejections.append(Rejection(self.name, position, str(exc)))
-                continue
-            if event.ts == self._cursor and _key(event) in self._at_cursor:
-                continue  # delivered by an earlier poll: the cursor is inclusive
-            batch.events.append(event)
+                raise EventError("expected an object")
+            event = parse_event(item)
+            if not item.get("account"):
+                event.account = self.settings["account"]
+            _check_cursor_range(event)
+        except (ValueError, OverflowError) as exc:
+            batch.rejections.append(Rejection(self.name, f"{where} {number}", _reason(exc)))
+            return
+        if event.ts == self._cursor and _key(event) in self._at_cursor:
+            return  # delivered by an earlier poll: the cursor is inclusive
+        batch.events.append(event)
 
-    def _read_orders(self, document: Any, where: str, batch: Batch) -> str | None:
-        payload = document.get("payload") if isinstance(document, dict) else None
-        orders = payload.get("Orders") if isinstance(payload, dict) else None
-        if not isinstance(orders, list):
-            raise UnreadablePage("expected an SP-API getOrders body (payload.Orders)")
-        for index, order in enumerate(orders):
-            try:
-                batch.events.extend(self._order_events(order))
-            except EventError as exc:
-                batch.rejections.append(Rejection(self.name, f"{where} order {index}", str(exc)))
-        token = payload.get(self.page_param)
-        return str(token) if token else None
+    def _read_order(self, order: Any, where: str, index: int, batch: Batch) -> None:
+        try:
+            batch.events.extend(self._order_events(order))
+        except (ValueError, OverflowError) as exc:
+            batch.rejections.append(Rejection(self.name, f"{where} order {index}", _reason(exc)))
 
     def _order_events(self, order: Any) -> list[Event]:
-        """The events an order's status calls for that were not emitted yet (each status once)."""
+        """The events an order's status calls for that were not emitted yet (each status once). An
+        order that fails is not marked: its statuses come again with its next update."""
         if not isinstance(order, dict):
             raise EventError("expected an order object")
         order_id = _text(order, "AmazonOrderId")
@@ -395,6 +409,8 @@ class HttpSource(Source):
                 "event_id": f"{order_id}:cancelled", "by": self.settings["cancelled_by"],
             }))  # fmt: skip
             done |= CANCELLED
+        for event in events:
+            _check_cursor_range(event)
         self._orders[order_id] = done
         return events
 
@@ -406,13 +422,72 @@ def _text(order: dict[str, Any], name: str) -> str:
     return value
 
 
-def _key(event: Event) -> str:
-    """What identifies an event for duplicate checks: its id, else all its fields."""
-    return event.event_id or json.dumps(event.to_json(), sort_keys=True)
+def _key(event: Event) -> Key:
+    """What identifies an event for duplicate checks: its id, else all its fields (as they are: an
+    instant out of range cannot be written as text)."""
+    return event.event_id or tuple(getattr(event, name) for name in FIELDS)
+
+
+def _check_cursor_range(event: Event) -> None:
+    if not CURSOR_RANGE[0] <= event.ts <= CURSOR_RANGE[1]:
+        raise EventError("ts outside the years 1000 to 9999 (UTC)")
+
+
+def _token(value: Any) -> str | None:
+    """The next page token of an answer, ``None`` on the last page."""
+    if not value:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise UnreadablePage(f"page token is {type(value).__name__}, not text")
+    token = str(value)
+    if len(token) > MAX_TOKEN:
+        raise UnreadablePage(f"page token of {len(token)} characters (a URL carries at most {MAX_TOKEN})")
+    return token
+
+
+def _json_problem(exc: ValueError | RecursionError, whole: bool = False) -> str:
+    """Why a body (``whole``) or one line of it is not readable JSON, for a rejection."""
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed JSON: {exc.msg}" + (f" at line {exc.lineno}" if whole else "")
+    return f"unreadable JSON: {str(exc).split(';')[0]}"  # e.g. an integer of more than 4300 digits
+
+
+def _reason(exc: ValueError | OverflowError) -> str:
+    if isinstance(exc, OverflowError):
+        return f"a date or number out of range ({exc})"
+    return str(exc)
+
+
+def _several_lines(text: str) -> bool:
+    """True when ``text`` has more than one non-blank line (JSON Lines, not one JSON document)."""
+    first = _CONTENT.search(text)
+    if first is None:
+        return False
+    end = text.find("\n", first.start())
+    return end >= 0 and _CONTENT.search(text, end) is not None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, one at a time (a list of millions of lines is gigabytes)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
+
+
+def _body_text(response: httpx.Response) -> str:
+    """A body as text: UTF-8 whatever charset the server declares. RFC 8259 defines no charset for JSON,
+    and httpx's decoding raised on ``charset=rot13``, ``base64`` or ``undefined``, stopping the source."""
+    return response.content.decode("utf-8", errors="replace")
 
 
 def _snippet(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: limit * 4].split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -10,6 +10,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,57 @@ start = "2026-11-20T12:00:00Z"
     result = sellerpulse("check", "--config", str(config), "--at", "2026-11-20T12:00:00Z", "--format", "json")
     assert result.returncode == 2, result.stderr
     assert "lsr_10d" in result.stdout
+
+
+class EndlessPages(BaseHTTPRequestHandler):
+    """An API whose every answer has a new page token and no events: it pages forever."""
+
+    protocol_version = "HTTP/1.1"
+    wbufsize = -1  # the answer leaves in one write: split writes wait for delayed ACKs (40 ms each)
+    served = 0
+
+    def do_GET(self) -> None:
+        type(self).served += 1
+        body = json.dumps({"events": [], "next": f"page-{type(self).served}"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def endless():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EndlessPages)
+    EndlessPages.served = 0
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_report_on_an_api_that_pages_forever_returns_and_says_why(endless, tmp_path):
+    config = write_config(
+        tmp_path,
+        f"""[[sources]]
+type = "http"
+name = "api"
+url = "http://127.0.0.1:{endless.server_address[1]}/events"
+""",
+    )
+    began = time.monotonic()
+    result = sellerpulse("report", "--config", str(config), "--at", AT)
+    assert time.monotonic() - began < 60
+    assert (
+        "source api failed" in result.stderr
+        and "more than 100 pages in one poll (max_pages)" in result.stderr
+    )
+    assert EndlessPages.served == 100  # the default max_pages, then it stopped
+
+
+def test_plugins_describe_lists_max_pages():
+    result = sellerpulse("plugins", "--describe", "http")
+    assert result.returncode == 0, result.stderr
+    assert "max_pages (int) [default 100]" in result.stdout
