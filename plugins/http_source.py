@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
-from sellerpulse.core.config import is_secret_key, mask, url_secrets
+from sellerpulse.core.config import is_secret_key, mask_text, url_secrets
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
@@ -297,8 +297,9 @@ class HttpSource(Source):
         return min(self.settings["max_backoff"], base * self._jitter.uniform(0.5, 1.5))
 
     def _error(self, text: str) -> str:
-        """An error text safe to show: the configured secrets masked, a server's escapes made inert."""
-        return clean(mask(text, self._secrets))
+        """An error text safe to show: the configured secrets masked, and any URL password or secret query
+        value a server's reply quotes; a server's escapes made inert."""
+        return clean(mask_text(text, self._secrets))
 
     def _safe_url(self) -> str:
         """The URL without its query (which may hold keys) and without credentials."""

@@ -144,7 +144,7 @@ severity = "critical"
     with pytest.raises(Exception) as failure:
         asyncio.run(poll_once())
     source.report_error(str(failure.value))  # what a following source does with a failed poll
-    assert API_TOKEN in api.requests[0][0] and API_TOKEN in source.health().last_error  # the hostile echo
+    assert API_TOKEN in api.requests[0][0] and "GET /orders?token=" in source.health().last_error  # the echo
 
     state = tmp_path / "state.sqlite3"
     manager = manager_from_config(config, PLUGINS.sinks(), Store(state), FixedClock(T0), group_wait=0)
