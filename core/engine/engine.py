@@ -1,7 +1,8 @@
 """The engine: routes validated events to per-account state and answers snapshots.
 
 Accounts appear as events name them; each has its own time zone (its calendar days) and profile.
-The engine does no I/O and reads no clock: callers pass ``at``.
+The engine touches no file and reads no clock (callers pass ``at``); it logs one warning, when the
+account limit first turns an account away.
 
 The number of accounts is bounded (``max_accounts``): an account costs about 25 KB before its first
 order, and a file or API that names a new account on every row (a mistake or an attack) would otherwise
