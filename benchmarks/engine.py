@@ -1,11 +1,13 @@
-"""Engine benchmark: ingest speed against the bare CSV floor, memory per order, snapshot latency.
+"""Engine benchmark: ingest speed against the bare CSV floor, memory per order, snapshot latency, and
+memory and memory mappings per account when many accounts hold a few orders each.
 
     python benchmarks/engine.py              # full size: 1,000,000 orders over 90 days (~3.5 M events)
     python benchmarks/engine.py --orders 20000
+    python benchmarks/engine.py --orders 20000 --accounts 100000
 
 Prints its figures; it asserts nothing (budgets are judged by people, CI runs it small so it cannot rot).
 Budgets (issue 2): ingest >= 40 % of the bare ``csv`` read, snapshot < 5 ms at 1 M orders, <= 200 bytes
-per order held.
+per order held; a few KB per account and memory mappings that do not grow with the accounts (issue 11).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sellerpulse.core.engine import Engine
@@ -102,6 +105,43 @@ def ingest(path: Path) -> tuple[Engine, float, int]:
     return engine, time.perf_counter() - start, rejected
 
 
+def account_events(accounts: int, per_account: int = 3) -> Iterator[Event]:
+    """``per_account`` orders placed, shipped and delivered in each of ``accounts`` accounts."""
+    for a in range(accounts):
+        account = f"acct-{a:06d}"
+        for o in range(per_account):
+            oid = f"O-{a}-{o}"
+            placed = START + (a * per_account + o) * 1000
+            yield Event(placed, "order_placed", account, oid, f"{oid}p", ship_by=placed + 48 * US_PER_HOUR,
+                        deliver_by=placed + 120 * US_PER_HOUR)  # fmt: skip
+            yield Event(placed + US_PER_HOUR, "order_shipped", account, oid, f"{oid}s", tracking="1Z")
+            yield Event(placed + US_PER_DAY, "order_delivered", account, oid, f"{oid}d")
+
+
+def mappings() -> int:
+    """The process's memory mappings (the kernel allows ``vm.max_map_count``, 65,530 by default)."""
+    with open("/proc/self/maps") as maps:
+        return sum(1 for _ in maps)
+
+
+def many_accounts(accounts: int, at: int) -> None:
+    gc.collect()
+    before, maps_before = rss_bytes(), mappings()
+    engine = Engine(max_accounts=accounts)
+    start = time.perf_counter()
+    engine.ingest(account_events(accounts))
+    seconds = time.perf_counter() - start
+    gc.collect()
+    held = len(engine.accounts)
+    print(f"accounts={accounts:,} (3 orders, 9 events each)")
+    print(f"  ingest             {9 * held / seconds:12,.0f} events/s ({seconds:.2f} s)")
+    print(f"  memory             {(rss_bytes() - before) / held:12,.0f} bytes per account (RSS delta)")
+    print(f"  memory mappings    {mappings() - maps_before:12,} more ({maps_before:,} before)")
+    start = time.perf_counter()
+    engine.snapshot(at)
+    print(f"  snapshot           {(time.perf_counter() - start) * 1000:12.0f} ms (every account)")
+
+
 def snapshot_ms(engine: Engine, at: int, repeat: int = 30) -> float:
     times = []
     for _ in range(repeat):
@@ -116,6 +156,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--small-orders", type=int, default=10_000, help="the small engine for snapshot time")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--accounts", type=int, help="accounts of a few orders each; default: orders / 100")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
 
@@ -147,6 +188,7 @@ def main() -> None:
         print(f"  snapshot+history30 {_history_ms(engine, at):12.2f} ms (median of 5)")
         del engine
         gc.collect()
+    many_accounts(args.accounts or max(args.orders // 100, 1), at)
 
 
 def _history_ms(engine: Engine, at: int) -> float:

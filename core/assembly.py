@@ -37,4 +37,5 @@ def engine_from_config(
         timezone=timezone or general.timezone,
         account_timezones=zones,
         account_profiles=profiles,
+        max_accounts=general.max_accounts,
     )

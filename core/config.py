@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from platformdirs import user_config_dir
+from sellerpulse.core.engine.engine import DEFAULT_MAX_ACCOUNTS
 from sellerpulse.core.profile import (
     MetricSpec,
     Profile,
@@ -92,6 +93,11 @@ DEFAULTS: dict[str, Setting] = {
         ),
         Setting("general.log_level", "info", "log level: " + ", ".join(LOG_LEVELS)),
         Setting("general.log_file", None, "log file; default: sellerpulse.log in the user state directory"),
+        Setting(
+            "general.max_accounts",
+            DEFAULT_MAX_ACCOUNTS,
+            "most accounts held; events of more are rejected (accounts named in [accounts] are always held)",
+        ),
         Setting("accounts.ID.name", None, "display name of the account; default: its id"),
         Setting("accounts.ID.timezone", None, "the account's time zone; default: general.timezone"),
         Setting("accounts.ID.profile", None, "the account's marketplace profile; default: general.profile"),
@@ -108,7 +114,7 @@ DEFAULTS: dict[str, Setting] = {
 }
 
 _TOP_KEYS = ("general", "accounts", "profiles", "sources", "sinks", "alerts", "keymap")
-_GENERAL_KEYS = ("profile", "timezone", "refresh", "state", "log_level", "log_file")
+_GENERAL_KEYS = ("profile", "timezone", "refresh", "state", "log_level", "log_file", "max_accounts")
 _ACCOUNT_KEYS = ("name", "timezone", "profile")
 _PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly")
 _METRIC_KEYS = tuple(f.name for f in fields(MetricSpec) if f.name != "id")
@@ -129,6 +135,7 @@ class GeneralSettings:
     state: str | None = None
     log_level: str = "info"
     log_file: str | None = None
+    max_accounts: int = DEFAULT_MAX_ACCOUNTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +500,12 @@ class _Loader:
             raise self.error(where, "general.profile must name a profile", key="profile")
         state = table.get("state")
         log_file = table.get("log_file")
+        max_accounts = table.get("max_accounts", defaults.max_accounts)
+        if isinstance(max_accounts, bool) or not isinstance(max_accounts, int) or max_accounts < 1:
+            raise self.error(
+                where, f"general.max_accounts must be a whole number of at least 1, not {max_accounts!r}",
+                key="max_accounts",
+            )  # fmt: skip
         return GeneralSettings(
             profile=profile,
             timezone=self.timezone(where, "timezone", table.get("timezone", defaults.timezone)),
@@ -500,6 +513,7 @@ class _Loader:
             state=None if state is None else self.string(where, "state", state),
             log_level=level,
             log_file=None if log_file is None else self.string(where, "log_file", log_file),
+            max_accounts=max_accounts,
         )
 
     def account(self, account_id: str, value: Any, general: GeneralSettings) -> AccountSettings:

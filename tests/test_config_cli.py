@@ -113,7 +113,13 @@ def test_defaults_is_commented_toml_with_the_documented_defaults(tmp_path: Path,
     assert result.returncode == 0
     data = tomllib.loads(result.stdout)
     # the values CONFIG.md documents
-    assert data["general"] == {"profile": "amazon", "timezone": "UTC", "refresh": 2.0, "log_level": "info"}
+    assert data["general"] == {
+        "profile": "amazon",
+        "timezone": "UTC",
+        "refresh": 2.0,
+        "log_level": "info",
+        "max_accounts": 1000,
+    }
     assert "# seconds between UI refreshes (floor 0.5)" in result.stdout
     assert "# lag_days = 14" in result.stdout  # the built-in profile's ODR lag, overridable
     loads_config(result.stdout)

@@ -25,8 +25,8 @@ keys = st.integers(min_value=-(2**63), max_value=2**63 - 1).filter(lambda k: k n
 def test_hash_table_matches_a_dict(ops):
     table, model = HashTable("i"), {}
     for op, n in ops:
-        # in the first table (1021 slots) these keys share five first slots and five probe steps
-        key = n * 1021 + 1 + ((n % 5) << 40)
+        # in the first table (7 slots) these keys share five first slots and three probe steps
+        key = n * 7 + 1 + ((n % 5) << 40)
         if op == "put":
             assert table.put(key, n) == (key not in model)
             model.setdefault(key, n)
@@ -69,6 +69,17 @@ def test_hash_table_drops_entries_below_its_floor_as_they_move():
     assert all(table.get(n + 1) == -1 for n in range(5000))
     assert all(table.get(n + 1) == n for n in range(5000, 40000))
     assert len(table) == 35000
+
+
+def test_hash_table_keeps_a_few_entries_below_its_floor_through_growth():
+    """Small tables drop nothing: a few expired dedup ids cost nothing, and an account's duplicates stay
+    exact until it holds hundreds of ids (as when every table started at 1021 slots)."""
+    table = HashTable("i")
+    table.floor = 100
+    for n in range(700):
+        table.put(n + 1, n)
+    assert len(table) == 700
+    assert all(table.get(n + 1) == n for n in range(700))
 
 
 def test_hash_table_reuses_space_under_steady_churn():
@@ -138,3 +149,21 @@ def test_seen_ids_forget_days_before_the_cutoff_as_they_grow():
     assert "e29999" in seen
     assert all(f"e{n}" not in seen for n in rng.sample(range(15000), 200))
     assert "e15000" in seen
+
+
+@pytest.mark.parametrize("held", [100_000, 600])
+def test_hash_table_grows_without_filling_up_after_mass_removal(held):
+    """A full table emptied but for a few entries, then growing: the new table must hold every put that
+    arrives while the old (large, mostly removed) one is still being moved, or a probe never ends."""
+    table = HashTable("i")
+    n = 0
+    while n < held or table._old is not None or table._new.used < table._new.limit:  # one put from growing
+        n += 1
+        table.put(n, n)
+    for key in range(11, n + 1):
+        table.remove(key)
+    for key in range(n + 1, n + 3 * held):
+        table.put(key, key)
+        assert table._new.used <= table._new.limit + 1
+    assert len(table) == 3 * held + 9
+    assert all(table.get(key) == key for key in range(1, 11))

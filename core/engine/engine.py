@@ -1,22 +1,37 @@
 """The engine: routes validated events to per-account state and answers snapshots.
 
 Accounts appear as events name them; each has its own time zone (its calendar days) and profile.
-The engine does no I/O and reads no clock: callers pass ``at``.
+The engine touches no file and reads no clock (callers pass ``at``); it logs one warning, when the
+account limit first turns an account away.
+
+The number of accounts is bounded (``max_accounts``): an account costs about 25 KB before its first
+order, and a file or API that names a new account on every row (a mistake or an attack) would otherwise
+grow the engine, every snapshot and every saved state without end. Past the limit the events of a new
+account are rejected, counted under :attr:`Engine.refusal` (the reason, in words) like the rows a source
+could not read; accounts already held go on, and accounts the config names are always admitted.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
 from ..events import Event
 from ..profile import Profile, builtin_profile
 from ..snapshot import AccountSnapshot, QueueItem, Snapshot
+from ..textsafe import clean
 from ..timeutil import DayClock
 from .account import AccountState
 from .drilldown import BadOutcome, bad_outcomes
 from .hashtable import new_seed
 from .measure import metric_value, queue_items, queue_value
 from .weekly import weekly_values
+
+# Ten times the accounts of a large multi-marketplace seller; at this many the engine holds about 25 MB
+# before any order and a snapshot of every account takes about a quarter of a second.
+DEFAULT_MAX_ACCOUNTS = 1000
+
+log = logging.getLogger("sellerpulse.engine")
 
 
 class Engine:
@@ -27,7 +42,10 @@ class Engine:
         account_timezones: Mapping[str, str] | None = None,
         account_profiles: Mapping[str, Profile] | None = None,
         seed: int | None = None,
+        max_accounts: int = DEFAULT_MAX_ACCOUNTS,
     ) -> None:
+        if max_accounts < 1:
+            raise ValueError(f"max_accounts must be at least 1, not {max_accounts}")
         self.profile = profile or builtin_profile("amazon")
         self.timezone = timezone
         self.account_timezones = dict(account_timezones or {})
@@ -39,6 +57,10 @@ class Engine:
         self._clocks: dict[str, DayClock] = {}
         self._accounts: dict[str, AccountState] = {}
         self.rejected: dict[str, int] = {}
+        self.max_accounts = max_accounts
+        # the rejection count of events of accounts past the limit, keyed by its reason
+        self.refusal = f"account limit {max_accounts} reached; raise [general] max_accounts"
+        self._refusal_logged = False
         self.applied = 0
         self.duplicates = 0
 
@@ -47,6 +69,8 @@ class Engine:
         return sorted(self._accounts)
 
     def account(self, name: str) -> AccountState:
+        """The state of account ``name``, created if new (whatever the limit: events go through
+        :meth:`ingest`, which keeps it)."""
         acc = self._accounts.get(name)
         if acc is None:
             zone = self.account_timezones.get(name, self.timezone)
@@ -58,25 +82,38 @@ class Engine:
         return acc
 
     def apply(self, event: Event) -> bool:
-        """Apply one event; False when it was a duplicate (same ``event_id`` in the account)."""
-        acc = self._accounts.get(event.account) or self.account(event.account)
-        if acc.apply(event):
-            self.applied += 1
-            return True
-        self.duplicates += 1
-        return False
+        """Apply one event; False when it was a duplicate (same ``event_id`` in the account) or its
+        account is one past the limit."""
+        return self.ingest((event,)) == 1
 
     def ingest(self, events: Iterable[Event]) -> int:
         """Apply many events; returns how many were new."""
         before = self.applied
         accounts = self._accounts
         for event in events:
-            acc = accounts.get(event.account) or self.account(event.account)
+            acc = accounts.get(event.account) or self._admit(event.account)
+            if acc is None:
+                continue
             if acc.apply(event):
                 self.applied += 1
             else:
                 self.duplicates += 1
         return self.applied - before
+
+    def _admit(self, name: str) -> AccountState | None:
+        """A new account's state, or None (and its event counted as rejected) past the limit."""
+        if (
+            len(self._accounts) < self.max_accounts
+            or name in self.account_timezones
+            or name in self.account_profiles
+        ):
+            return self.account(name)
+        if not self._refusal_logged:  # once: a headless run has only its log to say why
+            self._refusal_logged = True
+            log.warning("%s: the events of account %s and of any further new account are rejected",
+                        self.refusal, clean(repr(name)))  # fmt: skip
+        self.rejected[self.refusal] = self.rejected.get(self.refusal, 0) + 1
+        return None
 
     def note_rejections(self, source: str, count: int = 1) -> None:
         """Count rows a source could not read, so they show in every snapshot."""

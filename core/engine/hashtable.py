@@ -16,6 +16,13 @@ source cannot be crafted to collide in everyone's tables. 0 marks an empty slot 
 ``key_of`` never returns either. Capacities are primes, so a slot is ``key % capacity``; xxh3 spreads
 keys over every bit, so that is as good as masking.
 
+Why start tiny: an engine holds three tables per account (order ids, dedup ids, evicted ids), and a
+seller's file may name a hundred thousand accounts with a few orders each. A table starts at
+:data:`_MIN_CAPACITY` slots on the heap; only an array of :data:`_MAP_BYTES` or more gets a memory mapping
+of its own, so that a large table dropped after a move goes back to the system at once (through
+``malloc``, tens of megabytes would stay in the process's heap), while small tables cost no mapping:
+the kernel allows about 65,000 per process, and two per table (keys, values) ran out at 11,000 accounts.
+
 A table's state (for a saved engine) is its slots' bytes: see ``__getstate__``.
 """
 
@@ -30,7 +37,9 @@ from xxhash import xxh3_64_intdigest
 
 EMPTY = 0
 REMOVED = -1
-_MIN_CAPACITY = 1021  # a prime
+_MIN_CAPACITY = 7  # a prime: a table of a few entries costs about 300 bytes
+_DROP_FROM = 1021  # the smallest table whose moves drop entries below the floor
+_MAP_BYTES = 128 * 1024  # arrays this large get their own mapping (glibc's own default threshold)
 _MAX_LOAD = 0.75  # live and removed slots over capacity before the table grows
 _FRESH_LOAD = 0.5  # how full a new table starts (it grows again at three quarters)
 _MOVE_SLOTS = 64  # old slots moved per put: ~20 us, and the two tables overlap for a few % of puts
@@ -62,16 +71,17 @@ class _Slots:
         self.limit = int(capacity * _MAX_LOAD)
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.capacity, self.keys.format, self.values.format, self.keys.tobytes(),
-                self.values.tobytes(), self.used)  # fmt: skip
+        return (self.capacity, memoryview(self.keys).format, memoryview(self.values).format,
+                self.keys.tobytes(), self.values.tobytes(), self.used)  # fmt: skip
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         capacity, key_code, value_code, keys, values, used = state
         self.__init__(capacity, value_code)
-        if key_code != "q" or len(keys) != self.keys.nbytes or len(values) != self.values.nbytes:
+        key_view, value_view = memoryview(self.keys).cast("B"), memoryview(self.values).cast("B")
+        if key_code != "q" or len(keys) != key_view.nbytes or len(values) != value_view.nbytes:
             raise ValueError("hash table state of another layout")
-        self.keys.cast("B")[:] = keys
-        self.values.cast("B")[:] = values
+        key_view[:] = keys
+        value_view[:] = values
         self.used = used
 
     def find(self, key: int) -> int:
@@ -106,17 +116,21 @@ def _prime_from(n: int) -> int:
     return n
 
 
-def _zeros(typecode: str, length: int) -> memoryview:
-    """A zeroed array of its own memory mapping, so that a table dropped after a move goes back to the
-    system at once (freed through ``malloc``, tens of megabytes would stay in the process's heap)."""
-    return memoryview(mmap.mmap(-1, array(typecode).itemsize * length)).cast(typecode)
+def _zeros(typecode: str, length: int) -> array | memoryview:
+    """A zeroed array: on the heap when small, else of its own memory mapping (see the module's doc)."""
+    size = array(typecode).itemsize * length
+    if size < _MAP_BYTES:
+        return array(typecode, bytes(size))
+    return memoryview(mmap.mmap(-1, size)).cast(typecode)
 
 
 class HashTable:
     """``key -> value`` for int keys from :func:`key_of`, values of an ``array`` typecode.
 
-    Entries whose value is below ``floor`` are dropped as they move to a larger table (how the dedup
-    ids of expired days go without a scan of their own).
+    Entries whose value is below ``floor`` are dropped as they move out of a table of at least
+    :data:`_DROP_FROM` slots (how the dedup ids of expired days go without a scan of their own). Dropping
+    is for memory, and a small table keeps its few entries: an account's dedup ids are then exact until
+    it holds hundreds, as they were when every table started at that size.
     """
 
     __slots__ = ("_moved", "_new", "_old", "_typecode", "count", "floor")
@@ -170,9 +184,12 @@ class HashTable:
         new.used += 1
         self.count += 1
         if new.used > new.limit and self._old is None:
-            # sized by the live entries, so removals make room instead of making the table grow
+            # Sized by the live entries, so removals make room instead of making the table grow, plus
+            # the puts that arrive while the old slots move (a few for each put): a table emptied by
+            # removals is large and nearly all removed, and the new one must not fill up meanwhile.
+            wanted = self.count + new.capacity // _MOVE_SLOTS + 1
             self._old = new
-            self._new = _Slots(_prime_from(max(_MIN_CAPACITY, int(self.count / _FRESH_LOAD))), self._typecode)
+            self._new = _Slots(_prime_from(max(_MIN_CAPACITY, int(wanted / _FRESH_LOAD))), self._typecode)
             self._moved = 0
         return True
 
@@ -193,7 +210,7 @@ class HashTable:
         cost of a move that runs on every ``put`` while the table grows."""
         old = self._old
         assert old is not None
-        new, floor = self._new, self.floor
+        new, floor = self._new, self.floor if old.capacity >= _DROP_FROM else _NO_FLOOR
         keys, values = old.keys, old.values
         new_keys, new_values, capacity = new.keys, new.values, new.capacity
         end = min(self._moved + _MOVE_SLOTS, old.capacity)
