@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from sellerpulse.core.events import Event, EventError, parse_event
-from sellerpulse.core.timeutil import format_instant, load_zone, to_us
+from sellerpulse.core.timeutil import TimeError, format_instant, in_range, load_zone, to_us
 
 FORMATS = ("events", "amazon-orders", "amazon-feedback", "amazon-returns")
 
@@ -110,7 +110,10 @@ def parse_report_date(text: str, zone: tzinfo, day_first: bool = False) -> int:
             parsed = parsed.replace(tzinfo=timezone(timedelta(hours=offset_hours)))
         else:
             parsed = parsed.replace(tzinfo=zone)
-    return to_us(parsed)
+    try:
+        return in_range(to_us(parsed), text.strip())
+    except TimeError as exc:
+        raise EventError(f"date {exc}") from None
 
 
 class ReportMapper:
