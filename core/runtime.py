@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import length_hint
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -147,15 +148,19 @@ def sources_from_config(config: Any, plugins: Any) -> list[Source]:
 
 
 class _Taken(list[Event]):
-    """Events handed to the engine, counting how many it has taken: when it raises, the last one taken
-    is the one it could not apply (the engine applies events one at a time, in order)."""
+    """Events handed to the engine, telling how many it has taken: when it raises, the last one taken is
+    the one it could not apply (the engine applies events one at a time, in order). The engine iterates
+    the list's own iterator, at full speed; what that iterator has left is asked only after an error."""
 
-    taken = 0
+    _iterator: Iterator[Event] | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        for event in super().__iter__():
-            self.taken += 1
-            yield event
+        self._iterator = super().__iter__()
+        return self._iterator
+
+    @property
+    def taken(self) -> int:
+        return 0 if self._iterator is None else len(self) - length_hint(self._iterator)
 
 
 class Runtime:

@@ -58,7 +58,8 @@ def parse_instant(text: str) -> int:
     # timestamp() is a float of seconds; its error is below 0.25 us for any instant in range, so
     # rounding the product recovers the exact microsecond (and is 3x faster than timedelta arithmetic
     # on this hot path).
-    return in_range(round(dt.timestamp() * 1e6), text)
+    us = round(dt.timestamp() * 1e6)
+    return us if EARLIEST_US <= us < LATEST_US else in_range(us, text)
 
 
 def to_us(dt: datetime) -> int:

@@ -18,7 +18,7 @@ from sellerpulse.core.config import ConfigError
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.profile import ProfileError
-from sellerpulse.core.readers import read_event_file
+from sellerpulse.core.readers import event_file_problem, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import Snapshot
 from sellerpulse.core.timeutil import TimeError, load_zone, parse_instant
@@ -81,8 +81,8 @@ def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
     if not sources and not args.events:
         raise UsageError("nothing to read: give --events PATH (repeatable) or configure [[sources]]")
     for path in args.events:
-        if not Path(path).is_file():
-            raise UsageError(f"no such event file: {path}")
+        if problem := event_file_problem(path):
+            raise UsageError(problem)
     for path in args.events:
         if _is_canonical(Path(path)):
             engine.rejected.setdefault(Path(path).name, 0)

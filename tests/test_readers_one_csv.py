@@ -1,0 +1,92 @@
+"""One CSV reader: ``report --events FILE`` and a configured ``csv`` source read the same hostile file to the
+same report (JSON, compared whole) and the same rejection count. Each is a subprocess on a real file.
+
+Every file holds three orders placed (lines 2-4) and shipped on time (the last three lines), with the
+hostile lines between: a reader that swallowed the shipments would show a false 100 % late shipment
+rate, one that dropped an order would count fewer than three. The rejection counts are the rules of
+docs/events.md: a record is one line; a quote still open at the end of its line rejects that line
+only, and the next line is a row of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+AT = "2026-11-20T12:00:00Z"
+HEADER = b"ts,kind,order_id,account,channel,ship_by,tracking,note\n"
+PLACED = b"".join(
+    b"2026-11-16T18:00:00Z,order_placed,G-%d,shop,MFN,2026-11-17T18:00:00Z,,\n" % n for n in (1, 2, 3)
+)
+SHIPPED = b"".join(b"2026-11-17T16:00:00Z,order_shipped,G-%d,shop,,,1Z%d,\n" % (n, n) for n in (1, 2, 3))
+ROW = b"2026-11-16T19:00:00Z,order_placed,%s,shop,MFN,2026-11-17T18:00:00Z,,%s"
+
+# name -> (hostile lines, rows rejected, orders they add)
+HOSTILE: dict[str, tuple[bytes, int, int]] = {
+    "quoted field with a line break": (ROW % (b"Q-1", b'"first\nsecond"\n'), 2, 0),
+    "quote never closed, rows follow": (ROW % (b"Q-2", b'"oops\n'), 1, 0),
+    "quote opened on one line, closed on a later one": (
+        ROW % (b"Q-3", b'"open\n') + ROW % (b"Q-4", b'x"\n'),
+        1,
+        1,
+    ),
+    "quote inside an unquoted field": (ROW % (b'Q"5', b"\n"), 0, 1),
+    "text after a closing quote": (ROW % (b"Q-6", b'"note"x\n'), 1, 0),
+    "a line that is only a quote": (b'"\n', 1, 0),
+    "bytes that are not UTF-8": (ROW % (b"\xff\xfe", b"\n"), 1, 0),
+    "NUL bytes": (b"\x00\x00\x00\n" + ROW % (b"N\x00-1", b"\n"), 1, 1),
+    "too many fields": (ROW % (b"F-1", b"note,extra\n"), 1, 0),
+    "a carriage return inside a quoted row": (ROW % (b"C-1", b'"x"\ry\n'), 1, 0),
+    "CRLF line ends with a quoted CRLF": (ROW % (b"C-2", b'"a\r\nb"\r\n') + ROW % (b"C-3", b"\r\n"), 2, 1),
+    "blank and whitespace lines": (b"\n   \n\t\n" + ROW % (b"B-1", b"\n") + b"\n", 0, 1),
+    "a line over the 1 MiB limit": (ROW % (b"L-1", b"x" * (1 << 20) + b"\n"), 1, 0),
+    "quoted fields holding delimiters and doubled quotes": (ROW % (b'"D,""1"""', b'"a,b"\n'), 0, 1),
+}
+
+
+def write_file(path: Path, hostile: bytes, bom: bool = False) -> None:
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + HEADER + PLACED + hostile + SHIPPED)
+
+
+def report(folder: Path, *args: str) -> dict:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(folder / "config"), "XDG_DATA_HOME": str(folder / "data")}
+    result = subprocess.run(
+        [sys.executable, "-m", "sellerpulse.tui.cli", "report", *args, "--at", AT, "--format", "json"],
+        capture_output=True, text=True, cwd=folder, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+def both_paths(folder: Path) -> tuple[dict, dict]:
+    """The report of ``orders.csv`` read by ``--events`` and by a csv source of the same name."""
+    (folder / "source.toml").write_text(
+        '[[sources]]\ntype = "csv"\nname = "orders.csv"\npath = "orders.csv"\n'
+    )
+    return report(folder, "--events", "orders.csv"), report(folder, "--config", "source.toml")
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_report_events_and_the_csv_source_read_a_hostile_file_alike(tmp_path: Path, name: str) -> None:
+    hostile, rejected, added = HOSTILE[name]
+    write_file(tmp_path / "orders.csv", hostile, bom=name.startswith("CRLF"))
+    by_events, by_source = both_paths(tmp_path)
+    assert by_events == by_source
+    assert by_events["rejected"] == [{"source": "orders.csv", "count": rejected}]
+    metrics = by_events["accounts"]["shop"]["metrics"]
+    assert metrics["pfcr"]["denominator"] == 3 + added  # every good order, nothing swallowed
+    lsr = metrics["lsr_30d"]
+    assert (lsr["numerator"], lsr["denominator"]) == (added, 3 + added)  # added orders never shipped
+
+
+@pytest.mark.parametrize("content", [b"", HEADER, b"\n\n" + HEADER + b"\n"])
+def test_files_with_no_rows_read_alike(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "orders.csv").write_bytes(content)
+    by_events, by_source = both_paths(tmp_path)
+    assert by_events == by_source
+    assert by_events["accounts"] == {}
