@@ -127,8 +127,8 @@ def split_row(text: str, delimiter: str) -> list[str]:
 class CsvReader:
     """Bytes of one CSV or tab-separated file -> events and rejections, fed chunk by chunk.
 
-    ``offset`` counts the bytes consumed into complete lines and ``line`` numbers the next one, so a
-    caller following a growing file can save both and :meth:`resume` later. ``choose`` decides what a
+    ``offset`` counts the bytes consumed and ``line`` numbers the next line (the one being dropped while
+    ``skipping``), so a caller following a growing file can save the three and :meth:`resume` later. ``choose`` decides what a
     header means (canonical events, or a :class:`RowMapper` for a report); ``account`` fills canonical
     rows that name none.
     """
@@ -153,7 +153,7 @@ class CsvReader:
         self.format = ""  # set once the header is read
         self.mapper: RowMapper | None = None
         self._buf = b""
-        self._skipping = False  # inside an over-long line, dropping bytes up to its newline
+        self.skipping = False  # inside an over-long line (rejected), dropping bytes up to its newline
         self._delimiter = ","
         self._width = 0
         self._pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(0)
@@ -164,15 +164,16 @@ class CsvReader:
         """Bytes fed but not read yet: the start of a line whose newline has not come."""
         return len(self._buf)
 
-    def resume(self, offset: int, line: int, header_text: str) -> None:
-        """Continue a file read earlier up to ``offset`` (the start of line ``line``)."""
-        self.offset, self.line, self._buf, self._skipping = offset, line, b"", False
+    def resume(self, offset: int, line: int, header_text: str, skipping: bool = False) -> None:
+        """Continue a file read earlier up to ``offset``: the start of line ``line``, or, when
+        ``skipping``, a point inside that line, which was too long and is dropped up to its end."""
+        self.offset, self.line, self._buf, self.skipping = offset, line, b"", skipping
         self._set_header(header_text, line)
 
     def feed(self, data: bytes, batch: Batch) -> None:
         """Read every line that ``data`` completes into ``batch``; keep the rest for the next call."""
         self._buf += data
-        if self._skipping:
+        if self.skipping:
             cut = self._buf.find(b"\n")
             if cut < 0:
                 self.offset += len(self._buf)
@@ -180,25 +181,25 @@ class CsvReader:
                 return
             self.offset += cut + 1
             self.line += 1
-            self._skipping = False
+            self.skipping = False
             self._buf = self._buf[cut + 1 :]
         end = self._buf.rfind(b"\n")
         if end >= 0:
             block, self._buf = self._buf[: end + 1], self._buf[end + 1 :]
             self._lines(block, batch)
-        if len(self._buf) > self.max_line:
+        if len(self._buf) > self.max_line + 1:  # (+1: a CR that ends the line is not part of it)
             self._too_long(self.line, batch)
-            self._skipping = True
+            self.skipping = True
             self.offset += len(self._buf)
             self._buf = b""
 
     def finish(self, batch: Batch) -> None:
         """The file ends here: a last line without its newline is complete."""
-        if self._buf and not self._skipping:
+        if self._buf and not self.skipping:
             block, self._buf = self._buf + b"\n", b""
             self._lines(block, batch)
             self.offset -= 1
-        self._skipping = False
+        self.skipping = False
 
     def _lines(self, block: bytes, batch: Batch) -> None:
         """A block of complete lines (ending with a newline) into events and rejections."""
@@ -218,6 +219,10 @@ class CsvReader:
     def _lines_one_by_one(self, block: bytes, batch: Batch) -> None:
         """The slow path for a block with undecodable bytes: each line decoded (or rejected) alone."""
         for raw in block.split(b"\n")[:-1]:
+            if len(raw) > self.max_line and len(raw.removesuffix(b"\r")) > self.max_line:
+                self._too_long(self.line, batch)  # as if it had come in pieces: too long before undecodable
+                self.line += 1
+                continue
             try:
                 line = raw.decode(self.encoding)
             except UnicodeDecodeError as exc:

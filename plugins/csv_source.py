@@ -195,7 +195,12 @@ class _FileReader:
             offset = int(saved.get("offset", 0))
             if 0 < offset <= stat.st_size:
                 handle.seek(offset)
-                self._guarded(self.csv.resume, offset, int(saved.get("line", 1)), str(saved["header"]))
+                line, header, skipping = (
+                    int(saved.get("line", 1)),
+                    str(saved["header"]),
+                    bool(saved.get("skipping")),
+                )
+                self._guarded(self.csv.resume, offset, line, header, skipping)
         return True
 
     def close(self) -> None:
@@ -206,7 +211,7 @@ class _FileReader:
     def position(self) -> dict[str, Any]:
         if self.handle is None:
             return {}
-        return {
+        position = {
             "path": str(self.path),
             "device": self.identity[0],
             "inode": self.identity[1],
@@ -214,6 +219,9 @@ class _FileReader:
             "line": self.csv.line,
             "header": self.csv.header_text,
         }
+        if self.csv.skipping:  # stopped inside an over-long line: the rest of it is dropped on resume
+            position["skipping"] = True
+        return position
 
     def behind(self) -> int:
         if self.handle is None:

@@ -201,7 +201,7 @@ def test_a_column_remembers_its_date_format(tmp_path, monkeypatch):
     import sellerpulse.plugins.amazon_reports as amazon_reports
 
     monkeypatch.setattr(amazon_reports, "datetime", CountingStrptime)
-    rows = [f"\"Nov {1 + n % 28:02d}, 2026 {1 + n % 12}:05 PM\",5,,,113-{n:07d},x@y" for n in range(200)]
+    rows = [f'"Nov {1 + n % 28:02d}, 2026 {1 + n % 12}:05 PM",5,,,113-{n:07d},x@y' for n in range(200)]
     rows[100] = "2026-11-05T10:00:00+00:00,5,,,113-ISO,x@y"  # ISO: no strptime at all
     rows[150] = "11/05/2026,5,,,113-NUMERIC,x@y"
     path = write(
