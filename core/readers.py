@@ -255,6 +255,8 @@ class CsvReader:
             self._set_header(line, number)
 
     def _set_header(self, text: str, number: int) -> None:
+        if "\r" in text:  # the file's lines end with a lone CR: all of it would be one header line
+            raise CsvFormatError(number, "the header holds a carriage return (lines must end with LF or CRLF)")
         delimiter = "\t" if "\t" in text else ","
         try:
             header = split_row(text, delimiter)
@@ -344,6 +346,22 @@ class CsvReader:
 
 def read_json_text(text: str, source: str) -> Iterator[Event | Rejection]:
     """A JSON array of event objects, or JSON Lines (one object a line)."""
+    return _read_json(text, source, undecoded=False)
+
+
+def read_json_bytes(data: bytes, source: str) -> Iterator[Event | Rejection]:
+    """:func:`read_json_text` of UTF-8 bytes. An object holding bytes that are not UTF-8 is rejected (as
+    a CSV line is), whether it is an item of an array or a line of JSON Lines; the others count."""
+    data = data.removeprefix(BOM)
+    try:
+        return _read_json(data.decode("utf-8"), source, undecoded=False)
+    except UnicodeDecodeError:
+        # each bad byte becomes a lone surrogate, which no valid text holds: the objects with one are
+        # rejected once parsed (outside a string, it makes that JSON malformed)
+        return _read_json(data.decode("utf-8", "surrogateescape"), source, undecoded=True)
+
+
+def _read_json(text: str, source: str, undecoded: bool) -> Iterator[Event | Rejection]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
@@ -355,7 +373,7 @@ def read_json_text(text: str, source: str) -> Iterator[Event | Rejection]:
                 return
         else:
             for index, item in enumerate(items):
-                yield _from_object(item, source, f"item {index}")
+                yield _from_object(item, source, f"item {index}", undecoded)
             return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -365,34 +383,29 @@ def read_json_text(text: str, source: str) -> Iterator[Event | Rejection]:
         except json.JSONDecodeError as exc:
             yield Rejection(source, f"line {number}", f"malformed JSON: {exc.msg}")
             continue
-        yield _from_object(item, source, f"line {number}")
+        yield _from_object(item, source, f"line {number}", undecoded)
 
 
-def read_json_bytes(data: bytes, source: str) -> Iterator[Event | Rejection]:
-    """:func:`read_json_text` of UTF-8 bytes; a line that is not UTF-8 is rejected (as in a CSV file) and
-    read as blank, so the other lines of JSON Lines still count."""
-    data = data.removeprefix(BOM)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        lines = []
-        for number, raw in enumerate(data.split(b"\n"), start=1):
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield Rejection(source, f"line {number}", f"not utf-8 text: {exc.reason} at byte {exc.start}")
-                lines.append("")
-        text = "\n".join(lines)
-    yield from read_json_text(text, source)
-
-
-def _from_object(item: object, source: str, position: str) -> Event | Rejection:
+def _from_object(item: object, source: str, position: str, undecoded: bool) -> Event | Rejection:
     if not isinstance(item, dict):
         return Rejection(source, position, f"expected an object, got {type(item).__name__}")
+    if undecoded and not _is_text(item):
+        return Rejection(source, position, "not utf-8 text")
     try:
         return parse_event(item)
     except EventError as exc:
         return Rejection(source, position, str(exc))
+
+
+def _is_text(value: object) -> bool:
+    """No string in ``value`` holds a lone surrogate (a byte that was not UTF-8)."""
+    if isinstance(value, str):
+        return not any("\udc80" <= char <= "\udcff" for char in value)
+    if isinstance(value, dict):
+        return all(_is_text(key) and _is_text(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    return True
 
 
 def read_event_file(path: str | Path) -> Iterator[Event | Rejection]:

@@ -116,17 +116,19 @@ def test_report_and_check_reject_a_row_that_is_not_utf8(tmp_path: Path) -> None:
     assert "Traceback" not in check.stderr and len(rejected_lines(check.stderr)) == 1
 
 
-def test_a_json_lines_file_with_a_line_that_is_not_utf8_rejects_that_line(tmp_path: Path) -> None:
-    good = b'{"ts": "2026-11-16T18:00:00Z", "kind": "order_placed", "order_id": "J-1", "account": "shop"}\n'
-    (tmp_path / "orders.jsonl").write_bytes(good + b'{"ts": "\xc3\x28"}\n' + good.replace(b"J-1", b"J-2"))
-    result = run(tmp_path, "report", "--events", "orders.jsonl", "--at", AT, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["rejected"] == [{"source": "orders.jsonl", "count": 1}]
-    assert report["accounts"]["shop"]["metrics"]["pfcr"]["denominator"] == 2
-    assert rejected_lines(result.stderr) == [
-        "rejected orders.jsonl:line 2: not utf-8 text: invalid continuation byte at byte 8"
-    ]
+def test_json_objects_holding_bytes_that_are_not_utf8_are_rejected_alone(tmp_path: Path) -> None:
+    good = b'{"ts": "2026-11-16T18:00:00Z", "kind": "order_placed", "order_id": "J-1", "account": "shop"}'
+    bad = b'{"ts": "2026-11-16T18:00:00Z", "kind": "order_placed", "order_id": "\xc3\x28", "account": "shop"}'
+    lines = good + b"\n" + bad + b"\n" + good.replace(b"J-1", b"J-2") + b"\n"
+    (tmp_path / "orders.jsonl").write_bytes(lines)
+    (tmp_path / "orders.json").write_bytes(b"[" + lines.replace(b"}\n", b"},\n").removesuffix(b",\n") + b"]")
+    for name, position in (("orders.jsonl", "line 2"), ("orders.json", "item 1")):
+        result = run(tmp_path, "report", "--events", name, "--at", AT, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["rejected"] == [{"source": name, "count": 1}]
+        assert report["accounts"]["shop"]["metrics"]["pfcr"]["denominator"] == 2
+        assert rejected_lines(result.stderr) == [f"rejected {name}:{position}: not utf-8 text"]
 
 
 HEADLESS_CONFIG = """

@@ -90,3 +90,36 @@ def test_files_with_no_rows_read_alike(tmp_path: Path, content: bytes) -> None:
     by_events, by_source = both_paths(tmp_path)
     assert by_events == by_source
     assert by_events["accounts"] == {}
+
+
+def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(folder / "config"), "XDG_DATA_HOME": str(folder / "data")}
+    return subprocess.run(
+        [sys.executable, "-m", "sellerpulse.tui.cli", "report", *args, "--at", AT],
+        capture_output=True, text=True, cwd=folder, env=env, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"ts,kind,order_id\r" + PLACED.replace(b"\n", b"\r"), "the header holds a carriage return"),
+        (b'"ts","kind,order_id\n' + PLACED, "unreadable header: quote not closed on its line"),
+    ],
+)
+def test_a_header_that_cannot_be_read_reads_nothing_and_says_why(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    """A file of old Mac line ends (one line for the reader) or with a broken header: nothing is read and
+    both paths say why at line 1 (``--events`` as a rejection, the source as its failure)."""
+    (tmp_path / "orders.csv").write_bytes(content)
+    (tmp_path / "source.toml").write_text(
+        '[[sources]]\ntype = "csv"\nname = "orders.csv"\npath = "orders.csv"\n'
+    )
+    by_events = run(tmp_path, "--events", "orders.csv")
+    assert by_events.stderr.startswith(f"rejected orders.csv:line 1: {reason}")
+    by_source = run(tmp_path, "--config", "source.toml")
+    assert f"source orders.csv failed: CsvFormatError: orders.csv: line 1: {reason}" in by_source.stderr
+    for result in (by_events, by_source):
+        assert "Traceback" not in result.stderr
+        assert "account" not in result.stdout  # no account: nothing was read
