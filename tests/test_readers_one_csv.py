@@ -106,6 +106,7 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (b"ts,kind,order_id\r" + PLACED.replace(b"\n", b"\r"), "the header holds a carriage return"),
         (b'"ts","kind,order_id\n' + PLACED, "unreadable header: quote not closed on its line"),
     ],
+    ids=["old Mac line ends", "a quote left open"],
 )
 def test_a_header_that_cannot_be_read_reads_nothing_and_says_why(
     tmp_path: Path, content: bytes, reason: str
