@@ -116,9 +116,10 @@ def _text(value: object, name: str) -> str:
         return ""
     if isinstance(value, str):
         if not value.isascii():
+            # a lone surrogate (JSON's "\udcff") cannot be encoded: no file, log or database holds it
             try:
                 value.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (JSON's "\udcff"): no file, log or database holds it
+            except UnicodeEncodeError:
                 raise EventError(f"bad {name}: not utf-8 text (a lone surrogate)") from None
         return value.strip()
     if isinstance(value, bool):

@@ -98,7 +98,7 @@ class RowMapper(Protocol):
     def map(self, row: list[str]) -> list[Event]: ...
 
 
-Choose = Callable[[list[str]], tuple[str, "RowMapper | None"]]
+Choose = Callable[[list[str]], tuple[str, RowMapper | None]]
 
 
 def canonical_only(header: list[str]) -> tuple[str, RowMapper | None]:
@@ -128,9 +128,9 @@ class CsvReader:
     """Bytes of one CSV or tab-separated file -> events and rejections, fed chunk by chunk.
 
     ``offset`` counts the bytes consumed and ``line`` numbers the next line (the one being dropped while
-    ``skipping``), so a caller following a growing file can save the three and :meth:`resume` later. ``choose`` decides what a
-    header means (canonical events, or a :class:`RowMapper` for a report); ``account`` fills canonical
-    rows that name none.
+    ``skipping``), so a caller following a growing file can save the three and :meth:`resume` later.
+    ``choose`` decides what a header means (canonical events, or a :class:`RowMapper` for a report);
+    ``account`` fills canonical rows that name none.
     """
 
     def __init__(
@@ -194,12 +194,12 @@ class CsvReader:
             self._buf = b""
 
     def finish(self, batch: Batch) -> None:
-        """The file ends here: a last line without its newline is complete."""
-        if self._buf and not self.skipping:
+        """The file ends here: a last line without its newline is complete. (While ``skipping``, nothing
+        is pending: a too-long last line stays dropped.)"""
+        if self._buf:
             block, self._buf = self._buf + b"\n", b""
             self._lines(block, batch)
             self.offset -= 1
-        self.skipping = False
 
     def _lines(self, block: bytes, batch: Batch) -> None:
         """A block of complete lines (ending with a newline) into events and rejections."""
@@ -219,7 +219,7 @@ class CsvReader:
     def _lines_one_by_one(self, block: bytes, batch: Batch) -> None:
         """The slow path for a block with undecodable bytes: each line decoded (or rejected) alone."""
         for raw in block.split(b"\n")[:-1]:
-            if len(raw) > self.max_line and len(raw.removesuffix(b"\r")) > self.max_line:
+            if len(raw.removesuffix(b"\r")) > self.max_line:
                 self._too_long(self.line, batch)  # as if it had come in pieces: too long before undecodable
                 self.line += 1
                 continue
@@ -251,12 +251,14 @@ class CsvReader:
         self.line += 1
         if line and not line.isspace():
             if self._long(line):
-                raise CsvFormatError(number, f"the header is longer than {self.max_line} bytes")
+                raise self._header_too_long(number)
             self._set_header(line, number)
 
     def _set_header(self, text: str, number: int) -> None:
         if "\r" in text:  # the file's lines end with a lone CR: all of it would be one header line
-            raise CsvFormatError(number, "the header holds a carriage return (lines must end with LF or CRLF)")
+            raise CsvFormatError(
+                number, "the header holds a carriage return (lines must end with LF or CRLF)"
+            )
         delimiter = "\t" if "\t" in text else ","
         try:
             header = split_row(text, delimiter)
@@ -337,8 +339,11 @@ class CsvReader:
 
     def _too_long(self, number: int, batch: Batch) -> None:
         if not self.format:
-            raise CsvFormatError(number, f"the header is longer than {self.max_line} bytes")
+            raise self._header_too_long(number)
         self._reject(batch, number, f"line longer than {self.max_line} bytes")
+
+    def _header_too_long(self, number: int) -> CsvFormatError:
+        return CsvFormatError(number, f"the header is longer than {self.max_line} bytes")
 
     def _reject(self, batch: Batch, number: int, reason: str) -> None:
         batch.rejections.append(Rejection(self.source, f"line {number}", reason))
