@@ -1,5 +1,6 @@
-"""One CSV reader: ``report --events FILE`` and a configured ``csv`` source read the same hostile file to the
-same report (JSON, compared whole) and the same rejection count. Each is a subprocess on a real file.
+"""One CSV reader: ``report --events FILE`` and a configured ``csv`` source read the same hostile files to
+the same report (JSON, compared whole) and the same rejection counts. Each path is one subprocess over
+every file (one account a file), on real files.
 
 Every file holds three orders placed (lines 2-4) and shipped on time (the last three lines), with the
 hostile lines between: a reader that swallowed the shipments would show a false 100 % late shipment
@@ -47,10 +48,7 @@ HOSTILE: dict[str, tuple[bytes, int, int]] = {
     "a line over the 1 MiB limit": (ROW % (b"L-1", b"x" * (1 << 20) + b"\n"), 1, 0),
     "quoted fields holding delimiters and doubled quotes": (ROW % (b'"D,""1"""', b'"a,b"\n'), 0, 1),
 }
-
-
-def write_file(path: Path, hostile: bytes, bom: bool = False) -> None:
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + HEADER + PLACED + hostile + SHIPPED)
+NO_ROWS = {"empty": b"", "header only": HEADER, "blank lines around the header": b"\n\n" + HEADER + b"\n"}
 
 
 def report(folder: Path, *args: str) -> dict:
@@ -59,37 +57,38 @@ def report(folder: Path, *args: str) -> dict:
         [sys.executable, "-m", "sellerpulse.tui.cli", "report", *args, "--at", AT, "--format", "json"],
         capture_output=True, text=True, cwd=folder, env=env, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     return json.loads(result.stdout)
 
 
-def both_paths(folder: Path) -> tuple[dict, dict]:
-    """The report of ``orders.csv`` read by ``--events`` and by a csv source of the same name."""
-    (folder / "source.toml").write_text(
-        '[[sources]]\ntype = "csv"\nname = "orders.csv"\npath = "orders.csv"\n'
+def test_report_events_and_the_csv_source_read_hostile_files_alike(tmp_path: Path) -> None:
+    files: dict[str, str] = {}  # case -> file (and account) name
+    for number, (name, (hostile, _, _)) in enumerate(sorted(HOSTILE.items())):
+        files[name] = f"case-{number:02d}"
+        bom = b"\xef\xbb\xbf" if name.startswith("CRLF") else b""
+        content = bom + HEADER + PLACED + hostile + SHIPPED
+        (tmp_path / f"{files[name]}.csv").write_bytes(content.replace(b",shop,", f",{files[name]},".encode()))
+    for number, (name, content) in enumerate(NO_ROWS.items()):
+        files[name] = f"none-{number}"
+        (tmp_path / f"{files[name]}.csv").write_bytes(content)
+    paths = [f"{stem}.csv" for stem in files.values()]
+    (tmp_path / "sources.toml").write_text(
+        "".join(f'[[sources]]\ntype = "csv"\nname = "{path}"\npath = "{path}"\n' for path in paths)
     )
-    return report(folder, "--events", "orders.csv"), report(folder, "--config", "source.toml")
-
-
-@pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_report_events_and_the_csv_source_read_a_hostile_file_alike(tmp_path: Path, name: str) -> None:
-    hostile, rejected, added = HOSTILE[name]
-    write_file(tmp_path / "orders.csv", hostile, bom=name.startswith("CRLF"))
-    by_events, by_source = both_paths(tmp_path)
+    by_events = report(tmp_path, *(arg for path in paths for arg in ("--events", path)))
+    by_source = report(tmp_path, "--config", "sources.toml")
     assert by_events == by_source
-    assert by_events["rejected"] == [{"source": "orders.csv", "count": rejected}]
-    metrics = by_events["accounts"]["shop"]["metrics"]
-    assert metrics["pfcr"]["denominator"] == 3 + added  # every good order, nothing swallowed
-    lsr = metrics["lsr_30d"]
-    assert (lsr["numerator"], lsr["denominator"]) == (added, 3 + added)  # added orders never shipped
-
-
-@pytest.mark.parametrize("content", [b"", HEADER, b"\n\n" + HEADER + b"\n"])
-def test_files_with_no_rows_read_alike(tmp_path: Path, content: bytes) -> None:
-    (tmp_path / "orders.csv").write_bytes(content)
-    by_events, by_source = both_paths(tmp_path)
-    assert by_events == by_source
-    assert by_events["accounts"] == {}
+    rejected = {item["source"]: item["count"] for item in by_events["rejected"]}
+    accounts = by_events["accounts"]
+    for name, (_, bad, added) in HOSTILE.items():
+        stem = files[name]
+        assert rejected[f"{stem}.csv"] == bad, name
+        metrics = accounts[stem]["metrics"]
+        assert metrics["pfcr"]["denominator"] == 3 + added, name  # every good order, nothing swallowed
+        lsr = metrics["lsr_30d"]  # the orders a case adds never ship: late
+        assert (lsr["numerator"], lsr["denominator"]) == (added, 3 + added), name
+    assert sorted(accounts) == sorted(files[name] for name in HOSTILE)  # files with no rows add none
+    assert all(rejected[f"{files[name]}.csv"] == 0 for name in NO_ROWS)
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
