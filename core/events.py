@@ -111,10 +111,16 @@ class Rejection:
         return f"{self.source}:{self.position}: {self.reason}"
 
 
-def _text(value: object) -> str:
+def _text(value: object, name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
+        if not value.isascii():
+            # a lone surrogate (JSON's "\udcff") cannot be encoded: no file, log or database holds it
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EventError(f"bad {name}: not utf-8 text (a lone surrogate)") from None
         return value.strip()
     if isinstance(value, bool):
         raise EventError(f"expected text, got {value!r}")
@@ -129,7 +135,7 @@ def parse_event(fields: Mapping[str, object]) -> Event:
     Unknown keys are ignored and missing optional fields are empty, as ``EVENTS.md`` asks.
     """
     get = fields.get
-    return build_event(tuple(_text(get(name)) for name in FIELDS))
+    return build_event(tuple(_text(get(name), name) for name in FIELDS))
 
 
 _NEEDS_ORDER, _NEEDS_REF, _NEEDS_RATING = 1, 2, 4
@@ -221,7 +227,7 @@ def _rating(value: object) -> int:
     if isinstance(value, int):
         rating = value
     else:
-        text = _text(value)
+        text = _text(value, "rating")
         try:
             rating = int(text)
         except ValueError:

@@ -3,7 +3,8 @@
 Sources run as asyncio tasks on one event loop. Each batch is applied to the engine under
 :attr:`Runtime.lock` (a ``threading.Lock``), and the source's position is captured under the same lock,
 so a snapshot or a checkpoint taken from another thread always sees an engine and positions that agree.
-A source that raises is marked ``failing`` with its error; the other sources go on.
+A source that raises is marked ``failing`` with its error; the other sources go on. An event the engine
+raises on is rejected alone: the rest of its batch counts and its source goes on.
 
 Two ways to run it:
 
@@ -19,12 +20,13 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import length_hint
 from pathlib import Path
 from typing import Any, Protocol
 
 from .clock import Clock, SystemClock
-from .events import Event
+from .events import Event, Rejection
 from .heap import fix_mmap_threshold
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
@@ -145,6 +147,22 @@ def sources_from_config(config: Any, plugins: Any) -> list[Source]:
         raise SourceConfigError(mask(str(exc), config.secrets)) from None
 
 
+class _Taken(list[Event]):
+    """Events handed to the engine, telling how many it has taken: when it raises, the last one taken is
+    the one it could not apply (the engine applies events one at a time, in order). The engine iterates
+    the list's own iterator, at full speed; what that iterator has left is asked only after an error."""
+
+    _iterator: Iterator[Event] | None = None
+
+    def __iter__(self) -> Iterator[Event]:
+        self._iterator = super().__iter__()
+        return self._iterator
+
+    @property
+    def taken(self) -> int:
+        return 0 if self._iterator is None else len(self) - length_hint(self._iterator)
+
+
 class Runtime:
     """Sources -> engine, concurrently, with health, positions and batch callbacks."""
 
@@ -232,6 +250,7 @@ class Runtime:
         # dashboard taking a snapshot never waits for a whole batch. The position moves only with the
         # last slice, so a checkpoint never pairs it with half a batch.
         events = batch.events
+        failed: list[int] = []  # indexes of events the engine could not apply
         start = 0
         while True:
             part = events[start : start + self._slice]
@@ -240,7 +259,7 @@ class Runtime:
             with self.lock:
                 began = time.perf_counter()
                 if part:
-                    self.engine.ingest(part)
+                    failed.extend(start - len(part) + i for i in self._ingest(source, part, batch))
                 held = time.perf_counter() - began
                 if last:
                     if batch.rejections:
@@ -251,6 +270,9 @@ class Runtime:
             if last:
                 break
             self._give_way()
+        if failed:  # the journal and the other callbacks see only what the engine holds
+            skip = set(failed)
+            batch.events = [event for index, event in enumerate(events) if index not in skip]
         source.record_batch(batch, now)
         self._give_way()  # before the source is asked for more
         for callback in list(self.on_batch):
@@ -258,6 +280,34 @@ class Runtime:
                 callback(source.name, batch)
             except Exception as exc:
                 log.error("batch callback %r failed: %s: %s", callback, type(exc).__name__, exc)
+
+    def _ingest(self, source: Source, part: list[Event], batch: Batch) -> list[int]:
+        """Apply ``part``; an event the engine raises on becomes a rejection in ``batch`` and the events
+        after it still go in. Returns the failed events' indexes in ``part``.
+
+        Validation keeps such events out of the built-in sources; this is for the one it did not
+        foresee, or a plugin's hand-built event, which must cost that event only, never the source.
+        An error before the engine took any event is not an event's fault: it is raised.
+        """
+        failed: list[int] = []
+        start = 0
+        while start < len(part):
+            rest = _Taken(part[start:] if start else part)
+            try:
+                self.engine.ingest(rest)
+                break
+            except Exception as exc:
+                if not rest.taken:
+                    raise
+                index = start + rest.taken - 1
+                event = part[index]
+                failed.append(index)
+                what = f"event {event.kind} {event.order_id or event.ref or event.event_id}".rstrip()
+                reason = f"the engine could not apply it: {type(exc).__name__}: {exc}"
+                batch.rejections.append(Rejection(source.name, what, reason))
+                log.error("source %s: %s: %s", source.name, what, reason)
+                start = index + 1
+        return failed
 
     def _fit_slice(self, size: int, seconds: float) -> None:
         """Size the next slice so that a hold of the lock lasts about ``SLICE_SECONDS``. Events are not

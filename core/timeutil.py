@@ -20,15 +20,31 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLOT_US = 15 * 60 * US_PER_SECOND
 
 
+# The instants an event may carry: [EARLIEST_US, LATEST_US). Python's dates end at the years 1 and
+# 9999, and an instant inside them can still fall outside once it is the local day of an account west
+# or east of UTC, or a deadline a year after it; centuries of margin on both sides keep every later
+# conversion safe. Up to 2106 (2**32 s) parse_instant's float arithmetic is also exact.
+EARLIEST_US = -2_208_988_800 * US_PER_SECOND  # 1900-01-01T00:00:00Z
+LATEST_US = 4_102_444_800 * US_PER_SECOND  # 2100-01-01T00:00:00Z
+
+
 class TimeError(ValueError):
     """An instant or a time zone that cannot be read."""
+
+
+def in_range(us: int, text: str) -> int:
+    """``us`` itself if it is an instant an event may carry, else a :class:`TimeError` naming ``text``."""
+    if EARLIEST_US <= us < LATEST_US:
+        return us
+    raise TimeError(f"out of range (1900-01-01 to 2099-12-31 UTC): {text!r}")
 
 
 def parse_instant(text: str) -> int:
     """ISO-8601 instant with an offset or ``Z`` -> microseconds since the epoch.
 
     A timestamp without an offset is rejected: a naive time is ambiguous across the accounts'
-    time zones, and guessing would silently move orders between days.
+    time zones, and guessing would silently move orders between days. So is one outside
+    [``EARLIEST_US``, ``LATEST_US``), which would overflow the engine's date arithmetic later.
     """
     try:
         dt = datetime.fromisoformat(text)
@@ -39,10 +55,11 @@ def parse_instant(text: str) -> int:
             raise TimeError(f"not an ISO-8601 instant: {text!r}") from None
     if dt.tzinfo is None:
         raise TimeError(f"instant without a time zone offset: {text!r}")
-    # timestamp() is a float of seconds; its error here is below 0.25 us for any instant before
-    # the year 2200, so rounding the product recovers the exact microsecond (and is 3x faster than
-    # timedelta arithmetic on this hot path).
-    return round(dt.timestamp() * 1e6)
+    # timestamp() is a float of seconds; its error is below 0.25 us for any instant in range, so
+    # rounding the product recovers the exact microsecond (and is 3x faster than timedelta arithmetic
+    # on this hot path).
+    us = round(dt.timestamp() * 1e6)
+    return us if EARLIEST_US <= us < LATEST_US else in_range(us, text)
 
 
 def to_us(dt: datetime) -> int:

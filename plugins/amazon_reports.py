@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from sellerpulse.core.events import Event, EventError, parse_event
-from sellerpulse.core.timeutil import format_instant, load_zone, to_us
+from sellerpulse.core.timeutil import TimeError, format_instant, in_range, load_zone, to_us
 
 FORMATS = ("events", "amazon-orders", "amazon-feedback", "amazon-returns")
 
@@ -80,37 +80,66 @@ def detect(header: list[str]) -> str | None:
     return None
 
 
-def parse_report_date(text: str, zone: tzinfo, day_first: bool = False) -> int:
-    """A report date or date-time -> microseconds. Naive values are in ``zone``; ISO-8601, US/EU numeric
-    dates, 12/24 h times and common zone abbreviations are understood."""
-    value = text.strip()
-    if not value:
-        raise EventError("empty date")
-    offset_hours: float | None = None
-    head, _, tail = value.rpartition(" ")
-    if head and tail.upper() in _ABBREVIATIONS:
-        value, offset_hours = head.strip(), _ABBREVIATIONS[tail.upper()]
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        for pattern in _DAY_FIRST if day_first else _MONTH_FIRST:
-            for clock in _TIMES:
-                try:
-                    parsed = datetime.strptime(value, pattern + clock)
+_ISO = ""  # the remembered "pattern" of a value read by datetime.fromisoformat
+
+
+class DateReader:
+    """Reads report dates, remembering the pattern of the last value it read.
+
+    A report writes every date of a column the same way, so a reader per column tries that pattern
+    first: one ``strptime`` a value instead of up to 40 (282 us for ``Nov 02, 2026 2:05 PM``). No two
+    patterns of a list accept the same text, so the order they are tried in changes no result.
+    """
+
+    __slots__ = ("_last", "_patterns", "zone")
+
+    def __init__(self, zone: tzinfo, day_first: bool = False) -> None:
+        self.zone = zone
+        self._patterns = tuple(
+            day + clock for day in (_DAY_FIRST if day_first else _MONTH_FIRST) for clock in _TIMES
+        )
+        self._last: str | None = None
+
+    def read(self, text: str) -> int:
+        """A report date or date-time -> microseconds. Naive values are in ``zone``; ISO-8601, US/EU
+        numeric dates, 12/24 h times and common zone abbreviations are understood."""
+        value = text.strip()
+        if not value:
+            raise EventError("empty date")
+        offset_hours: float | None = None
+        head, _, tail = value.rpartition(" ")
+        if head and tail.upper() in _ABBREVIATIONS:
+            value, offset_hours = head.strip(), _ABBREVIATIONS[tail.upper()]
+        parsed = self._parse(value, self._last) if self._last is not None else None
+        if parsed is None:
+            for pattern in (_ISO, *self._patterns):
+                parsed = self._parse(value, pattern)
+                if parsed is not None:
+                    self._last = pattern
                     break
-                except ValueError:
-                    continue
-            if parsed is not None:
-                break
-    if parsed is None:
-        raise EventError(f"unreadable date {text.strip()!r}")
-    if parsed.tzinfo is None:
-        if offset_hours is not None:
-            parsed = parsed.replace(tzinfo=timezone(timedelta(hours=offset_hours)))
-        else:
-            parsed = parsed.replace(tzinfo=zone)
-    return to_us(parsed)
+            else:
+                raise EventError(f"unreadable date {text.strip()!r}")
+        if parsed.tzinfo is None:
+            if offset_hours is not None:
+                parsed = parsed.replace(tzinfo=timezone(timedelta(hours=offset_hours)))
+            else:
+                parsed = parsed.replace(tzinfo=self.zone)
+        try:
+            return in_range(to_us(parsed), text.strip())
+        except TimeError as exc:
+            raise EventError(f"date {exc}") from None
+
+    @staticmethod
+    def _parse(value: str, pattern: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(value) if pattern == _ISO else datetime.strptime(value, pattern)
+        except ValueError:
+            return None
+
+
+def parse_report_date(text: str, zone: tzinfo, day_first: bool = False) -> int:
+    """One report date, read alone (see :class:`DateReader`, which a mapper keeps per column)."""
+    return DateReader(zone, day_first).read(text)
 
 
 class ReportMapper:
@@ -137,6 +166,7 @@ class ReportMapper:
         self.day_first = day_first
         self.cancelled_by = cancelled_by
         self.skipped: dict[str, int] = {}
+        self._dates: dict[tuple[str, ...], DateReader] = {}  # per column: each remembers its format
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -153,7 +183,12 @@ class ReportMapper:
 
     def instant(self, row: list[str], *names: str) -> int | None:
         text = self.get(row, *names)
-        return parse_report_date(text, self.zone, self.day_first) if text else None
+        if not text:
+            return None
+        dates = self._dates.get(names)
+        if dates is None:
+            dates = self._dates[names] = DateReader(self.zone, self.day_first)
+        return dates.read(text)
 
     def event(self, **fields: object) -> Event:
         fields.setdefault("account", self.account)

@@ -95,6 +95,23 @@ def test_overlong_line_is_rejected_and_the_rest_is_read(tmp_path):
     ]
 
 
+def test_a_restart_inside_an_overlong_line_drops_the_rest_of_that_line(tmp_path):
+    """Stopped while a too-long line was still being written: after the restart its end is not a row."""
+    path = tmp_path / "growing.csv"
+    write(path, HEADER + order_row(1) + "x" * 3000)
+    first = make_source(CsvSource, {"path": str(path), "max_line_bytes": 1000})
+    batch = read_source(first)
+    assert [e.order_id for e in batch.events] == ["O1"]
+    assert [r.position for r in batch.rejections] == ["line 3"]
+    saved = json.loads(json.dumps(first.position()))
+    write(path, "2026-11-02T10:00:00Z,order_placed,TAIL,acme,t,MFN,\n" + order_row(2), "a")
+    second = make_source(CsvSource, {"path": str(path), "max_line_bytes": 1000})
+    second.restore(saved)
+    batch = read_source(second)
+    assert ([e.order_id for e in batch.events], batch.rejections) == (["O2"], [])
+    assert second.position()["line"] == 5 and "skipping" not in second.position()
+
+
 def test_last_line_without_newline_is_read_once_and_the_position_stays_in_the_file(tmp_path):
     path = tmp_path / "events.csv"
     write(path, HEADER + order_row(1) + order_row(2).rstrip("\n"))

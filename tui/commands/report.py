@@ -24,7 +24,7 @@ from sellerpulse.core.engine.orders import NO_TS
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.logs import add_secrets
 from sellerpulse.core.profile import ProfileError
-from sellerpulse.core.readers import read_event_file
+from sellerpulse.core.readers import event_file_problem, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.textsafe import clean_lines
@@ -117,8 +117,8 @@ def read_inputs(args: argparse.Namespace) -> Reading:
     if not sources and not args.events:
         raise UsageError("nothing to read: give --events PATH (repeatable) or configure [[sources]]")
     for path in args.events:
-        if not Path(path).is_file():
-            raise UsageError(f"no such event file: {path}")
+        if problem := event_file_problem(path):
+            raise UsageError(problem)
     reading = Reading(engine, at)
     for path in args.events:
         name = Path(path).name
