@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -25,6 +26,7 @@ from operator import length_hint
 from pathlib import Path
 from typing import Any, Protocol
 
+from .backoff import backoff_delay
 from .clock import Clock, SystemClock
 from .events import Event, Rejection
 from .heap import fix_mmap_threshold
@@ -37,6 +39,8 @@ RESERVED_KEYS = ("type", "name")
 INGEST_SLICE = 1000  # most events applied per hold of the engine lock (a few milliseconds)
 MIN_SLICE = 50  # fewest, when events are slow to apply
 SLICE_SECONDS = 0.02  # how long one hold of the lock should last; slices shrink or grow towards it
+# a followed source whose stream failed is read again after 5 s, doubling to at most 5 minutes
+RESTART_FIRST_SECONDS, RESTART_MOST_SECONDS = 5.0, 300.0
 GIVE_WAY_SECONDS = 0.15  # after an operator's key press, ingest pauses this long between slices
 
 
@@ -179,6 +183,7 @@ class Runtime:
         self._task: asyncio.Task[None] | None = None
         self._input_at = -1e9  # monotonic time of the last operator input (see note_input)
         self._slice = INGEST_SLICE  # events per hold of the lock (see _fit_slice)
+        self._jitter = random.Random()  # spreads the retries of sources that failed together
 
     # -- positions --------------------------------------------------------------------------------
 
@@ -222,18 +227,46 @@ class Runtime:
         return self.health()
 
     async def _drive(self, source: Source, follow: bool) -> None:
+        """Feed ``source``'s batches to the engine until its stream ends. When following, a stream that
+        fails is asked again after a back-off (it goes on from its position): a fault nobody foresaw,
+        a server's or a file's, must not stop a source for the rest of the run."""
+        failures = 0
+        last_error = shown = None
+        while True:
+            error = await self._read(source, follow, shown)
+            if error is None:
+                if source.health().state != "failing":
+                    source.set_state("done")
+                return
+            if not follow:
+                source.report_error(error)
+                log.error("source %s failed: %s", source.name, error)
+                return
+            failures = 1 if source.health().state != "failing" else failures + 1
+            delay = backoff_delay(failures, RESTART_FIRST_SECONDS, RESTART_MOST_SECONDS, self._jitter)
+            shown = f"{error} (trying again in {delay:.0f} s)"
+            source.report_error(shown)
+            # said once per different error: a source failing the same way every few minutes is one line
+            (log.error if error != last_error else log.debug)(
+                "source %s failed: %s; trying again in %.0f s", source.name, error, delay
+            )
+            last_error = error
+            await asyncio.sleep(delay)
+
+    async def _read(self, source: Source, follow: bool, failed: str | None = None) -> str | None:
+        """Apply one run of ``source.batches(follow)``; the error that ended it, or None if it ended.
+        ``failed`` is the error shown since the previous run failed: a batch delivered now clears it."""
         stream = source.batches(follow)
         try:
             async for batch in stream:
                 self._apply(source, batch)
+                if failed is not None and source.health().last_error == failed:
+                    source.set_state("ok")
                 await asyncio.sleep(0)  # let the other sources in between two batches
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            source.report_error(message)
-            log.error("source %s failed: %s", source.name, message)
-            return
+            return f"{type(exc).__name__}: {exc}"
         finally:
             closer = getattr(stream, "aclose", None)
             if closer is not None:
@@ -241,8 +274,7 @@ class Runtime:
                     await closer()
                 except Exception as exc:
                     log.warning("source %s: closing its stream failed: %s", source.name, exc)
-        if source.health().state != "failing":
-            source.set_state("done")
+        return None
 
     def _apply(self, source: Source, batch: Batch) -> None:
         now = self.clock.now()

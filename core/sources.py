@@ -20,7 +20,8 @@ Bad input is never an exception: a row that cannot be read is a :class:`Rejectio
 the stream goes on. A batch counts every rejection but keeps only a bounded sample of them (see
 :class:`Rejections`), so a source can reject millions of rows without holding them. An exception escaping
 ``batches`` means the source itself failed; the runtime marks it ``failing`` with the error and the other
-sources go on.
+sources go on. When following, the runtime calls ``batches(follow)`` again after a back-off (5 s, doubling
+to 5 minutes), so a source continues from its :meth:`position` in a new call.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
+from sellerpulse.core.backoff import backoff_delay
 from sellerpulse.core.config import is_secret_key, mask_text, url_secrets
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
@@ -293,8 +294,7 @@ class HttpSource(Source):
 
     def _backoff(self, attempt: int) -> float:
         """Exponential back-off with jitter: ``backoff * 2**(attempt-1)`` scaled by 0.5..1.5, capped."""
-        base = self.settings["backoff"] * 2 ** (attempt - 1)
-        return min(self.settings["max_backoff"], base * self._jitter.uniform(0.5, 1.5))
+        return backoff_delay(attempt, self.settings["backoff"], self.settings["max_backoff"], self._jitter)
 
     def _error(self, text: str) -> str:
         """An error text safe to show: the configured secrets masked, and any URL password or secret query

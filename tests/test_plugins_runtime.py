@@ -92,6 +92,57 @@ def test_background_thread_follows_while_the_caller_takes_snapshots(tmp_path, pl
     assert {thread_name for _, _, thread_name in seen} == {"sellerpulse-runtime"}
 
 
+class BreaksTwiceThenRecovers(Source):
+    """An upstream that fails on the first two reads (after one order, then at once) and then works:
+    each call of ``batches`` goes on from the orders already delivered."""
+
+    type_name = "flaky"
+
+    def __init__(self, name, options):
+        super().__init__(name, options)
+        self.calls = 0
+        self.delivered = 0
+
+    async def batches(self, follow):
+        self.calls += 1
+        while self.delivered < 3:
+            if self.calls <= 2 and self.delivered == self.calls - 1 + (self.calls == 2):
+                raise ConnectionError(f"upstream broke on read {self.calls}")
+            self.delivered += 1
+            event = {"ts": "2026-11-02T09:00:00Z", "kind": "order_placed", "order_id": f"K{self.delivered}"}
+            yield Batch([parse_event(event)], [])
+        while follow:
+            await asyncio.sleep(0.01)
+
+
+def test_a_followed_source_that_fails_is_read_again_after_a_back_off(monkeypatch):
+    """A fault nobody foresaw stops a followed source for one back-off, not for the rest of the run; the
+    wait doubles while it keeps failing and the health says when it tries again."""
+    import sellerpulse.core.runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "RESTART_FIRST_SECONDS", 0.05)
+    source = BreaksTwiceThenRecovers("flaky", {})
+    runtime = Runtime(Engine(), [source])
+    errors: list[str] = []
+    original = source.report_error
+    monkeypatch.setattr(source, "report_error", lambda error, state="failing": (errors.append(error),
+                                                                                 original(error, state)))  # fmt: skip
+    runtime.start_in_thread()
+    try:
+        wait_for(lambda: runtime.health()["flaky"].events == 3)
+        assert source.calls == 3
+        assert [e.split(" (")[0] for e in errors] == [
+            "ConnectionError: upstream broke on read 1",
+            "ConnectionError: upstream broke on read 2",
+        ]
+        assert all("trying again in" in e for e in errors)
+        assert runtime.health()["flaky"].state == "ok" and runtime.health()["flaky"].last_error is None
+        snapshot = runtime.snapshot(parse_instant("2026-11-03T00:00:00Z"))
+        assert snapshot.accounts["default"] is not None
+    finally:
+        runtime.stop()
+
+
 def wait_for(condition, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
+from ..backoff import backoff_delay
 from ..clock import Clock, SystemClock
 from ..timeutil import US_PER_SECOND
 from .message import AlertMessage
@@ -126,7 +127,7 @@ class Dispatcher:
                             name, len(ids), attempts, error)  # fmt: skip
                 self.store.mark_failed(ids, error, done)
             else:
-                delay = min(MAX_BACKOFF, sink.backoff * 2 ** (attempts - 1))
+                delay = backoff_delay(attempts, sink.backoff, MAX_BACKOFF)
                 if isinstance(exc, DeliveryError) and exc.retry_after is not None:
                     delay = min(MAX_BACKOFF, max(delay, exc.retry_after))
                 log.info("sink %s: attempt %d failed (%s); retry in %.1f s", name, attempts, error, delay)
