@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sellerpulse.core.textsafe import clean
+
 from .common import (
     add_config_argument,
     add_log_arguments,
@@ -237,6 +239,7 @@ def _serve(
         restoring=None if checkpointer is None else checkpointer.progress,
     )
     app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap, on_start=start)
+    status = 0
     try:
         app.run()
     finally:
@@ -245,9 +248,12 @@ def _serve(
         else:
             checkpointer.stop(timeout=5.0)
             checkpointer.store.close()
+            if checkpointer.error:  # the last checkpoint could not be written (a full disk): say so
+                print(f"sellerpulse: error: {clean(checkpointer.error)}", file=sys.stderr)
+                status = 1
         if alerts is not None:
             alerts.close()
-    return app.return_code or 0
+    return app.return_code or status
 
 
 def _alert_setup_errors() -> tuple[type[Exception], ...]:

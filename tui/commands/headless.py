@@ -179,7 +179,7 @@ def run_headless(args: argparse.Namespace) -> int:
             checkpointer.stop(timeout=10.0)
             checkpointer.store.close()
             if checkpointer.error and status == 0:  # the last checkpoint could not be written
-                print(f"sellerpulse: error: {checkpointer.error}", file=sys.stderr)
+                print(f"sellerpulse: error: {clean(checkpointer.error)}", file=sys.stderr)
                 status = 1
         else:
             runtime.stop(timeout=10.0)
