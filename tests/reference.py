@@ -14,6 +14,9 @@ Readings where METRICS.md leaves room (the same the engine follows, so a differe
 - a claim is active iff it was opened and its latest ``claim_closed`` by ts (if any) is not denied or
   withdrawn; a chargeback iff opened and its latest close by ts is not ``reversed``;
 - VTR and OTDR use the tracking of the first shipment by ts (ties: the one with a non-empty tracking);
+- an order placed several times (several sources): its date is the earliest ``order_placed`` ts; channel,
+  ship_by and deliver_by each come from the earliest placement that has one, at one instant the smaller
+  value (the earlier date; MFN before AFN); a channel no placement gives is MFN (EVENTS.md);
 - order-level events of an order without ``order_placed`` are orphans and count nowhere, queues included;
   messages need no order; events referring to a message/claim/chargeback/return/violation by ``ref`` that
   never arrived are orphans;
@@ -25,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -55,9 +58,39 @@ def local_day(us: int, zone_name: str) -> int:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(zone).date().toordinal()
 
 
+MERGED = ("channel", "ship_by", "deliver_by")  # placement fields taken one by one
+_TIE = {
+    "channel": lambda value: value == "AFN",
+    "ship_by": lambda value: value,
+    "deliver_by": lambda value: value,
+}
+
+
+def merge_placements(placements: list[Event]) -> tuple[Event, tuple[tuple[int, tuple[str, ...]], ...]]:
+    """The order several placements make up, and (when one placement did not give it all) each placement
+    that gave something: ``((ts, ("date", ...)), (ts, ("ship_by", ...)))`` by ts, as the drill-down shows."""
+    first = min(placements, key=lambda e: e.ts)
+    values: dict[str, Any] = {"channel": "MFN"}
+    givers: dict[str, int] = {}
+    for name in MERGED:
+        having = [e for e in placements if getattr(e, name) not in (None, "")]
+        if having:
+            giver = min(having, key=lambda e: (e.ts, _TIE[name](getattr(e, name))))
+            values[name] = getattr(giver, name)
+            givers[name] = giver.ts
+    merged = replace(first, **values)
+    if all(ts == first.ts for ts in givers.values()):
+        return merged, ()
+    by_ts: dict[int, list[str]] = {first.ts: ["date"]}
+    for name, ts in givers.items():
+        by_ts.setdefault(ts, []).append(name)
+    return merged, tuple((ts, tuple(names)) for ts, names in sorted(by_ts.items()))
+
+
 @dataclass
 class _Order:
-    placed: Event
+    placed: Event  # the merged placement (``merge_placements``)
+    placed_by: tuple[tuple[int, tuple[str, ...]], ...] = ()
     events: list[Event] = field(default_factory=list)  # shipped, delivered, cancelled, refund, feedback...
     claims: list[_Thread] = field(default_factory=list)
     chargebacks: list[_Thread] = field(default_factory=list)
@@ -158,11 +191,14 @@ def _build(events: list[Event], at_us: int) -> dict[str, _Account]:
     def earliest(kind: str) -> dict[tuple[str, str], Event]:
         out: dict[tuple[str, str], Event] = {}
         for e in sorted(by_kind[kind], key=lambda e: e.ts):  # stable: list order breaks ties
-            out.setdefault((e.account, e.order_id if kind == "order_placed" else e.ref), e)
+            out.setdefault((e.account, e.ref), e)
         return out
 
-    for (account, order_id), placed in earliest("order_placed").items():
-        accounts[account].orders[order_id] = _Order(placed)
+    placements: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    for e in by_kind["order_placed"]:
+        placements[(e.account, e.order_id)].append(e)
+    for (account, order_id), placed in placements.items():
+        accounts[account].orders[order_id] = _Order(*merge_placements(placed))
     for kind in ORDER_KINDS:
         for e in by_kind[kind]:
             order = accounts[e.account].orders.get(e.order_id)

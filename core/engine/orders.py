@@ -3,8 +3,8 @@
 A Python object per order would cost ~300 bytes; one row across a few ``array('q')`` columns costs
 ~55, plus ~40 for the id in the :class:`IdIndex`. Only what decides an outcome is kept: instants of
 placement, promises, first shipment, first delivery, first cancellations, the feedback timeline and a
-flag word. Rare state (cancellations, feedback removals) is kept in sparse columns, and claims and
-chargebacks in side tables of the account.
+flag word. Rare state (cancellations, feedback removals, the placements behind an order that several
+sources placed) is kept in sparse columns, and claims and chargebacks in side tables of the account.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ REFUNDED = 4
 NEG_FEEDBACK = 8  # active feedback of 1 or 2 stars
 CLAIM = 16  # at least one active A-to-z claim
 CHARGEBACK = 32  # at least one active chargeback
+NO_CHANNEL = 64  # no placement said MFN or AFN (the order counts as MFN)
 DEFECT = NEG_FEEDBACK | CLAIM | CHARGEBACK
+
+# the placement fields merged one by one (EVENTS.md, "One order, several sources"), in ``givers`` order
+MERGED_FIELDS = ("channel", "ship_by", "deliver_by")
 
 
 class OrderTable:
@@ -38,6 +42,7 @@ class OrderTable:
         "feedback_removed",
         "feedback_ts",
         "flags",
+        "givers",
         "index",
         "placed",
         "placed_day",
@@ -64,14 +69,18 @@ class OrderTable:
         self.feedback_ts = array("q")
         self.feedback_rating = array("B")  # 0: no feedback
         self.feedback_removed: dict[int, int] = {}  # the latest removal
+        # Row -> the instants of the placements that gave its (channel, ship_by, deliver_by), for an
+        # order placed by several sources where one of those is not the earliest placement (whose
+        # instant is ``placed``). Any other order has no entry: every field it has came with its date.
+        self.givers: dict[int, tuple[int, int, int]] = {}
 
     def __len__(self) -> int:
         return len(self.index)
 
     def add(
-        self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, afn: bool
+        self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, flags: int
     ) -> int:
-        flags = AFN if afn else 0
+        """A new order's row; ``flags`` holds its ``AFN`` or ``NO_CHANNEL`` bit."""
         row = self.index.add(order_id)
         if row < len(self.placed):
             self.placed[row] = placed
@@ -102,6 +111,21 @@ class OrderTable:
         self.seller_cancel.pop(row, None)
         self.any_cancel.pop(row, None)
         self.feedback_removed.pop(row, None)
+        self.givers.pop(row, None)
+
+    def merged_from(self, row: int) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """For an order several placements made up: each placement that gave something, by instant,
+        with what it gave (``"date"`` and names of :data:`MERGED_FIELDS`); empty when one gave all."""
+        givers = self.givers.get(row)
+        if givers is None:
+            return ()
+        placed = self.placed[row]
+        given = (not self.flags[row] & NO_CHANNEL, self.ship_by[row] != NO_TS, self.deliver_by[row] != NO_TS)
+        by_instant: dict[int, list[str]] = {placed: ["date"]}
+        for name, has, ts in zip(MERGED_FIELDS, given, givers, strict=True):
+            if has:
+                by_instant.setdefault(ts, []).append(name)
+        return tuple((ts, tuple(names)) for ts, names in sorted(by_instant.items()))
 
     def negative_feedback(self, row: int) -> bool:
         rating = self.feedback_rating[row]
