@@ -277,7 +277,12 @@ def _channel_ok(spec: MetricSpec, order: _Order) -> bool:
     return spec.channel == "any" or order.placed.channel == spec.channel
 
 
-def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, Any]:
+Row = tuple[str, str, int, tuple[tuple[int, tuple[str, ...]], ...]]  # key, order id, day, placed_by
+
+
+def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> tuple[dict[str, Any], list[Row]]:
+    """The metric as of ``at``, and the drill-down rows behind its bad outcomes (key, order id, day and,
+    for an order several placements made up, which gave what); rows sorted by (day, key)."""
     today = local_day(at, zone)
     first_day = today - spec.lag_days - spec.window_days + 1
     last_day = today - spec.lag_days
@@ -287,8 +292,17 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
         return first_day <= local_day(us, zone) <= last_day
 
     rule = spec.rule
-    orders = [o for o in acc.orders.values() if _channel_ok(spec, o)]
+    orders = [(order_id, o) for order_id, o in acc.orders.items() if _channel_ok(spec, o)]
     n = d = 0  # numerator and denominator
+    rows: list[Row] = []
+
+    def tally(bad: bool, counts_good: bool, key: str, order_id: str, us: int, placed_by: Any = ()) -> None:
+        """One item of the population; its bad outcome is a drill-down row."""
+        nonlocal n, d
+        d += 1
+        n += (not bad) if counts_good else bad
+        if bad:
+            rows.append((key, order_id, local_day(us, zone), placed_by))
 
     if rule in ("defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "refund"):
         outcome = {
@@ -299,35 +313,31 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
             "seller_cancel": _Order.seller_cancelled,
             "refund": _Order.refunded,
         }[rule]
-        for order in orders:
+        for order_id, order in orders:
             if in_window(order.placed.ts):
-                d += 1
-                n += outcome(order)
+                tally(outcome(order), False, order_id, order_id, order.placed.ts, order.placed_by)
     elif rule == "late_shipment":
-        for order in orders:
+        for order_id, order in orders:
             if order.in_lsr_population() and in_window(order.placed.ship_by):
-                d += 1
-                n += order.late(at)
+                tally(order.late(at), False, order_id, order_id, order.placed.ship_by, order.placed_by)
     elif rule == "valid_tracking":
-        for order in orders:
+        for order_id, order in orders:
             shipment = order.first_shipment()
             if shipment is not None and in_window(shipment.ts):
-                d += 1
-                n += shipment.tracking != ""
+                tally(shipment.tracking == "", True, order_id, order_id, shipment.ts, order.placed_by)
     elif rule == "on_time_delivery":
-        for order in orders:
+        for order_id, order in orders:
             shipment = order.first_shipment()
             deliver_by = order.placed.deliver_by
             if shipment is None or not shipment.tracking or deliver_by is None or not in_window(deliver_by):
                 continue
-            d += 1
             deliveries = order.of("order_delivered")
             late = deliveries[0].ts > deliver_by if deliveries else deliver_by < at
-            n += not late
+            tally(late, True, order_id, order_id, deliver_by, order.placed_by)
     elif rule in ("contact_response", "response_hours"):
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
         total_us = 0
-        for message in acc.messages.values():
+        for ref, message in acc.messages.items():
             received = message.opened.ts
             if message.of("message_dismissed") or not in_window(received):
                 continue
@@ -337,10 +347,10 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                     d += 1
                     total_us += replies[0].ts - received
             elif replies:
-                d += 1
-                n += replies[0].ts - received <= threshold
+                tally(replies[0].ts - received > threshold, True, ref, message.opened.order_id, received)
             elif at - received > threshold:
-                d += 1  # unanswered past the threshold: late (pending ones are left out)
+                # unanswered past the threshold: late (pending ones are left out)
+                tally(True, True, ref, message.opened.order_id, received)
         if rule == "response_hours":
             status = "info" if d else "no_data"
             value = float(Fraction(total_us, d * US_PER_HOUR)) if d else None
@@ -351,14 +361,13 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                 "status": status,
                 "headroom": None,
                 "window": window,
-            }
+            }, []
     elif rule == "return_dissatisfaction":
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
-        for ret in acc.returns.values():
+        for ref, ret in acc.returns.items():
             requested = ret.opened.ts
             if not in_window(requested):
                 continue
-            d += 1
             feedback = ret.of("return_feedback")
             responses = ret.of("return_responded")
             responded = responses[0].ts if responses else at
@@ -368,31 +377,30 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                 or slow
                 or bool(ret.of("return_invalid_rejection"))
             )
-            n += bad
+            tally(bad, False, ref, ret.opened.order_id, requested)
     elif rule == "perfect_order":
-        for order in orders:
+        for order_id, order in orders:
             if not in_window(order.placed.ts):
                 continue
-            d += 1
             late = order.in_lsr_population() and order.late(at)
             imperfect = order.defect() or order.seller_cancelled() or late or order.refunded()
-            n += not imperfect
+            tally(imperfect, True, order_id, order_id, order.placed.ts, order.placed_by)
     elif rule == "policy_violations":
-        count = sum(
-            1 for v in acc.violations.values() if in_window(v.opened.ts) and not v.of("violation_resolved")
-        )
+        for ref, v in acc.violations.items():
+            if in_window(v.opened.ts) and not v.of("violation_resolved"):
+                tally(True, False, ref, "", v.opened.ts)
         target = spec.target if spec.target is not None else Decimal(0)
         return {
-            "value": count,
-            "numerator": count,
+            "value": n,
+            "numerator": n,
             "denominator": None,
-            "status": "ok" if count <= target else "breach",
+            "status": "ok" if n <= target else "breach",
             "headroom": None,
             "window": window,
-        }
+        }, sorted(rows, key=lambda row: (row[2], row[0]))
     else:
         raise ValueError(f"unknown rule {rule!r}")
-    return _rate(spec, n, d, window)
+    return _rate(spec, n, d, window), sorted(rows, key=lambda row: (row[2], row[0]))
 
 
 def _queue(deadlines: list[int], at: int, due_soon_hours: int) -> dict[str, int]:
@@ -461,10 +469,32 @@ def reference_report(
         zone = zones.get(name, timezone)
         report[name] = {
             "metrics": {
-                mid: _metric(spec, acc, at_us, zone)
+                mid: _metric(spec, acc, at_us, zone)[0]
                 for mid, spec in profile.metrics.items()
                 if spec.rule in RULES
             },
             "queues": _queues(profile, acc, at_us),
         }
     return report
+
+
+def reference_drilldown(
+    events: list[Event],
+    at_us: int,
+    timezone: str = "UTC",
+    account_timezones: dict[str, str] | None = None,
+    profile: Profile | None = None,
+) -> dict[str, dict[str, list[Row]]]:
+    """``{account: {metric id: rows}}``: the items behind each metric's bad outcomes as of ``at_us``, as
+    the engine's drill-down lists them (``key, order_id, day, placed_by`` of ``BadOutcome``), sorted by
+    (day, key). Metrics as in :func:`reference_report`; a mean (``response_hours``) has none."""
+    profile = profile or builtin_profile("amazon")
+    zones = account_timezones or {}
+    return {
+        name: {
+            mid: _metric(spec, acc, at_us, zones.get(name, timezone))[1]
+            for mid, spec in profile.metrics.items()
+            if spec.rule in RULES
+        }
+        for name, acc in sorted(_build(events, at_us).items())
+    }

@@ -10,12 +10,15 @@ must never erase them. The windows at ``AT`` (2026-11-20T15:30:00Z) are listed i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sellerpulse.core.engine import Engine
+from sellerpulse.core.checkpoint import encode_events, restore_engine
+from sellerpulse.core.engine import Engine, state_file
 from sellerpulse.core.events import Event, parse_event
 from sellerpulse.core.poa import causes_of
+from sellerpulse.core.state_store import StateStore
 from sellerpulse.core.timeutil import parse_instant
 from test_engine_rules import AT, check_metric, check_queue, ev, make, report_of
 
@@ -240,3 +243,53 @@ def test_a_placement_without_a_channel_is_read_as_not_saying() -> None:
         {"ts": "2026-11-15T10:00:00Z", "kind": "order_placed", "order_id": "1", "channel": "afn"}
     )
     assert said.channel == "AFN" and said.to_json()["channel"] == "AFN"
+
+
+# ---------------------------------------------------------------------------------------------- restarts
+
+
+def test_a_restart_between_the_two_placements_keeps_what_each_gave(tmp_path: Path) -> None:
+    # The report's rows, M3's API placement (merged before the restart) and M1's shipment arrive; the
+    # engine is saved and restarts from its saved state; then the rest, M1's and M2's API placements
+    # last: the numbers of the first test (cut to the minute), and the same drill-down as an engine that
+    # never stopped, for M3 (merged before) and M1 (after); a full journal replay gives the same again.
+    reports = [report_row(o, minute(ts)) for o, (ts, _) in M_API.items()]
+    apis = [api(o, ts, **fields) for o, (ts, fields) in M_API.items()]
+    before = reports + apis[2:] + M_EVENTS[:1]
+    after = M_EVENTS[1:] + apis[:2]
+    at = parse_instant(AT)
+    store = StateStore(tmp_path / "state.sqlite")
+    engine = Engine(seed=7)
+    engine.ingest(before)
+    store.checkpoint(encode_events(before), {}, {})
+    store.save_engine(store.next_seq() - 1, state_file.dump(engine))
+    restarted = Engine()
+    restore_engine(store, restarted)
+    restarted.ingest(after)
+    store.checkpoint(encode_events(after), {}, {})
+    report = restarted.snapshot(at).to_json()["accounts"]
+    check_metric(report, "lsr_10d", 1, 2)
+    check_metric(report, "otdr", 0, 1)
+    check_queue(report, "orders_to_ship", 1, 0, 1)
+    (m1,) = restarted.bad_outcomes("default", "lsr_10d", at)
+    (m3,) = restarted.bad_outcomes("default", "otdr", at)
+    assert m1.reason.startswith(
+        "shipped 2 h after ship-by; order date from the placement of 2026-11-15 10:00:00"
+    )
+    assert m3.placed_by == (
+        (parse_instant("2026-11-03T08:15:00Z"), ("date",)),
+        (parse_instant("2026-11-03T08:15:30Z"), ("channel", "ship_by", "deliver_by")),
+    )
+    straight = Engine()
+    straight.ingest(before + after)
+    store.drop_engine()
+    replayed = Engine()
+    restore_engine(store, replayed)
+    store.close()
+    for other in (straight, replayed):
+        assert other.snapshot(at).to_json() == restarted.snapshot(at).to_json()
+        for metric in ("lsr_10d", "otdr", "perfect_order_rate"):
+            assert other.bad_outcomes("default", metric, at) == restarted.bad_outcomes("default", metric, at)
+        assert other.queue_items("default", "orders_to_ship", at) == restarted.queue_items(
+            "default", "orders_to_ship", at
+        )

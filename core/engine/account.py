@@ -220,7 +220,7 @@ class AccountState:
         cannot erase the API's, even when its dates cut to the minute make it the earliest."""
         t = self.orders
         placed, flags, ship_by, deliver_by = t.placed[row], t.flags[row], t.ship_by[row], t.deliver_by[row]
-        channel_ts, ship_by_ts, deliver_by_ts = t.givers.get(row) or (placed, placed, placed)
+        channel_ts, ship_by_ts, deliver_by_ts = t.givers(row)
         if e.channel:
             afn = AFN if e.channel == "AFN" else 0
             if flags & NO_CHANNEL or (e.ts, afn) < (channel_ts, flags & AFN):
@@ -232,16 +232,13 @@ class AccountState:
         ):
             deliver_by_ts, deliver_by = e.ts, e.deliver_by
         earliest = min(placed, e.ts)
-        # a field nobody gave has no giver: it reads as given with the date, so an entry stays rare
+        # a field nobody gave reads as given with the date, so only a merge that took a field keeps one
         givers = (
             earliest if flags & NO_CHANNEL else channel_ts,
             earliest if ship_by == NO_TS else ship_by_ts,
             earliest if deliver_by == NO_TS else deliver_by_ts,
         )
-        if givers == (earliest, earliest, earliest):
-            t.givers.pop(row, None)
-        else:
-            t.givers[row] = givers
+        t.set_givers(row, earliest, givers)
         current = (t.placed[row], t.flags[row], t.ship_by[row], t.deliver_by[row])
         if (earliest, flags, ship_by, deliver_by) == current:
             return
