@@ -19,7 +19,7 @@ from sellerpulse.core.engine import Engine, state_file
 from sellerpulse.core.events import Event, parse_event
 from sellerpulse.core.poa import causes_of
 from sellerpulse.core.state_store import StateStore
-from sellerpulse.core.timeutil import parse_instant
+from sellerpulse.core.timeutil import format_instant, parse_instant
 from test_engine_rules import AT, check_metric, check_queue, ev, make, report_of
 
 __all__ = ["make"]  # the fixture, used by name
@@ -293,3 +293,23 @@ def test_a_restart_between_the_two_placements_keeps_what_each_gave(tmp_path: Pat
         assert other.queue_items("default", "orders_to_ship", at) == restarted.queue_items(
             "default", "orders_to_ship", at
         )
+
+
+def test_a_placement_older_than_the_retention_lets_the_order_go_whichever_came_first() -> None:
+    # Months later, the report dates an order a minute before the retention cutoff while the API dates it
+    # 30 s after: the order is older than the retention, so it is let go at once (as a first placement
+    # that old is), and both arrival orders give the same state: not held, counted nowhere.
+    now = "2027-06-01T12:00:00Z"
+    snapshots = []
+    for order in ("report first", "api first"):
+        engine = Engine()
+        engine.ingest([ev("message_received", now, ref="M-now")])  # the watermark
+        cutoff = engine.account("default").cutoffs[0]
+        report = report_row("OLD", format_instant(cutoff - 60_000_000))
+        dated = api(
+            "OLD", format_instant(cutoff + 30_000_000), ship_by=format_instant(cutoff + 3_600_000_000)
+        )
+        engine.ingest([report, dated] if order == "report first" else [dated, report])
+        snapshots.append(engine.snapshot(parse_instant(now)).to_json())
+        assert engine.snapshot(parse_instant(now)).accounts["default"].orders_held == 0, order
+    assert snapshots[0] == snapshots[1]

@@ -232,6 +232,11 @@ class AccountState:
         ):
             deliver_by_ts, deliver_by = e.ts, e.deliver_by
         earliest = min(placed, e.ts)
+        if earliest < self.cutoffs[0]:
+            # placed before the retention after all: let go at once, as the next eviction would (and as
+            # a first placement that old is), so the state does not depend on which placement came first
+            self._evict_order(e.order_id, row, self.days.day(earliest))
+            return
         # a field nobody gave reads as given with the date, so only a merge that took a field keeps one
         givers = (
             earliest if flags & NO_CHANNEL else channel_ts,
@@ -669,7 +674,8 @@ class AccountState:
             for key in [k for k, held in table.items() if _expired(held, cutoff, feedback_cutoff)]:
                 self.orphan_count -= len(table.pop(key))
 
-    def _evict_order(self, order_id: str, row: int) -> None:
+    def _evict_order(self, order_id: str, row: int, day: int | None = None) -> None:
+        """Let the order go (``day``: the placement day to remember it by, when not its row's)."""
         for series, old in zip(self._all_orders[1], self._order_outcomes(row), strict=True):
             # the feedback score keeps counting feedback of orders too old to keep (buyers still see it)
             if old is not None and series.rule not in OUTLIVES_ORDERS:
@@ -683,7 +689,7 @@ class AccountState:
         for ref in self.order_chargebacks.pop(order_id, ()):
             self.chargebacks.pop(ref, None)
         t = self.orders
-        self.gone.add(order_id, t.placed_day[row])
+        self.gone.add(order_id, t.placed_day[row] if day is None else day)
         if t.feedback_rating[row] or row in t.feedback_removed:
             self.gone_feedback[order_id] = [
                 t.feedback_ts[row],
