@@ -71,7 +71,7 @@ class Event:
     order_id: str = ""
     event_id: str = ""
     ref: str = ""
-    channel: str = ""  # "MFN", "AFN", or "" when the event does not say (an order nobody says AFN of is MFN)
+    channel: str = ""  # "MFN", "AFN", or "" when the event does not say (then the order counts as MFN)
     ship_by: int | None = None
     deliver_by: int | None = None
     amount: str = ""
