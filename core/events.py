@@ -71,7 +71,7 @@ class Event:
     order_id: str = ""
     event_id: str = ""
     ref: str = ""
-    channel: str = "MFN"
+    channel: str = ""  # "MFN", "AFN", or "" when the event does not say (then the order counts as MFN)
     ship_by: int | None = None
     deliver_by: int | None = None
     amount: str = ""
@@ -88,7 +88,7 @@ class Event:
             value = getattr(self, name)
             if value:
                 out[name] = value
-        if self.kind == "order_placed":
+        if self.kind == "order_placed" and self.channel:
             out["channel"] = self.channel
         for name in ("ship_by", "deliver_by"):
             value = getattr(self, name)
@@ -171,13 +171,10 @@ def build_event(values: tuple[str, ...]) -> Event:
         raise EventError(f"{kind} needs order_id")
     if needs & _NEEDS_REF and not ref:
         raise EventError(f"{kind} needs ref")
-    if channel:
+    if channel and channel not in CHANNELS:
+        channel = channel.upper()
         if channel not in CHANNELS:
-            channel = channel.upper()
-            if channel not in CHANNELS:
-                raise EventError(f"bad channel {channel!r} (MFN or AFN)")
-    else:
-        channel = "MFN"
+            raise EventError(f"bad channel {channel!r} (MFN or AFN)")
     ship_by = deliver_by = None
     if ship_by_text:
         try:

@@ -14,6 +14,9 @@ Readings where METRICS.md leaves room (the same the engine follows, so a differe
 - a claim is active iff it was opened and its latest ``claim_closed`` by ts (if any) is not denied or
   withdrawn; a chargeback iff opened and its latest close by ts is not ``reversed``;
 - VTR and OTDR use the tracking of the first shipment by ts (ties: the one with a non-empty tracking);
+- an order placed several times (several sources): its date is the earliest ``order_placed`` ts; channel,
+  ship_by and deliver_by each come from the earliest placement that has one, at one instant the smaller
+  value (the earlier date; MFN before AFN); a channel no placement gives is MFN (EVENTS.md);
 - order-level events of an order without ``order_placed`` are orphans and count nowhere, queues included;
   messages need no order; events referring to a message/claim/chargeback/return/violation by ``ref`` that
   never arrived are orphans;
@@ -25,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -55,9 +58,39 @@ def local_day(us: int, zone_name: str) -> int:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(zone).date().toordinal()
 
 
+MERGED = ("channel", "ship_by", "deliver_by")  # placement fields taken one by one
+_TIE = {
+    "channel": lambda value: value == "AFN",
+    "ship_by": lambda value: value,
+    "deliver_by": lambda value: value,
+}
+
+
+def merge_placements(placements: list[Event]) -> tuple[Event, tuple[tuple[int, tuple[str, ...]], ...]]:
+    """The order several placements make up, and (when one placement did not give it all) each placement
+    that gave something: ``((ts, ("date", ...)), (ts, ("ship_by", ...)))`` by ts, as the drill-down shows."""
+    first = min(placements, key=lambda e: e.ts)
+    values: dict[str, Any] = {"channel": "MFN"}
+    givers: dict[str, int] = {}
+    for name in MERGED:
+        having = [e for e in placements if getattr(e, name) not in (None, "")]
+        if having:
+            giver = min(having, key=lambda e: (e.ts, _TIE[name](getattr(e, name))))
+            values[name] = getattr(giver, name)
+            givers[name] = giver.ts
+    merged = replace(first, **values)
+    if all(ts == first.ts for ts in givers.values()):
+        return merged, ()
+    by_ts: dict[int, list[str]] = {first.ts: ["date"]}
+    for name, ts in givers.items():
+        by_ts.setdefault(ts, []).append(name)
+    return merged, tuple((ts, tuple(names)) for ts, names in sorted(by_ts.items()))
+
+
 @dataclass
 class _Order:
-    placed: Event
+    placed: Event  # the merged placement (``merge_placements``)
+    placed_by: tuple[tuple[int, tuple[str, ...]], ...] = ()
     events: list[Event] = field(default_factory=list)  # shipped, delivered, cancelled, refund, feedback...
     claims: list[_Thread] = field(default_factory=list)
     chargebacks: list[_Thread] = field(default_factory=list)
@@ -158,11 +191,14 @@ def _build(events: list[Event], at_us: int) -> dict[str, _Account]:
     def earliest(kind: str) -> dict[tuple[str, str], Event]:
         out: dict[tuple[str, str], Event] = {}
         for e in sorted(by_kind[kind], key=lambda e: e.ts):  # stable: list order breaks ties
-            out.setdefault((e.account, e.order_id if kind == "order_placed" else e.ref), e)
+            out.setdefault((e.account, e.ref), e)
         return out
 
-    for (account, order_id), placed in earliest("order_placed").items():
-        accounts[account].orders[order_id] = _Order(placed)
+    placements: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    for e in by_kind["order_placed"]:
+        placements[(e.account, e.order_id)].append(e)
+    for (account, order_id), placed in placements.items():
+        accounts[account].orders[order_id] = _Order(*merge_placements(placed))
     for kind in ORDER_KINDS:
         for e in by_kind[kind]:
             order = accounts[e.account].orders.get(e.order_id)
@@ -241,7 +277,12 @@ def _channel_ok(spec: MetricSpec, order: _Order) -> bool:
     return spec.channel == "any" or order.placed.channel == spec.channel
 
 
-def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, Any]:
+Row = tuple[str, str, int, tuple[tuple[int, tuple[str, ...]], ...]]  # key, order id, day, placed_by
+
+
+def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> tuple[dict[str, Any], list[Row]]:
+    """The metric as of ``at``, and the drill-down rows behind its bad outcomes (key, order id, day and,
+    for an order several placements made up, which gave what); rows sorted by (day, key)."""
     today = local_day(at, zone)
     first_day = today - spec.lag_days - spec.window_days + 1
     last_day = today - spec.lag_days
@@ -251,8 +292,17 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
         return first_day <= local_day(us, zone) <= last_day
 
     rule = spec.rule
-    orders = [o for o in acc.orders.values() if _channel_ok(spec, o)]
+    orders = [(order_id, o) for order_id, o in acc.orders.items() if _channel_ok(spec, o)]
     n = d = 0  # numerator and denominator
+    rows: list[Row] = []
+
+    def tally(bad: bool, counts_good: bool, key: str, order_id: str, us: int, placed_by: Any = ()) -> None:
+        """One item of the population; its bad outcome is a drill-down row."""
+        nonlocal n, d
+        d += 1
+        n += (not bad) if counts_good else bad
+        if bad:
+            rows.append((key, order_id, local_day(us, zone), placed_by))
 
     if rule in ("defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "refund"):
         outcome = {
@@ -263,35 +313,31 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
             "seller_cancel": _Order.seller_cancelled,
             "refund": _Order.refunded,
         }[rule]
-        for order in orders:
+        for order_id, order in orders:
             if in_window(order.placed.ts):
-                d += 1
-                n += outcome(order)
+                tally(outcome(order), False, order_id, order_id, order.placed.ts, order.placed_by)
     elif rule == "late_shipment":
-        for order in orders:
+        for order_id, order in orders:
             if order.in_lsr_population() and in_window(order.placed.ship_by):
-                d += 1
-                n += order.late(at)
+                tally(order.late(at), False, order_id, order_id, order.placed.ship_by, order.placed_by)
     elif rule == "valid_tracking":
-        for order in orders:
+        for order_id, order in orders:
             shipment = order.first_shipment()
             if shipment is not None and in_window(shipment.ts):
-                d += 1
-                n += shipment.tracking != ""
+                tally(shipment.tracking == "", True, order_id, order_id, shipment.ts, order.placed_by)
     elif rule == "on_time_delivery":
-        for order in orders:
+        for order_id, order in orders:
             shipment = order.first_shipment()
             deliver_by = order.placed.deliver_by
             if shipment is None or not shipment.tracking or deliver_by is None or not in_window(deliver_by):
                 continue
-            d += 1
             deliveries = order.of("order_delivered")
             late = deliveries[0].ts > deliver_by if deliveries else deliver_by < at
-            n += not late
+            tally(late, True, order_id, order_id, deliver_by, order.placed_by)
     elif rule in ("contact_response", "response_hours"):
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
         total_us = 0
-        for message in acc.messages.values():
+        for ref, message in acc.messages.items():
             received = message.opened.ts
             if message.of("message_dismissed") or not in_window(received):
                 continue
@@ -301,10 +347,10 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                     d += 1
                     total_us += replies[0].ts - received
             elif replies:
-                d += 1
-                n += replies[0].ts - received <= threshold
+                tally(replies[0].ts - received > threshold, True, ref, message.opened.order_id, received)
             elif at - received > threshold:
-                d += 1  # unanswered past the threshold: late (pending ones are left out)
+                # unanswered past the threshold: late (pending ones are left out)
+                tally(True, True, ref, message.opened.order_id, received)
         if rule == "response_hours":
             status = "info" if d else "no_data"
             value = float(Fraction(total_us, d * US_PER_HOUR)) if d else None
@@ -315,14 +361,13 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                 "status": status,
                 "headroom": None,
                 "window": window,
-            }
+            }, []
     elif rule == "return_dissatisfaction":
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
-        for ret in acc.returns.values():
+        for ref, ret in acc.returns.items():
             requested = ret.opened.ts
             if not in_window(requested):
                 continue
-            d += 1
             feedback = ret.of("return_feedback")
             responses = ret.of("return_responded")
             responded = responses[0].ts if responses else at
@@ -332,31 +377,30 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> dict[str, An
                 or slow
                 or bool(ret.of("return_invalid_rejection"))
             )
-            n += bad
+            tally(bad, False, ref, ret.opened.order_id, requested)
     elif rule == "perfect_order":
-        for order in orders:
+        for order_id, order in orders:
             if not in_window(order.placed.ts):
                 continue
-            d += 1
             late = order.in_lsr_population() and order.late(at)
             imperfect = order.defect() or order.seller_cancelled() or late or order.refunded()
-            n += not imperfect
+            tally(imperfect, True, order_id, order_id, order.placed.ts, order.placed_by)
     elif rule == "policy_violations":
-        count = sum(
-            1 for v in acc.violations.values() if in_window(v.opened.ts) and not v.of("violation_resolved")
-        )
+        for ref, v in acc.violations.items():
+            if in_window(v.opened.ts) and not v.of("violation_resolved"):
+                tally(True, False, ref, "", v.opened.ts)
         target = spec.target if spec.target is not None else Decimal(0)
         return {
-            "value": count,
-            "numerator": count,
+            "value": n,
+            "numerator": n,
             "denominator": None,
-            "status": "ok" if count <= target else "breach",
+            "status": "ok" if n <= target else "breach",
             "headroom": None,
             "window": window,
-        }
+        }, sorted(rows, key=lambda row: (row[2], row[0]))
     else:
         raise ValueError(f"unknown rule {rule!r}")
-    return _rate(spec, n, d, window)
+    return _rate(spec, n, d, window), sorted(rows, key=lambda row: (row[2], row[0]))
 
 
 def _queue(deadlines: list[int], at: int, due_soon_hours: int) -> dict[str, int]:
@@ -425,10 +469,32 @@ def reference_report(
         zone = zones.get(name, timezone)
         report[name] = {
             "metrics": {
-                mid: _metric(spec, acc, at_us, zone)
+                mid: _metric(spec, acc, at_us, zone)[0]
                 for mid, spec in profile.metrics.items()
                 if spec.rule in RULES
             },
             "queues": _queues(profile, acc, at_us),
         }
     return report
+
+
+def reference_drilldown(
+    events: list[Event],
+    at_us: int,
+    timezone: str = "UTC",
+    account_timezones: dict[str, str] | None = None,
+    profile: Profile | None = None,
+) -> dict[str, dict[str, list[Row]]]:
+    """``{account: {metric id: rows}}``: the items behind each metric's bad outcomes as of ``at_us``, as
+    the engine's drill-down lists them (``key, order_id, day, placed_by`` of ``BadOutcome``), sorted by
+    (day, key). Metrics as in :func:`reference_report`; a mean (``response_hours``) has none."""
+    profile = profile or builtin_profile("amazon")
+    zones = account_timezones or {}
+    return {
+        name: {
+            mid: _metric(spec, acc, at_us, zones.get(name, timezone))[1]
+            for mid, spec in profile.metrics.items()
+            if spec.rule in RULES
+        }
+        for name, acc in sorted(_build(events, at_us).items())
+    }

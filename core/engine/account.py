@@ -15,7 +15,18 @@ from ..events import Event
 from ..profile import LIFETIME_FROM_DAY, MetricSpec, Profile
 from ..timeutil import US_PER_HOUR, DayClock
 from .deadlines import DeadlineIndex
-from .orders import AFN, CHARGEBACK, CLAIM, INF_TS, NEG_FEEDBACK, NO_TS, REFUNDED, TRACKING, OrderTable
+from .orders import (
+    AFN,
+    CHARGEBACK,
+    CLAIM,
+    INF_TS,
+    NEG_FEEDBACK,
+    NO_CHANNEL,
+    NO_TS,
+    REFUNDED,
+    TRACKING,
+    OrderTable,
+)
 from .outcomes import (
     MESSAGE_RULES,
     ORDER_GROUPS,
@@ -193,24 +204,58 @@ class AccountState:
             if e.ts < self.cutoffs[0]:
                 self._arrived_evicted(e.order_id, day)
                 return
-            row = t.add(e.order_id, e.ts, day, ship_by, deliver_by, e.channel == "AFN")
+            flags = AFN if e.channel == "AFN" else NO_CHANNEL if not e.channel else 0
+            row = t.add(e.order_id, e.ts, day, ship_by, deliver_by, flags)
             self._placed_on(day, row)
             self._order_changed(e.order_id, row, self._no_order_outcomes)
             self._release(self.orphans_by_order, e.order_id)
             return
-        # A second placement of one order: keep the earliest, so the outcome never depends on arrival order.
-        afn = e.channel == "AFN"
-        current = (t.placed[row], t.ship_by[row], t.deliver_by[row], bool(t.flags[row] & AFN))
-        if (e.ts, ship_by, deliver_by, afn) >= current:
+        self._merge_placement(e, row)
+
+    def _merge_placement(self, e: Event, row: int) -> None:
+        """Another placement of a placed order (another source's, say): the order date is the earliest
+        ``ts``, and each of channel, ship-by and deliver-by comes from the earliest placement that has
+        it; at one instant the smaller value wins (the earlier date; MFN before AFN), never the first
+        to arrive. A placement that lacks a field leaves it alone, so a report without ship-by dates
+        cannot erase the API's, even when its dates cut to the minute make it the earliest."""
+        t = self.orders
+        placed, flags, ship_by, deliver_by = t.placed[row], t.flags[row], t.ship_by[row], t.deliver_by[row]
+        channel_ts, ship_by_ts, deliver_by_ts = t.givers(row)
+        if e.channel:
+            afn = AFN if e.channel == "AFN" else 0
+            if flags & NO_CHANNEL or (e.ts, afn) < (channel_ts, flags & AFN):
+                channel_ts, flags = e.ts, flags & ~(AFN | NO_CHANNEL) | afn
+        if e.ship_by is not None and (ship_by == NO_TS or (e.ts, e.ship_by) < (ship_by_ts, ship_by)):
+            ship_by_ts, ship_by = e.ts, e.ship_by
+        if e.deliver_by is not None and (
+            deliver_by == NO_TS or (e.ts, e.deliver_by) < (deliver_by_ts, deliver_by)
+        ):
+            deliver_by_ts, deliver_by = e.ts, e.deliver_by
+        earliest = min(placed, e.ts)
+        if earliest < self.cutoffs[0]:
+            # placed before the retention after all: let go at once, as the next eviction would (and as
+            # a first placement that old is), so the state does not depend on which placement came first
+            self._evict_order(e.order_id, row, self.days.day(earliest))
+            return
+        # a field nobody gave reads as given with the date, so only a merge that took a field keeps one
+        givers = (
+            earliest if flags & NO_CHANNEL else channel_ts,
+            earliest if ship_by == NO_TS else ship_by_ts,
+            earliest if deliver_by == NO_TS else deliver_by_ts,
+        )
+        t.set_givers(row, earliest, givers)
+        current = (t.placed[row], t.flags[row], t.ship_by[row], t.deliver_by[row])
+        if (earliest, flags, ship_by, deliver_by) == current:
             return
         before = self._order_outcomes(row)
-        t.placed[row], t.ship_by[row], t.deliver_by[row] = e.ts, ship_by, deliver_by
-        t.placed_day[row] = self.days.day(e.ts)
-        self._placed_on(t.placed_day[row], row)
-        t.set_flag(row, AFN, afn)
+        t.placed[row], t.flags[row], t.ship_by[row], t.deliver_by[row] = earliest, flags, ship_by, deliver_by
+        day = self.days.day(earliest)
+        if day != t.placed_day[row]:
+            t.placed_day[row] = day
+            self._placed_on(day, row)
         queue = self.queues.get("orders_to_ship")
         if queue is not None:
-            queue.discard(e.order_id)
+            queue.discard(e.order_id)  # its deadline or its date may have changed: listed anew
         self._order_changed(e.order_id, row, before)
 
     def _arrived_evicted(self, order_id: str, day: int) -> None:
@@ -629,7 +674,8 @@ class AccountState:
             for key in [k for k, held in table.items() if _expired(held, cutoff, feedback_cutoff)]:
                 self.orphan_count -= len(table.pop(key))
 
-    def _evict_order(self, order_id: str, row: int) -> None:
+    def _evict_order(self, order_id: str, row: int, day: int | None = None) -> None:
+        """Let the order go (``day``: the placement day to remember it by, when not its row's)."""
         for series, old in zip(self._all_orders[1], self._order_outcomes(row), strict=True):
             # the feedback score keeps counting feedback of orders too old to keep (buyers still see it)
             if old is not None and series.rule not in OUTLIVES_ORDERS:
@@ -643,7 +689,7 @@ class AccountState:
         for ref in self.order_chargebacks.pop(order_id, ()):
             self.chargebacks.pop(ref, None)
         t = self.orders
-        self.gone.add(order_id, t.placed_day[row])
+        self.gone.add(order_id, t.placed_day[row] if day is None else day)
         if t.feedback_rating[row] or row in t.feedback_removed:
             self.gone_feedback[order_id] = [
                 t.feedback_ts[row],

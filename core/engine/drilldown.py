@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..profile import MetricSpec
-from ..timeutil import US_PER_HOUR, human_duration
+from ..timeutil import US_PER_HOUR, from_us, human_duration
 from .account import AccountState
 from .orders import INF_TS, NO_TS, REFUNDED, TRACKING
 from .outcomes import (
@@ -29,6 +29,10 @@ class BadOutcome:
     day: int  # attribution day (ordinal)
     reason: str
     when: int  # the instant that made it bad (microseconds)
+    # An order several placements made up (several sources placed it): each placement that gave
+    # something, by instant, with what it gave ("date", "channel", "ship_by", "deliver_by"). The
+    # reason ends with the same in words. Empty when one placement gave the date and every field.
+    placed_by: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcome]:
@@ -47,7 +51,10 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
             outcome = order_outcomes(acc.orders, row, acc.days.day, specs)[0]
             if is_bad(outcome):
                 reason, when = _order_reason(acc, spec.rule, order_id, row)
-                out.append(BadOutcome(order_id, order_id, outcome[0], reason, when))
+                placed_by = acc.orders.merged_from(row)
+                if placed_by:
+                    reason = f"{reason}; {_placements(acc, placed_by)}"
+                out.append(BadOutcome(order_id, order_id, outcome[0], reason, when, placed_by))
     elif spec.rule in MESSAGE_RULES:
         threshold = (spec.threshold_hours or 0) * US_PER_HOUR
         for ref, msg in acc.messages.items():
@@ -135,6 +142,22 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
     if not causes:
         return "bad outcome", t.placed[row]
     return "; ".join(c for c, _ in causes), min(w for _, w in causes)
+
+
+_FIELD_WORDS = {"date": "order date", "channel": "channel", "ship_by": "ship-by", "deliver_by": "deliver-by"}
+
+
+def _placements(acc: AccountState, placed_by: tuple[tuple[int, tuple[str, ...]], ...]) -> str:
+    """``order date from the placement of 2026-11-15 11:00:00, ship-by from the one of ...`` in the
+    account's time zone, to the second (a report cut to the minute and the API differ by seconds)."""
+    parts = []
+    for n, (ts, names) in enumerate(placed_by):
+        words = [_FIELD_WORDS[name] for name in names]
+        listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+        moment = from_us(ts, acc.days.zone)
+        stamp = f"{moment:%Y-%m-%d %H:%M:%S}" + (f".{moment.microsecond:06d}" if moment.microsecond else "")
+        parts.append(f"{listed} from the {'placement' if n == 0 else 'one'} of {stamp}")
+    return ", ".join(parts)
 
 
 def _stars(rating: int) -> str:

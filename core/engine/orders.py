@@ -3,14 +3,15 @@
 A Python object per order would cost ~300 bytes; one row across a few ``array('q')`` columns costs
 ~55, plus ~40 for the id in the :class:`IdIndex`. Only what decides an outcome is kept: instants of
 placement, promises, first shipment, first delivery, first cancellations, the feedback timeline and a
-flag word. Rare state (cancellations, feedback removals) is kept in sparse columns, and claims and
-chargebacks in side tables of the account.
+flag word. Rare state (cancellations, feedback removals, the placements behind an order that several
+sources placed) is kept in sparse columns, and claims and chargebacks in side tables of the account.
 """
 
 from __future__ import annotations
 
 from array import array
 
+from .hashtable import HashTable
 from .id_index import IdIndex
 
 FREE_DAY = 2**31 - 1  # ``placed_day`` of a row no order holds
@@ -24,7 +25,12 @@ REFUNDED = 4
 NEG_FEEDBACK = 8  # active feedback of 1 or 2 stars
 CLAIM = 16  # at least one active A-to-z claim
 CHARGEBACK = 32  # at least one active chargeback
+NO_CHANNEL = 64  # no placement said MFN or AFN (the order counts as MFN)
 DEFECT = NEG_FEEDBACK | CLAIM | CHARGEBACK
+
+# the placement fields merged one by one (EVENTS.md, "One order, several sources"), in ``givers`` order
+MERGED_FIELDS = ("channel", "ship_by", "deliver_by")
+_FIELD_BITS = (1, 2, 4)  # of MERGED_FIELDS, in a packed giver (see ``OrderTable.set_givers``)
 
 
 class OrderTable:
@@ -39,6 +45,8 @@ class OrderTable:
         "feedback_ts",
         "flags",
         "index",
+        "later_giver",
+        "mixed_givers",
         "placed",
         "placed_day",
         "seller_cancel",
@@ -64,14 +72,21 @@ class OrderTable:
         self.feedback_ts = array("q")
         self.feedback_rating = array("B")  # 0: no feedback
         self.feedback_removed: dict[int, int] = {}  # the latest removal
+        # Which placement gave an order's channel, ship-by and deliver-by, for the orders some of whose
+        # fields came from a placement later than the earliest (another source's): see ``givers``. A
+        # seller reading two sources has one for most orders, so it is packed: row + 1 -> (that
+        # placement's instant - ``placed``) << 3 | the bits of the fields it gave, 16 bytes a slot; the
+        # rare order whose fields came from two later instants is in ``mixed_givers``.
+        self.later_giver = HashTable("q")
+        self.mixed_givers: dict[int, tuple[int, int, int]] = {}
 
     def __len__(self) -> int:
         return len(self.index)
 
     def add(
-        self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, afn: bool
+        self, order_id: str, placed: int, placed_day: int, ship_by: int, deliver_by: int, flags: int
     ) -> int:
-        flags = AFN if afn else 0
+        """A new order's row; ``flags`` holds its ``AFN`` or ``NO_CHANNEL`` bit."""
         row = self.index.add(order_id)
         if row < len(self.placed):
             self.placed[row] = placed
@@ -102,6 +117,52 @@ class OrderTable:
         self.seller_cancel.pop(row, None)
         self.any_cancel.pop(row, None)
         self.feedback_removed.pop(row, None)
+        self.later_giver.remove(row + 1)
+        self.mixed_givers.pop(row, None)
+
+    def givers(self, row: int) -> tuple[int, int, int]:
+        """The instants of the placements that gave the order's (channel, ship_by, deliver_by); a
+        field that came with the order date, or that no placement gave, has ``placed``."""
+        placed = self.placed[row]
+        packed = self.later_giver.get(row + 1, 0)
+        if packed:
+            later = placed + (packed >> 3)
+            channel, ship_by, deliver_by = (later if packed & bit else placed for bit in _FIELD_BITS)
+            return channel, ship_by, deliver_by
+        return self.mixed_givers.get(row) or (placed, placed, placed)
+
+    def set_givers(self, row: int, placed: int, givers: tuple[int, int, int]) -> None:
+        """Keep ``givers`` (as :meth:`givers` gives them) of the order placed at ``placed``."""
+        later = {ts for ts in givers if ts != placed}
+        packed = 0
+        if len(later) == 1:
+            (ts,) = later
+            packed = (ts - placed) << 3 | sum(
+                bit for bit, giver in zip(_FIELD_BITS, givers, strict=True) if giver == ts
+            )
+        key = row + 1
+        if packed != self.later_giver.get(key, 0):
+            self.later_giver.remove(key)
+            if packed:
+                self.later_giver.put(key, packed)
+        if len(later) > 1:
+            self.mixed_givers[row] = givers
+        else:
+            self.mixed_givers.pop(row, None)
+
+    def merged_from(self, row: int) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """For an order several placements made up: each placement that gave something, by instant,
+        with what it gave (``"date"`` and names of :data:`MERGED_FIELDS`); empty when one gave all."""
+        placed = self.placed[row]
+        givers = self.givers(row)
+        if givers == (placed, placed, placed):
+            return ()
+        given = (not self.flags[row] & NO_CHANNEL, self.ship_by[row] != NO_TS, self.deliver_by[row] != NO_TS)
+        by_instant: dict[int, list[str]] = {placed: ["date"]}
+        for name, has, ts in zip(MERGED_FIELDS, given, givers, strict=True):
+            if has:
+                by_instant.setdefault(ts, []).append(name)
+        return tuple((ts, tuple(names)) for ts, names in sorted(by_instant.items()))
 
     def negative_feedback(self, row: int) -> bool:
         rating = self.feedback_rating[row]
