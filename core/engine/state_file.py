@@ -44,8 +44,9 @@ from ..timeutil import DayClock
 from .account import AccountState
 
 MAGIC = b"sellerpulse engine state\n"
-# 1: checked against a digest of the engine's source as well; 2: the version alone decides
-FORMAT_VERSION = 2
+# 1: checked against a digest of the engine's source as well; 2: the version alone decides;
+# 3: orders keep which placement gave each field (one order, several sources)
+FORMAT_VERSION = 3
 _LENGTH = struct.Struct(">I")
 
 DATA_FIELDS = (
