@@ -7,12 +7,12 @@ does not:
 
 **All-orders report** (``amazon-order-id``, ``purchase-date``, ``order-status``, ``fulfillment-channel``;
 one row per order *item*): one ``order_placed`` per order at ``purchase-date`` (``Amazon`` = AFN,
-``Merchant`` = MFN), with ``ship_by`` / ``deliver_by`` when the report has ``latest-ship-date`` (or
+``Merchant`` = MFN, empty = not known here, left to a source that knows it), with ``ship_by`` / ``deliver_by`` when the report has ``latest-ship-date`` (or
 ``promise-date``) / ``latest-delivery-date`` columns. ``Cancelled`` gives ``order_cancelled`` at
 ``last-updated-date``; the report does not say who cancelled, so ``cancelled_by`` (default ``seller``,
 the reading that never hides a seller-cancel problem) decides. ``Shipped`` gives ``order_shipped`` at
 ``shipment-date`` if present, else at ``last-updated-date`` (an upper bound: lateness can be overstated,
-never hidden) - but for MFN orders only when the report has a ``tracking-number`` column, because an MFN
+never hidden) - but for MFN (or unknown) orders only when the report has a ``tracking-number`` column, because an MFN
 shipment without tracking counts against Valid Tracking and the all-orders report carries none. A
 ``Shipped - Delivered to Buyer`` status also gives ``order_delivered``.
 
@@ -232,7 +232,9 @@ class AllOrdersReport(ReportMapper):
         if placed_at is None:
             raise EventError("missing purchase-date")
         channel_text = self.get(row, "fulfillment-channel").lower()
-        if channel_text in ("", "merchant", "mfn", "seller"):
+        if not channel_text:  # not known here: another source may give it (the order counts as MFN if none does)
+            channel = ""
+        elif channel_text in ("merchant", "mfn", "seller"):
             channel = "MFN"
         elif channel_text in ("amazon", "afn"):
             channel = "AFN"
@@ -271,7 +273,7 @@ class AllOrdersReport(ReportMapper):
     def _shipped(
         self, row: list[str], order_id: str, channel: str, status: str, updated_at: int
     ) -> list[Event]:
-        if channel == "MFN" and not self.has("tracking-number"):
+        if channel != "AFN" and not self.has("tracking-number"):
             self.note_skip("MFN shipments without a tracking-number column")
             return []
         events: list[Event] = []

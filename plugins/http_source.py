@@ -390,7 +390,7 @@ class HttpSource(Source):
         events: list[Event] = []
         if not done & PLACED:
             total = order.get("OrderTotal")
-            channel = order.get("FulfillmentChannel") or "MFN"
+            channel = order.get("FulfillmentChannel") or ""  # unknown: another source may give it
             events.append(parse_event({
                 "ts": _text(order, "PurchaseDate"), "kind": "order_placed", "order_id": order_id,
                 "account": account, "event_id": f"{order_id}:placed", "channel": channel,

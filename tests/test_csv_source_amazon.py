@@ -100,6 +100,32 @@ def test_orders_report_with_ship_by_and_tracking_columns_in_csv_form(tmp_path):
     assert batch.rejections == []
 
 
+def test_an_empty_fulfillment_channel_leaves_the_channel_to_a_source_that_knows_it(tmp_path):
+    """A report row without a channel must not claim MFN: merged with the orders API's AFN placement the
+    order is AFN (out of Late Shipment Rate), as EVENTS.md's merge rule says."""
+    text = "\n".join([
+        ORDERS_HEADER,
+        orders_row("114-1", "2026-11-02T10:00:00+00:00", "2026-11-03T09:00:00+00:00", "Pending", "", "X-1"),
+        orders_row("114-2", "2026-11-02T10:00:00+00:00", "2026-11-03T09:00:00+00:00", "Shipped", "", "X-2", "Shipped"),
+    ]) + "\n"  # fmt: skip
+    source = make_source(CsvSource, {"path": str(write(tmp_path, "orders.txt", text)), "account": "acme"})
+    batch = read_source(source)
+    assert [(e.kind, e.order_id, e.channel) for e in batch.events] == [
+        ("order_placed", "114-1", ""),
+        ("order_placed", "114-2", ""),
+    ]  # no shipment inferred: without a channel the order may be MFN, and the report has no tracking
+    engine = Engine()
+    engine.ingest(batch.events)
+    from sellerpulse.core.events import parse_event
+
+    engine.ingest([parse_event({"ts": "2026-11-02T10:00:30Z", "kind": "order_placed", "order_id": "114-1",
+                                "account": "acme", "event_id": "api:114-1", "channel": "AFN",
+                                "ship_by": "2026-11-03T08:00:00Z"})])  # fmt: skip
+    metrics = engine.snapshot(parse_instant("2026-11-20T00:00:00Z")).accounts["acme"].metrics  # past the lag
+    assert (metrics["odr_afn"].numerator, metrics["odr_afn"].denominator) == (0, 1)
+    assert metrics["odr"].denominator == 1  # MFN orders: 114-2: no source gave a channel, so it counts as MFN
+
+
 FEEDBACK = (
     "Date,Rating,Comments,Your Response,Order ID,Rater Email\n"
     '10/30/26,1,"Arrived broken, seller never answered",,113-0000001-0000001,abc@marketplace.amazon.com\n'
