@@ -232,7 +232,8 @@ class AllOrdersReport(ReportMapper):
         if placed_at is None:
             raise EventError("missing purchase-date")
         channel_text = self.get(row, "fulfillment-channel").lower()
-        if not channel_text:  # not known here: another source may give it (the order counts as MFN if none does)
+        # empty: not known here, another source may give it (the order counts as MFN if none does)
+        if not channel_text:
             channel = ""
         elif channel_text in ("merchant", "mfn", "seller"):
             channel = "MFN"
