@@ -11,6 +11,7 @@ read with ``cat`` or ``tail -f`` is read on a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -133,11 +134,42 @@ class CommandFormatter(TerminalFormatter):
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Creates the log file, and each file after a rotation, readable by its owner only (0600)."""
+    """Creates the log file, and each file after a rotation, readable by its owner only (0600).
+
+    A record that cannot be written (a full disk) is dropped with one warning on stderr while the
+    problem lasts, not a traceback per record: logging's default would bury the operator's terminal.
+    """
+
+    _failing = False  # the last write failed: said once on stderr
+    _failed_now = False
 
     def _open(self):  # type: ignore[override]
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)  # calls handleError when the write fails
+        if self._failing and not self._failed_now:
+            self._failing = False
+            print(f"sellerpulse: the log file {self.baseFilename} is written again", file=sys.stderr)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # what was still buffered could not be written either: said
+            super().close()
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._failed_now = True
+        if self._failing:
+            return
+        self._failing = True
+        error = sys.exc_info()[1]
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else repr(error)
+        print(
+            f"sellerpulse: warning: cannot write the log file {self.baseFilename}: {reason}; "
+            "log records are dropped until it can be written",
+            file=sys.stderr,
+        )
 
 
 _installed: list[logging.Handler] = []

@@ -82,6 +82,19 @@ def test_secrets_nobody_configured_are_masked_where_a_message_quotes_a_url(tmp_p
     assert second["url"] == "/x?api_key=***"
 
 
+def test_a_log_file_that_cannot_be_written_is_said_once_not_per_record(capsys: pytest.CaptureFixture) -> None:
+    """A full disk under the log file (``/dev/full`` refuses every write with ENOSPC): one warning on
+    stderr, no traceback per record, and the program goes on."""
+    logs.setup_logging("info", "/dev/full")
+    log = logging.getLogger("sellerpulse.sources")
+    for n in range(20):
+        log.warning("source %d failing", n)
+    logs.stop_logging()
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    assert err.count("cannot write the log file /dev/full: No space left on device") == 1
+
+
 def test_rotation_keeps_private_backups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logs, "MAX_BYTES", 400)
     path = logs.setup_logging("info", tmp_path / "r.log")
