@@ -30,3 +30,10 @@ def clean_lines(text: object) -> str:
     """As :func:`clean`, but keeps plain line breaks (``\\n``): for multi-line messages such as a mail body
     or a traceback written to stderr, where lines are wanted and only their content is untrusted."""
     return "\n".join(clean(line) for line in str(text).split("\n"))
+
+
+def clean_toml(text: str) -> str:
+    """TOML text made inert for a terminal while it stays the same TOML: TOML allows these characters
+    only inside strings, where ``\\uXXXX`` means the same character, so each becomes that escape; line
+    breaks are kept."""
+    return "\n".join(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line) for line in text.split("\n"))

@@ -148,6 +148,22 @@ def test_show_masks_secrets(tmp_path: Path, env: dict[str, str]) -> None:
     assert shown["sources"][0]["url"] == "https://example.invalid/orders"
 
 
+def test_show_prints_hostile_values_inert_and_still_the_same_toml(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A config value holding a bidi override, a line separator or a C1 control (a pasted name) is shown
+    escaped, never raw, and the printed TOML still reads back to the same value."""
+    name = "shop\u202egnp.exe\u2028x\x9b31m"
+    config = tmp_path / "hostile.toml"
+    config.write_text(f'[accounts.a1]\nname = "{name}"\n', encoding="utf-8")
+    result = cli(tmp_path, env, "show", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    for raw in ("\u202e", "\u2028", "\x9b"):
+        assert raw not in result.stdout
+    assert "\\u202e" in result.stdout
+    assert tomllib.loads(result.stdout)["accounts"]["a1"]["name"] == name
+
+
 def test_show_reports_config_errors_with_line(tmp_path: Path, env: dict[str, str]) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[general]\ntimezone = "UTC"\nrefersh = 2\n')

@@ -27,6 +27,7 @@ from sellerpulse.core.config import (
 )
 from sellerpulse.core.logs import default_log_path
 from sellerpulse.core.profile import Profile, builtin_profile
+from sellerpulse.core.textsafe import clean_toml
 from sellerpulse.tui.commands.common import add_config_argument, fail, load_config_from_args
 from sellerpulse.tui.commands.toml_render import render
 
@@ -302,5 +303,5 @@ def run_show(args: argparse.Namespace) -> int:
     display = config_to_display(config)
     origin = config.path if config.path is not None else "no file (defaults)"
     sys.stdout.write(f"# effective configuration from {origin}; secrets masked\n")
-    sys.stdout.write(render(display))
+    sys.stdout.write(clean_toml(render(display)))  # config values may hold escapes or bidi controls
     return 0
