@@ -316,3 +316,18 @@ def test_report_state_at_an_instant_without_a_saved_engine_replays_the_journal(
     fresh = as_json(run("report", "--events", str(EXAMPLE), "--at", EXAMPLE_AT, "--timezone", "Europe/Berlin",
                         "--format", "json", cwd=tmp_path))  # fmt: skip
     assert saved == fresh
+
+
+def test_rows_a_marketplace_report_rejects_are_listed_with_their_line_and_reason(tmp_path: Path) -> None:
+    """Rows rejected while a source reads a file (an Amazon all-orders report here) are listed on stderr
+    with their position and reason, as a canonical file's are, not only counted."""
+    report = tmp_path / "All Orders.txt"
+    report.write_text(
+        "amazon-order-id\tpurchase-date\torder-status\tfulfillment-channel\n"
+        "111-1\t2026-11-10T10:00:00+00:00\tPending\tMerchant\n"
+        "111-2\tyesterday\tPending\tMerchant\n"
+        "111-3\t2026-11-10T11:00:00+00:00\tPending\tDrone\n"
+    )
+    result = run("check", "--events", str(report), "--at", AT, cwd=tmp_path)
+    assert "rejected All Orders.txt:line 3: unreadable date 'yesterday'" in result.stderr
+    assert "rejected All Orders.txt:line 4: unknown fulfillment-channel 'drone'" in result.stderr

@@ -27,6 +27,7 @@ from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import event_file_problem, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import QueueValue, Snapshot
+from sellerpulse.core.sources import Batch
 from sellerpulse.core.textsafe import clean_lines
 from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
 
@@ -135,6 +136,7 @@ def read_inputs(args: argparse.Namespace) -> Reading:
             sources.extend(build_sources([table], plugins))
     if sources:
         runtime = Runtime(_UpTo(engine, at), sources, clock=FixedClock(at))
+        runtime.on_batch.append(_print_rejections)
         for name, health in runtime.run_once().items():
             engine.rejected.setdefault(name, 0)
             if health.state == "failing":  # the runtime has logged it (stderr)
@@ -142,6 +144,16 @@ def read_inputs(args: argparse.Namespace) -> Reading:
             elif not health.events:
                 reading.unread.append((name, "no events read"))
     return reading
+
+
+def _print_rejections(source: str, batch: Batch) -> None:
+    """A source's rejected rows on stderr with their position and reason, as a canonical file's are; of
+    a batch of millions, its kept sample and how many more there were."""
+    for rejection in batch.rejections:
+        print(f"rejected {clean(str(rejection))}", file=sys.stderr)
+    omitted = getattr(batch.rejections, "omitted", 0)
+    if omitted:
+        print(f"rejected {clean(source)}: {omitted:,} more rows not listed", file=sys.stderr)
 
 
 def _engine(args: argparse.Namespace, config: Any, plugins: Any, saved: dict[str, Any]) -> Engine:
