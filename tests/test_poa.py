@@ -253,3 +253,37 @@ def test_only_a_real_recovery_counts_as_a_corrective_action():
     real = MetricValue(value=0.99, history=(0.95, 0.93, 0.97), **base)
     plan = plan_of_action(_account_with(real), "crt", [], None, at, rule="contact_response")
     assert "- Up from 93.00 % on 2026-11-18 (the worst of the last 4 days) to 99.00 % now." in plan
+
+
+def test_a_draft_that_cannot_be_written_leaves_the_earlier_one_whole(late_shipping, tmp_path):
+    """``poa -o`` on a full disk: a clear error, and the draft already there is not truncated (the new
+    one is written beside it and renamed over it). A full disk for real: a small tmpfs, as root."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a full disk is made with a tmpfs mount, which needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        earlier = disk / "plan.md"
+        earlier.write_text("# my reviewed draft\n", encoding="utf-8")
+        with (disk / "filler").open("wb", buffering=0) as filler:  # fill the rest of the disk
+            try:
+                while True:
+                    filler.write(b"x" * 4096)
+            except OSError:
+                pass
+        path, _ = late_shipping
+        done = cli("poa", "lsr_30d", "--events", str(path), "--at", AT, "--orders", "0", "-o", str(earlier))
+        assert done.returncode == 64
+        assert "No space left on device" in done.stderr
+        assert earlier.read_text(encoding="utf-8") == "# my reviewed draft\n"
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "plan.md"]  # no temporary left behind
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,28 @@ def fail(message: object) -> int:
     may quote a file or a server, so it is cleaned (its lines kept: one line per config problem)."""
     print(f"sellerpulse: error: {clean_lines(message)}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def write_private(path: Path, text: str, *, replace: bool) -> None:
+    """Write ``text`` readable by the owner only (0600). Without ``replace``, an existing file is an error.
+
+    A replacement is written beside the target and renamed over it, so a crash never leaves half a config.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    if not replace:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    path.chmod(0o600)

@@ -28,7 +28,7 @@ from sellerpulse.core.config import (
 from sellerpulse.core.logs import default_log_path
 from sellerpulse.core.profile import Profile, builtin_profile
 from sellerpulse.core.textsafe import clean_toml
-from sellerpulse.tui.commands.common import add_config_argument, fail, load_config_from_args
+from sellerpulse.tui.commands.common import add_config_argument, fail, load_config_from_args, write_private
 from sellerpulse.tui.commands.toml_render import render
 
 
@@ -261,31 +261,6 @@ def run_init(args: argparse.Namespace) -> int:
         return fail(f"cannot write {target}: {error.strerror}")
     print(f"wrote {target}")
     return 0
-
-
-def write_private(path: Path, text: str, *, replace: bool) -> None:
-    """Write ``text`` readable by the owner only (0600). Without ``replace``, an existing file is an error.
-
-    A replacement is written beside the target and renamed over it, so a crash never leaves half a config.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
-    if not replace:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    path.chmod(0o600)
 
 
 # -- show -----------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sellerpulse.core.remedies import RemedyError, remedies_for
 from sellerpulse.core.runtime import SourceConfigError
 from sellerpulse.core.timeutil import TimeError
 
-from .common import add_config_argument
+from .common import add_config_argument, write_private
 from .report import UsageError, build_engine
 from .report_table import clean
 
@@ -55,7 +55,8 @@ def run_poa(args: argparse.Namespace) -> int:
     try:
         text = draft(args)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            # beside it, then renamed over it: a full disk never leaves the earlier draft half-written
+            write_private(Path(args.output), text, replace=True)
             print(f"plan of action written to {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
