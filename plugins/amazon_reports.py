@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
+from itertools import chain
 
 from sellerpulse.core.events import Event, EventError, parse_event
 from sellerpulse.core.timeutil import TimeError, format_instant, in_range, load_zone, to_us
@@ -84,21 +85,22 @@ _ISO = ""  # the remembered "pattern" of a value read by datetime.fromisoformat
 
 
 class DateReader:
-    """Reads report dates, remembering the pattern of the last value it read.
+    """Reads report dates, remembering the patterns its values matched, the latest first.
 
-    A report writes every date of a column the same way, so a reader per column tries that pattern
-    first: one ``strptime`` a value instead of up to 40 (282 us for ``Nov 02, 2026 2:05 PM``). No two
-    patterns of a list accept the same text, so the order they are tried in changes no result.
+    A report writes the dates of a column one way (or a few, when exports are merged), so a reader per
+    column tries the patterns it has seen first: one ``strptime`` a value instead of up to 40 (282 us
+    for ``Nov 02, 2026 2:05 PM``), also when two formats alternate. No two patterns of a list accept the
+    same text, so the order they are tried in changes no result.
     """
 
-    __slots__ = ("_last", "_patterns", "zone")
+    __slots__ = ("_patterns", "_seen", "zone")
 
     def __init__(self, zone: tzinfo, day_first: bool = False) -> None:
         self.zone = zone
         self._patterns = tuple(
             day + clock for day in (_DAY_FIRST if day_first else _MONTH_FIRST) for clock in _TIMES
         )
-        self._last: str | None = None
+        self._seen: list[str] = []  # patterns that matched a value, the latest first
 
     def read(self, text: str) -> int:
         """A report date or date-time -> microseconds. Naive values are in ``zone``; ISO-8601, US/EU
@@ -110,15 +112,17 @@ class DateReader:
         head, _, tail = value.rpartition(" ")
         if head and tail.upper() in _ABBREVIATIONS:
             value, offset_hours = head.strip(), _ABBREVIATIONS[tail.upper()]
-        parsed = self._parse(value, self._last) if self._last is not None else None
-        if parsed is None:
-            for pattern in (_ISO, *self._patterns):
-                parsed = self._parse(value, pattern)
-                if parsed is not None:
-                    self._last = pattern
-                    break
-            else:
-                raise EventError(f"unreadable date {text.strip()!r}")
+        parsed = None
+        for pattern in chain(self._seen, (p for p in (_ISO, *self._patterns) if p not in self._seen)):
+            parsed = self._parse(value, pattern)
+            if parsed is not None:
+                if self._seen[:1] != [pattern]:
+                    if pattern in self._seen:
+                        self._seen.remove(pattern)
+                    self._seen.insert(0, pattern)
+                break
+        else:
+            raise EventError(f"unreadable date {text.strip()!r}")
         if parsed.tzinfo is None:
             if offset_hours is not None:
                 parsed = parsed.replace(tzinfo=timezone(timedelta(hours=offset_hours)))

@@ -246,3 +246,27 @@ def test_a_column_remembers_its_date_format(tmp_path, monkeypatch):
     # one try of the remembered format a value, and at most 40 more on each of the five changes of format
     # (the first value, to ISO and back, to numeric and back); without the memory it was 7,921
     assert CountingStrptime.calls <= 200 + 5 * 40
+
+
+def test_a_column_of_two_alternating_formats_still_costs_a_few_tries_a_value(tmp_path, monkeypatch):
+    """Merged exports alternate two formats in one column: every pattern that matched is remembered,
+    so a value costs at most a couple of strptime calls, not a new search of 40 each time."""
+    import sellerpulse.plugins.amazon_reports as amazon_reports
+
+    monkeypatch.setattr(amazon_reports, "datetime", CountingStrptime)
+    CountingStrptime.calls = 0
+    rows = [
+        f'"Nov {1 + n % 28:02d}, 2026 2:05 PM",5,,,113-{n:07d},x@y' if n % 2 else f"11/{1 + n % 28:02d}/2026,5,,,113-{n:07d},x@y"
+        for n in range(400)
+    ]  # fmt: skip
+    path = write(
+        tmp_path,
+        "Feedback.txt",
+        "Date,Rating,Comments,Your Response,Order ID,Rater Email\n" + "\n".join(rows),
+    )
+    batch = read_source(make_source(CsvSource, {"path": str(path)}))
+    assert batch.rejections == [] and len(batch.events) == 400
+    ts = {e.order_id: e.ts for e in batch.events}
+    assert ts["113-0000001"] == parse_instant("2026-11-02T14:05:00Z")
+    assert ts["113-0000002"] == parse_instant("2026-11-03T00:00:00Z")
+    assert CountingStrptime.calls <= 2 * 400 + 2 * 40  # before: about 20 a value
