@@ -2,20 +2,24 @@
 
 Each poll asks for what changed since the cursor (a ``since``-style parameter, or SP-API's
 ``LastUpdatedAfter``), follows page tokens (resending the same filters with each token, as SP-API
-requires), and advances the cursor to the newest instant seen once the last page is in. The cursor is
-inclusive, as SP-API's is, so nothing updated at the cursor instant is missed; what comes back twice is
-recognised (the events at the cursor instant, the order statuses already turned into events) and dropped.
-A ``304 Not Modified`` to ``If-None-Match`` means nothing new.
+requires), and advances the cursor to the newest instant seen once the last page is in, but never past
+the source's now: an item dated later (beyond a few minutes of clock skew it is counted and named in
+health) is delivered and remembered, so one item dated 2099 cannot make every later poll ask for 2099.
+The cursor is inclusive, as SP-API's is, so nothing updated at the cursor instant is missed; what comes
+back twice is recognised (the events at the cursor instant or dated after now, the order statuses already
+turned into events) and dropped. A body is UTF-8: an item holding bytes that are not is a rejection, as
+in files. A ``304 Not Modified`` to ``If-None-Match`` means nothing new.
 
-Failures: timeouts, connection errors, 5xx and 429 are retried with exponential back-off and jitter
-(429 and 503 wait for ``Retry-After`` when given, in seconds or as an HTTP date); the source is
-``lagging`` while it retries and ``failing`` with the last error when the retries run out, then tries again
-at the next poll. Each request is bounded as a whole (time, size, redirects: see ``http_fetch``). A body
-that cannot be read (not JSON, nested too deeply, a number too long, not the expected shape) is a
-rejection and the source goes on; so is every item that cannot be an event, however it fails. A poll
-follows at most ``max_pages`` pages and stops at a page token it was already given (a server that pages
-forever). Header values and secret-looking query parameters are secrets (tokens, keys): they are never
-logged and are masked in every error text, which never carries the URL's query either.
+Failures: timeouts, connection errors, 5xx and 429 are retried with exponential back-off and jitter (429
+and 503 wait for ``Retry-After`` when given, in seconds or as an HTTP date; a one-shot read fails at once
+rather than wait longer than ``timeout``); the source is ``lagging`` while it retries and ``failing``
+with the last error when the retries run out, then tries again at the next poll. Each request is bounded
+as a whole (time, size, redirects: see ``http_fetch``). A body that cannot be read (not JSON, nested too
+deeply, a number too long, not the expected shape) is a rejection and the source goes on; so is every
+item that cannot be an event, however it fails. A poll follows at most ``max_pages`` pages and stops at a
+page token it was already given (a server that pages forever). Header values, secret-looking query
+parameters and the Basic credential of the URL's ``user:password`` are secrets (tokens, keys): they are
+never logged and are masked in every error text, which never carries the URL's query either.
 
 Two response shapes (``format``):
 
@@ -32,6 +36,7 @@ Two response shapes (``format``):
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import json
 import random
@@ -40,16 +45,18 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
 from sellerpulse.core.backoff import backoff_delay
+from sellerpulse.core.clock import Clock, SystemClock
 from sellerpulse.core.config import is_secret_key, mask_text, url_secrets
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
+from sellerpulse.core.readers import _is_text as is_text
 from sellerpulse.core.sources import Batch, Source
 from sellerpulse.core.textsafe import clean
-from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant, to_us
+from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant, to_us
 
 from .http_fetch import FetchError, fetch
 
@@ -68,6 +75,11 @@ MAX_TOKEN = 8192  # characters of a page token: it goes back in a URL, and serve
 # them is rejected, never a cursor.
 CURSOR_RANGE = (to_us(datetime(1000, 1, 1, tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC)))
 _CONTENT = re.compile(r"\S")
+# The cursor never moves past the source's now plus this (clocks differ a little): one item dated 2099
+# would otherwise make every later poll ask for what changed since 2099, and nothing would ever come.
+FUTURE_SKEW_US = 5 * 60 * US_PER_SECOND
+FUTURE_KEPT = 10_000  # future events remembered to drop their repeats; the oldest half forgotten beyond
+NOT_UTF8 = "not utf-8 text"
 
 Key = str | tuple[Any, ...]  # an event's identity for duplicate checks (see _key)
 
@@ -132,7 +144,7 @@ class HttpSource(Source):
         self.cursor_param: str = settings["cursor_param"] or default_cursor
         self.page_param: str = settings["page_param"] or default_page
         self.headers = {str(key): str(value) for key, value in settings["headers"].items()}
-        self._secrets = [*self.headers.values(), *url_secrets(settings["url"])]
+        self._secrets = [*self.headers.values(), *url_secrets(settings["url"]), *_basic_secrets(parts)]
         self._secrets += [value for key, value in self.params.items() if is_secret_key(key)]
         self._cursor: int | None = None  # the newest instant seen (inclusive lower bound of the next poll)
         self._etag: str | None = None
@@ -140,6 +152,10 @@ class HttpSource(Source):
         self._orders: dict[str, int] = {}  # SP-API order id -> statuses already emitted
         self._polls = 0
         self._jitter = random.Random()
+        self._follow = True
+        self.clock: Clock = SystemClock()  # "now" for the cursor; the data is dated in real time
+        self._future: dict[Key, int] = {}  # events dated past now already delivered -> their ts
+        self._future_count = 0  # how many such events the server sent, for health
 
     # -- position -------------------------------------------------------------------------------
 
@@ -162,6 +178,7 @@ class HttpSource(Source):
     # -- polling --------------------------------------------------------------------------------
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
+        self._follow = follow
         # Redirects are followed by http_fetch, within the origin only: httpx would send the headers on.
         async with httpx.AsyncClient(
             headers=self.headers, timeout=self.settings["timeout"], follow_redirects=False
@@ -181,13 +198,23 @@ class HttpSource(Source):
                 await asyncio.sleep(self.settings["interval"])
 
     def _cursor_text(self) -> str:
-        return f"cursor {format_instant(self._cursor)}" if self._cursor is not None else "no cursor yet"
+        text = f"cursor {format_instant(self._cursor)}" if self._cursor is not None else "no cursor yet"
+        if self._future_count:
+            items = "item" if self._future_count == 1 else "items"
+            text += (
+                f"; the server sent {self._future_count} {items} dated in the future (after now + "
+                f"{FUTURE_SKEW_US // (60 * US_PER_SECOND)} min): the cursor does not move past now"
+            )
+        return text
 
     async def _poll(self, client: httpx.AsyncClient) -> AsyncIterator[Batch]:
         """One poll: every page from the cursor on. The cursor and ETag move with the last page only,
         so a poll cut short is repeated whole (what it delivered again is dropped as a duplicate). A
         page token seen before in the poll, or more than ``max_pages`` pages, stop it with an error."""
         self._polls += 1
+        now = self.clock.now()
+        if self._cursor is not None and self._cursor > now + FUTURE_SKEW_US:  # saved trusting a server's date
+            self._cursor, self._at_cursor = now, set()
         params = dict(self.params)
         if self._cursor is not None:
             if self.format == "sp-api-orders":  # SP-API refuses CreatedAfter together with LastUpdatedAfter
@@ -217,6 +244,10 @@ class HttpSource(Source):
                 yield Batch(rejections=[Rejection(self.name, where, str(exc))])
                 return
             for event in batch.events:
+                if event.ts > now:  # delivered, but never the cursor: remembered to drop its repeats
+                    self._future[_key(event)] = event.ts
+                    self._future_count += event.ts > now + FUTURE_SKEW_US
+                    continue
                 if newest is None or event.ts > newest:
                     newest, at_newest = event.ts, set()
                 if event.ts == newest:
@@ -247,6 +278,10 @@ class HttpSource(Source):
             self._at_cursor |= at_newest
         elif self._cursor is None or newest > self._cursor:
             self._cursor, self._at_cursor = newest, at_newest
+        if self._cursor is not None:  # the server sends nothing older than the cursor again
+            self._future = {key: ts for key, ts in self._future.items() if ts >= self._cursor}
+        if len(self._future) > FUTURE_KEPT:
+            self._future = dict(list(self._future.items())[FUTURE_KEPT // 2 :])
         if len(self._orders) > ORDERS_KEPT:
             for order_id in list(self._orders)[: ORDERS_KEPT // 2]:
                 del self._orders[order_id]
@@ -280,6 +315,13 @@ class HttpSource(Source):
                     )
                 if status in (429, 503):
                     wait = _retry_after(response.headers.get("Retry-After"))
+                    if wait is not None and wait > timeout and not self._follow:
+                        raise HttpSourceError(
+                            self._error(
+                                f"{error} from {self._safe_url()}: the server asks to wait {wait:g} s "
+                                "(Retry-After); a one-shot read does not wait that long"
+                            )
+                        )
             if attempt >= retries:
                 raise HttpSourceError(
                     self._error(f"{error} from {self._safe_url()} (gave up after {attempt + 1} tries)")
@@ -311,15 +353,24 @@ class HttpSource(Source):
     # -- reading a page -------------------------------------------------------------------------
 
     def _read_answer(self, response: httpx.Response, where: str, batch: Batch) -> str | None:
-        return self._read_page(_body_text(response), where, batch)  # decoding megabytes blocks too
+        """Read a body as UTF-8, whatever charset the server declares (RFC 8259 defines no other for JSON;
+        httpx's decoding raised on ``charset=rot13``). Each byte that is not UTF-8 becomes a lone surrogate,
+        which no valid text holds: the item holding one is rejected once parsed, as in an event file
+        (``core.readers``), and outside a string it makes that JSON malformed."""
+        try:  # decoding megabytes blocks too
+            return self._read_page(response.content.decode("utf-8"), where, batch)
+        except UnicodeDecodeError:
+            text = response.content.decode("utf-8", "surrogateescape")
+            return self._read_page(text, where, batch, undecoded=True)
 
-    def _read_page(self, text: str, where: str, batch: Batch) -> str | None:
-        """Fill ``batch`` from one response body; return the next page token (``None`` at the end)."""
+    def _read_page(self, text: str, where: str, batch: Batch, undecoded: bool = False) -> str | None:
+        """Fill ``batch`` from one response body; return the next page token (``None`` at the end).
+        ``undecoded``: ``text`` holds bytes that were not UTF-8 (as lone surrogates)."""
         try:
             document = json.loads(text)
         except (ValueError, RecursionError) as exc:
             if self.format == "events" and _several_lines(text):
-                self._read_json_lines(text, where, batch)
+                self._read_json_lines(text, where, batch, undecoded)
                 return None
             raise UnreadablePage(_json_problem(exc, whole=True)) from None
         if self.format == "sp-api-orders":
@@ -328,7 +379,7 @@ class HttpSource(Source):
             if not isinstance(orders, list):
                 raise UnreadablePage("expected an SP-API getOrders body (payload.Orders)")
             for index, order in enumerate(orders):
-                self._read_order(order, where, index, batch)
+                self._read_order(order, where, index, batch, undecoded)
             return _token(payload.get(self.page_param))
         if isinstance(document, list):
             items, token = document, None
@@ -337,10 +388,10 @@ class HttpSource(Source):
         else:
             raise UnreadablePage("expected a JSON array of events or an object with an events array")
         for index, item in enumerate(items):
-            self._read_item(item, f"{where} item", index, batch)
+            self._read_item(item, f"{where} item", index, batch, undecoded)
         return _token(token)
 
-    def _read_json_lines(self, text: str, where: str, batch: Batch) -> None:
+    def _read_json_lines(self, text: str, where: str, batch: Batch, undecoded: bool) -> None:
         """The objects of a JSON Lines body, one line at a time; unreadable lines become rejections."""
         for number, line in enumerate(_lines(text), start=1):
             if not line.strip():
@@ -350,14 +401,16 @@ class HttpSource(Source):
             except (ValueError, RecursionError) as exc:
                 batch.rejections.append(Rejection(self.name, f"{where} line {number}", _json_problem(exc)))
                 continue
-            self._read_item(item, f"{where} line", number, batch)
+            self._read_item(item, f"{where} line", number, batch, undecoded)
 
-    def _read_item(self, item: Any, where: str, number: int, batch: Batch) -> None:
+    def _read_item(self, item: Any, where: str, number: int, batch: Batch, undecoded: bool) -> None:
         """A canonical event object -> an event (without an account, the source's), or a rejection at
         ``where number``: whatever the item holds, it never fails more than itself."""
         try:
             if not isinstance(item, dict):
                 raise EventError("expected an object")
+            if undecoded and not is_text(item):
+                raise EventError(NOT_UTF8)
             event = parse_event(item)
             if not item.get("account"):
                 event.account = self.settings["account"]
@@ -365,12 +418,15 @@ class HttpSource(Source):
         except (ValueError, OverflowError) as exc:
             batch.rejections.append(Rejection(self.name, f"{where} {number}", _reason(exc)))
             return
-        if event.ts == self._cursor and _key(event) in self._at_cursor:
-            return  # delivered by an earlier poll: the cursor is inclusive
+        key = _key(event)
+        if (event.ts == self._cursor and key in self._at_cursor) or key in self._future:
+            return  # delivered by an earlier poll: the cursor is inclusive, and stays before future events
         batch.events.append(event)
 
-    def _read_order(self, order: Any, where: str, index: int, batch: Batch) -> None:
+    def _read_order(self, order: Any, where: str, index: int, batch: Batch, undecoded: bool) -> None:
         try:
+            if undecoded and not is_text(order):
+                raise EventError(NOT_UTF8)
             batch.events.extend(self._order_events(order))
         except (ValueError, OverflowError) as exc:
             batch.rejections.append(Rejection(self.name, f"{where} order {index}", _reason(exc)))
@@ -429,6 +485,20 @@ def _key(event: Event) -> Key:
     return event.event_id or tuple(getattr(event, name) for name in FIELDS)
 
 
+def _basic_secrets(parts: SplitResult) -> list[str]:
+    """The Basic credential httpx derives from a URL's ``user:password`` (the header value and its base64
+    part): a server's error body may echo the Authorization header, which decodes to the password."""
+    try:
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    if user is None and password is None:
+        return []
+    credential = f"{unquote(user or '')}:{unquote(password or '')}".encode()
+    encoded = base64.b64encode(credential).decode("ascii")
+    return [f"Basic {encoded}", encoded]
+
+
 def _check_cursor_range(event: Event) -> None:
     if not CURSOR_RANGE[0] <= event.ts <= CURSOR_RANGE[1]:
         raise EventError("ts outside the years 1000 to 9999 (UTC)")
@@ -439,8 +509,10 @@ def _token(value: Any) -> str | None:
     if not value:
         return None
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise UnreadablePage(f"page token is {type(value).__name__}, not text")
+        raise UnreadablePage(f"page token is {type(value).__name__}, not text or a whole number")
     token = str(value)
+    if not is_text(token):
+        raise UnreadablePage(f"page token is {NOT_UTF8}")
     if len(token) > MAX_TOKEN:
         raise UnreadablePage(f"page token of {len(token)} characters (a URL carries at most {MAX_TOKEN})")
     return token
@@ -482,8 +554,7 @@ def _lines(text: str) -> Iterator[str]:
 
 
 def _body_text(response: httpx.Response) -> str:
-    """A body as text: UTF-8 whatever charset the server declares. RFC 8259 defines no charset for JSON,
-    and httpx's decoding raised on ``charset=rot13``, ``base64`` or ``undefined``, stopping the source."""
+    """An error body as text to quote: UTF-8 whatever charset the server declares, bad bytes replaced."""
     return response.content.decode("utf-8", errors="replace")
 
 
