@@ -394,7 +394,7 @@ def _read_json(text: str, source: str, undecoded: bool) -> Iterator[Event | Reje
 def _from_object(item: object, source: str, position: str, undecoded: bool) -> Event | Rejection:
     if not isinstance(item, dict):
         return Rejection(source, position, f"expected an object, got {type(item).__name__}")
-    if undecoded and not _is_text(item):
+    if undecoded and not is_text(item):
         return Rejection(source, position, "not utf-8 text")
     try:
         return parse_event(item)
@@ -402,14 +402,14 @@ def _from_object(item: object, source: str, position: str, undecoded: bool) -> E
         return Rejection(source, position, str(exc))
 
 
-def _is_text(value: object) -> bool:
+def is_text(value: object) -> bool:
     """No string in ``value`` holds a lone surrogate (a byte that was not UTF-8)."""
     if isinstance(value, str):
         return not any("\udc80" <= char <= "\udcff" for char in value)
     if isinstance(value, dict):
-        return all(_is_text(key) and _is_text(item) for key, item in value.items())
+        return all(is_text(key) and is_text(item) for key, item in value.items())
     if isinstance(value, list):
-        return all(_is_text(item) for item in value)
+        return all(is_text(item) for item in value)
     return True
 
 
