@@ -171,10 +171,30 @@ def _make_private(path: Path) -> None:
             pass
 
 
+def _one_name(path: Path) -> None:
+    """:class:`StateError` when the file at ``path`` has several names (hard links). SQLite keeps the
+    write-ahead log beside the name it was given, so two names of one file get two logs and writing
+    through both corrupts it; and a lock beside one name is not seen through the other."""
+    try:
+        names = os.stat(path).st_nlink
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateError(f"state file {path} cannot be used ({exc.strerror})") from None
+    if names > 1:
+        raise StateError(
+            f"state file {path} has {names} names (hard links): SQLite keeps a write-ahead log beside each "
+            "name, so writing it under two names corrupts it; keep one name (copy it, or use a symlink), "
+            "or give another --state PATH (the file was left untouched)"
+        )
+
+
 def _writer_lock(path: Path) -> int:
-    """Take the one-writer lock of the state file ``path`` (``flock`` on ``NAME.lock``); returns its file
-    descriptor, held open while the store lives. :class:`StateLocked` when another process has it."""
-    lock = path.with_name(path.name + ".lock")
+    """Take the one-writer lock of the state file ``path`` (``flock`` on ``NAME.lock`` beside the real
+    file, so every symlink to it shares the lock; a file with several names is refused); returns its
+    file descriptor, held open while the store lives. :class:`StateLocked` when another process has it."""
+    real = path.resolve()
+    lock = real.with_name(real.name + ".lock")
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE)
     except OSError as exc:
@@ -194,6 +214,11 @@ def _writer_lock(path: Path) -> int:
             f"state file {path} is in use by another sellerpulse{holder}: one run at a time writes a "
             f"state file (its lock: {lock}); stop the other, or give this one another --state PATH"
         ) from None
+    try:
+        _one_name(path)
+    except StateError:
+        os.close(fd)
+        raise
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
