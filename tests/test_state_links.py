@@ -70,7 +70,9 @@ def test_a_run_through_a_hard_link_to_a_written_state_file_is_refused(tmp_path: 
     assert journalled(tmp_path / "state.sqlite3") == _events_in_file(tmp_path)
 
 
-def test_a_hard_linked_state_file_is_refused_before_anything_is_written(tmp_path: Path, children: list) -> None:
+def test_a_hard_linked_state_file_is_refused_before_anything_is_written(
+    tmp_path: Path, children: list
+) -> None:
     first = headless(tmp_path, children)
     assert first.stderr is not None
     lines = Lines(first.stderr)
