@@ -16,9 +16,12 @@ for :data:`LOCK_WAIT` seconds first), a folder that cannot be written, a file wr
 sellerpulse.
 
 One process at a time writes a state file: a writing store holds an OS lock (``flock``) on
-``NAME.lock`` beside it for its whole life, and a second writer is refused at once, naming the process
-holding it (the kernel drops the lock when that process dies, even by SIGKILL). Readers (``report
---state``, ``sellerpulse alerts``) take no such lock: SQLite's WAL lets them read while a run writes.
+``NAME.lock`` beside the real file (symlinks resolved) for its whole life, and a second writer is
+refused at once, naming the process holding it (the kernel drops the lock when that process dies, even
+by SIGKILL). A file with several names (hard links) is refused: each name would get its own WAL.
+Readers (``report --state``, ``sellerpulse alerts``) take no such lock: SQLite's WAL lets them read
+while a run writes; ``sellerpulse alerts`` first checks the file is a state file
+(:func:`check_state_file`), as it adds its tables to it.
 The state file, its companions and the lock file are private (0600): they hold the seller's orders.
 
 ``state_engine`` may hold one saved engine state (``core/engine/state_file.py``) with the sequence
@@ -171,10 +174,30 @@ def _make_private(path: Path) -> None:
             pass
 
 
+def _one_name(path: Path) -> None:
+    """:class:`StateError` when the file at ``path`` has several names (hard links). SQLite keeps the
+    write-ahead log beside the name it was given, so two names of one file get two logs and writing
+    through both corrupts it; and a lock beside one name is not seen through the other."""
+    try:
+        names = os.stat(path).st_nlink
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateError(f"state file {path} cannot be used ({exc.strerror})") from None
+    if names > 1:
+        raise StateError(
+            f"state file {path} has {names} names (hard links): SQLite keeps a write-ahead log beside each "
+            "name, so writing it under two names corrupts it; keep one name (copy it, or use a symlink), "
+            "or give another --state PATH (the file was left untouched)"
+        )
+
+
 def _writer_lock(path: Path) -> int:
-    """Take the one-writer lock of the state file ``path`` (``flock`` on ``NAME.lock``); returns its file
-    descriptor, held open while the store lives. :class:`StateLocked` when another process has it."""
-    lock = path.with_name(path.name + ".lock")
+    """Take the one-writer lock of the state file ``path`` (``flock`` on ``NAME.lock`` beside the real
+    file, so every symlink to it shares the lock; a file with several names is refused); returns its
+    file descriptor, held open while the store lives. :class:`StateLocked` when another process has it."""
+    real = path.resolve()
+    lock = real.with_name(real.name + ".lock")
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE)
     except OSError as exc:
@@ -195,6 +218,11 @@ def _writer_lock(path: Path) -> int:
             f"state file (its lock: {lock}); stop the other, or give this one another --state PATH"
         ) from None
     try:
+        _one_name(path)
+    except StateError:
+        os.close(fd)
+        raise
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except OSError:  # opened read-only: the lock holds, the pid is not told
@@ -208,6 +236,77 @@ def _lock_holder(fd: int) -> str:
     except OSError:
         return ""
     return f" (pid {text})" if text.isdigit() else ""
+
+
+def _waiting(path: Path, connect: Any) -> Any:
+    """``connect()``, tried again while another process holds the file locked, for up to
+    :data:`LOCK_WAIT` seconds; then :class:`StateLocked`. A lock is never damage."""
+    deadline = time.monotonic() + LOCK_WAIT
+    told = False
+    while True:
+        try:
+            return connect()
+        except sqlite3.DatabaseError as exc:
+            if not is_locked(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise _locked(path)
+        if not told:
+            log.warning("state file %s is locked by another process; waiting up to %g s", path, LOCK_WAIT)
+            told = True
+        time.sleep(0.05)
+
+
+def _locked(path: Path) -> StateLocked:
+    return StateLocked(
+        f"state file {path} is locked by another process (waited {LOCK_WAIT:g} s); it was left untouched: "
+        "end what holds it (a sqlite3 shell, a backup, another program) and start again"
+    )
+
+
+def _unwritable(path: Path, exc: BaseException) -> StateError:
+    return StateError(
+        f"state file {path} cannot be written ({problem(exc)}); it was left untouched "
+        "(is its folder read-only, or the disk full?)"
+    )
+
+
+def unusable(path: Path, exc: BaseException) -> StateError:
+    """What to tell when SQLite refuses another connection to the state file ``path`` (the alerts'
+    tables) what it asked: a lock held past :data:`LOCK_WAIT`, a file that is not a database, else a
+    file or folder that cannot be written. Never moves anything: only the state store's own writer does."""
+    if is_locked(exc):
+        return _locked(path)
+    if _is_damaged(exc):
+        return StateError(
+            f"{path} is not a sellerpulse state file, or is damaged ({exc}); it was left untouched"
+        )
+    return _unwritable(path, exc)
+
+
+def check_state_file(path: str | Path) -> Path:
+    """``path`` if a sellerpulse state file is there that can be used now, else :class:`StateError`
+    saying why, the file untouched. For commands that open it with their own connection and write to it
+    (``sellerpulse alerts``): SQLite would turn an empty file into a database, or add tables to another
+    program's one. A state file is a SQLite database holding the ``state_meta`` or ``alert_meta`` table;
+    it is read-only probed (a lock is waited for, as a writer does), and must have one name."""
+    path = require_existing(path)
+    _one_name(path)
+
+    def probe() -> set[str]:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.05)
+        try:
+            return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+
+    try:
+        tables = _waiting(path, probe)
+    except sqlite3.Error as exc:
+        raise unusable(path, exc) from None
+    if not tables & {"state_meta", "alert_meta"}:
+        raise StateError(f"{path} is not a sellerpulse state file (it has no state_meta or alert_meta table)")
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +362,7 @@ class StateStore:
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         if readonly:
-            self._db = self._waiting(self._reader)
+            self._db = _waiting(self.path, self._reader)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _writer_lock(self.path)
@@ -280,15 +379,12 @@ class StateStore:
         except OSError as exc:
             raise StateError(f"state file {self.path} cannot be created ({exc.strerror})") from None
         try:
-            return self._waiting(self._connect)
+            return _waiting(self.path, self._connect)
         except StateError:
             raise
         except Exception as exc:
             if not _is_damaged(exc):
-                raise StateError(
-                    f"state file {self.path} cannot be written ({problem(exc)}); it was left untouched "
-                    "(is its folder read-only, or the disk full?)"
-                ) from None
+                raise _unwritable(self.path, exc) from None
             reason = str(exc)
         try:
             backup = move_aside(self.path, reason)
@@ -302,30 +398,6 @@ class StateStore:
             "and a new one will be started",
             backup,
         )
-
-    def _waiting(self, connect: Any) -> sqlite3.Connection:
-        """``connect()``, tried again while another process holds the file locked, for up to
-        :data:`LOCK_WAIT` seconds; then :class:`StateLocked`. A lock is never damage."""
-        deadline = time.monotonic() + LOCK_WAIT
-        told = False
-        while True:
-            try:
-                return connect()
-            except sqlite3.DatabaseError as exc:
-                if not is_locked(exc):
-                    raise
-            if time.monotonic() >= deadline:
-                raise StateLocked(
-                    f"state file {self.path} is locked by another process (waited {LOCK_WAIT:g} s); it "
-                    "was left untouched: end what holds it (a sqlite3 shell, a backup, another program) "
-                    "and start again"
-                )
-            if not told:
-                log.warning(
-                    "state file %s is locked by another process; waiting up to %g s", self.path, LOCK_WAIT
-                )
-                told = True
-            time.sleep(0.05)
 
     @classmethod
     def open(cls, path: str | Path) -> tuple[StateStore, str | None]:

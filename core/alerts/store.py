@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import state_store
 from .state import Instance
 
 SCHEMA_VERSION = 1
@@ -114,15 +115,28 @@ class Delivery:
 
 class Store:
     def __init__(self, path: str | Path) -> None:
+        """Open (creating the ``alert_*`` tables) the state file ``path``. Another process holding it
+        locked is waited for as the state store waits (``state_store.LOCK_WAIT``); SQLite refusing it
+        raises the state store's :class:`~sellerpulse.core.state_store.StateError` saying why."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
-            str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False
+            str(self.path), timeout=state_store.LOCK_WAIT, isolation_level=None, check_same_thread=False
         )
+        try:
+            self._create()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise state_store.unusable(self.path, exc) from None
+        except BaseException:
+            self._db.close()
+            raise
+        self._db.execute(f"PRAGMA busy_timeout={state_store.BUSY_MS}")
+
+    def _create(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():

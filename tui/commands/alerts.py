@@ -71,20 +71,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _setup(args: argparse.Namespace, state: bool = True) -> tuple[Any, Any]:
     """(config, manager) for the command; the manager's dispatcher is never started here. The state
-    file must exist (a mistyped --state must not leave an empty one behind); without ``state`` (a sink
-    test) none is opened."""
+    file must exist and be a sellerpulse state file (a mistyped --state must not leave an empty one
+    behind, nor alert tables in another file); without ``state`` (a sink test) none is opened."""
     from sellerpulse.core.alerts.manager import AlertManager
     from sellerpulse.core.alerts.setup import rules_from_config, sinks_from_config, state_path
     from sellerpulse.core.alerts.store import Store
     from sellerpulse.core.clock import SystemClock
-    from sellerpulse.core.state_store import require_existing
+    from sellerpulse.core.state_store import check_state_file
 
     config = load_config_from_args(args)
     plugins = load_plugins_warned()
     config.add_plugin_secrets(plugins)
     rules = rules_from_config(config, plugins.profiles())
     sinks = sinks_from_config(config, plugins.sinks())
-    path = require_existing(state_path(config, getattr(args, "state", None))) if state else ":memory:"
+    path = check_state_file(state_path(config, getattr(args, "state", None))) if state else ":memory:"
     return config, AlertManager(rules, Store(path), sinks, SystemClock(), secrets=config.secrets)
 
 
