@@ -43,7 +43,6 @@ import random
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -56,7 +55,7 @@ from sellerpulse.core.options import Option
 from sellerpulse.core.readers import is_text
 from sellerpulse.core.sources import Batch, Source
 from sellerpulse.core.textsafe import clean
-from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant, to_us
+from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant
 
 from .http_fetch import FetchError, fetch
 
@@ -70,10 +69,6 @@ SHIPPED_STATUSES = frozenset({"Shipped", "PartiallyShipped"})
 PLACED, SHIPPED, CANCELLED = 1, 2, 4
 ORDERS_KEPT = 500_000  # order statuses remembered; the oldest half is forgotten beyond this
 MAX_TOKEN = 8192  # characters of a page token: it goes back in a URL, and servers refuse longer ones
-# The cursor goes back to the server and into checkpoints as format_instant text, which cannot be written
-# past the year 9999 and does not read back before 1000 (the year is not padded): an event dated outside
-# them is rejected, never a cursor.
-CURSOR_RANGE = (to_us(datetime(1000, 1, 1, tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC)))
 _CONTENT = re.compile(r"\S")
 # The cursor never moves past the source's now plus this (clocks differ a little): one item dated 2099
 # would otherwise make every later poll ask for what changed since 2099, and nothing would ever come.
@@ -414,7 +409,6 @@ class HttpSource(Source):
             event = parse_event(item)
             if not item.get("account"):
                 event.account = self.settings["account"]
-            _check_cursor_range(event)
         except (ValueError, OverflowError) as exc:
             batch.rejections.append(Rejection(self.name, f"{where} {number}", _reason(exc)))
             return
@@ -466,8 +460,6 @@ class HttpSource(Source):
                 "event_id": f"{order_id}:cancelled", "by": self.settings["cancelled_by"],
             }))  # fmt: skip
             done |= CANCELLED
-        for event in events:
-            _check_cursor_range(event)
         self._orders[order_id] = done
         return events
 
@@ -497,11 +489,6 @@ def _basic_secrets(parts: SplitResult) -> list[str]:
     credential = f"{unquote(user or '')}:{unquote(password or '')}".encode()
     encoded = base64.b64encode(credential).decode("ascii")
     return [f"Basic {encoded}", encoded]
-
-
-def _check_cursor_range(event: Event) -> None:
-    if not CURSOR_RANGE[0] <= event.ts <= CURSOR_RANGE[1]:
-        raise EventError("ts outside the years 1000 to 9999 (UTC)")
 
 
 def _token(value: Any) -> str | None:
