@@ -8,43 +8,16 @@ as a subprocess on real files (or a real closed port on 127.0.0.1).
 
 from __future__ import annotations
 
-import csv
 import json
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from order_fixtures import COLUMNS, write_orders
+
 AT = "2026-11-20T12:00:00Z"
-COLUMNS = ("ts", "kind", "order_id", "account", "ref", "channel", "ship_by", "deliver_by", "tracking")
-
-
-def iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def write_orders(path: Path, orders: int = 200, late: int = 0, claim_opened: datetime | None = None) -> Path:
-    """``orders`` MFN orders placed 2026-11-12..19, each shipped with tracking two hours before its
-    ship-by except ``late`` shipped two hours after; with ``claim_opened``, an A-to-z claim ``AZ-1``
-    on the first order, opened then and never answered."""
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        for n in range(orders):
-            placed = datetime(2026, 11, 12, 10, tzinfo=UTC) + timedelta(days=n % 8)
-            ship_by = placed + timedelta(days=1)
-            shipped = ship_by + (timedelta(hours=2) if n < late else timedelta(hours=-2))
-            oid = f"O-{n:04d}"
-            writer.writerow({"ts": iso(placed), "kind": "order_placed", "order_id": oid, "account": "shop",
-                             "channel": "MFN", "ship_by": iso(ship_by),
-                             "deliver_by": iso(placed + timedelta(days=5))})  # fmt: skip
-            writer.writerow({"ts": iso(shipped), "kind": "order_shipped", "order_id": oid, "account": "shop",
-                             "tracking": f"1Z{n:08d}"})  # fmt: skip
-        if claim_opened is not None:
-            writer.writerow({"ts": iso(claim_opened), "kind": "claim_opened", "order_id": "O-0000",
-                             "account": "shop", "ref": "AZ-1"})  # fmt: skip
-    return path
 
 
 def check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
