@@ -16,11 +16,11 @@ from sellerpulse.core.poa import PoaError, plan_of_action
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.remedies import RemedyError, remedies_for
 from sellerpulse.core.runtime import SourceConfigError
+from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import TimeError
 
 from .common import add_config_argument, write_private
 from .report import UsageError, build_engine
-from .report_table import clean
 
 EXIT_OK, EXIT_USAGE = 0, 64
 HISTORY_DAYS = 30  # days of daily values behind "down from X on DATE"

@@ -28,11 +28,11 @@ from sellerpulse.core.readers import event_file_problem, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.sources import Batch
-from sellerpulse.core.textsafe import clean_lines
+from sellerpulse.core.textsafe import clean, clean_lines
 from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
 
 from .common import add_config_argument, load_config_from_args, load_plugins_warned
-from .report_table import clean, format_value, render_table
+from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
 EXIT_OK, EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN, EXIT_USAGE = 0, 1, 2, 3, 64
