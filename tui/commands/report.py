@@ -24,7 +24,7 @@ from sellerpulse.core.engine.orders import NO_TS
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.logs import add_secrets
 from sellerpulse.core.profile import ProfileError
-from sellerpulse.core.readers import event_file_problem, read_event_file
+from sellerpulse.core.readers import event_file_problem, open_regular, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.sources import Batch
@@ -179,8 +179,8 @@ def _warn_unread(reading: Reading) -> None:
 def _is_canonical(path: Path) -> bool:
     """A canonical event file (JSON, or CSV with ``ts`` and ``kind`` columns), read on the fast path;
     anything else is left to the csv source, which recognises marketplace reports by their header."""
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        head = handle.read(65536)
+    with open_regular(path) as handle:  # as the reader opens it: a FIFO swapped in never blocks here
+        head = handle.read(65536).decode("utf-8-sig", errors="replace")
     stripped = head.lstrip()
     if stripped[:1] in ("[", "{"):
         return True
