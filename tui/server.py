@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sellerpulse.core.api import tokens, wire
+from sellerpulse.core.api.prometheus import Reading, SellerPulseCollector
 from sellerpulse.core.api.stream import HEARTBEAT, Hub, Subscriber
 from sellerpulse.tui.data import RuntimeData
 
@@ -65,10 +67,16 @@ class Service:
     hub: Hub = field(default_factory=Hub)
     stream_seconds: float = STREAM_SECONDS
 
-    def view(self) -> dict[str, Any]:
-        """The view document of now (on a worker thread: it reads the engine under the lock)."""
-        snapshot = self.data.snapshot(self.data.clock.now())
+    def view(self, weekly: bool = False) -> dict[str, Any]:
+        """The view document of now (on a worker thread: it reads the engine under the lock);
+        ``weekly`` adds the weekly customer-service figures."""
+        snapshot = self.data.snapshot(self.data.clock.now(), weekly=weekly)
         return wire.encode_view(snapshot, self.data.health(), self.manager.states(), self.data.metric_ids())
+
+    def reading(self) -> Reading:
+        """What a Prometheus scrape reports, as of now."""
+        snapshot = self.data.runtime.snapshot(items=0)
+        return Reading(snapshot, self.data.health(), self.manager.states())
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -107,8 +115,10 @@ async def snapshot(request: web.Request) -> web.Response:
 
 
 async def view(request: web.Request) -> web.Response:
-    """The view document (the stream's ``full`` message, without the stream)."""
-    return web.json_response(await _in_thread(request.app[SERVICE].view))
+    """The view document (the stream's ``full`` message, without the stream); ``?weekly=1`` adds the
+    weekly customer-service figures."""
+    weekly = request.query.get("weekly", "") in ("1", "true", "yes")
+    return web.json_response(await _in_thread(request.app[SERVICE].view, weekly))
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -208,6 +218,14 @@ async def rejections(request: web.Request) -> web.Response:
     return web.json_response(wire.encode_rejections(data.rejections(name)))
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (core/api/prometheus.py)."""
+    registry = CollectorRegistry()
+    registry.register(SellerPulseCollector(request.app[SERVICE].reading))
+    body = await _in_thread(generate_latest, registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json() if request.can_read_body else {}
@@ -255,6 +273,7 @@ async def silence(request: web.Request) -> web.Response:
 def make_app(service: Service) -> web.Application:
     app = web.Application(middlewares=[_authorise])
     app[SERVICE] = service
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/snapshot", snapshot)
     app.router.add_get("/api/v1/view", view)
     app.router.add_get("/api/v1/stream", stream)

@@ -189,8 +189,8 @@ async def _serve(
         "url": url, "config": str(config_path) if config_path else None, "state": str(state),
         "token_file": str(service.token_file),
     })  # fmt: skip
-    print(f"sellerpulse serve: {url} (token in {service.token_file})", flush=True)
     log.info("listening on %s; the action token is in %s", url, service.token_file)
+    print(f"sellerpulse serve: {url} (token in {service.token_file})", flush=True)
     publisher = asyncio.create_task(publish(service, stop))
     status = 0
     try:
