@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import time
@@ -102,6 +103,13 @@ def test_snapshot_and_metrics_give_what_report_gives_on_the_same_data(tmp_path: 
         key = (("account", labels.get("account", "")), ("labels", rest), ("rule", alert["rule"]))
         assert got["sellerpulse_alert_state"][(*key, ("state", alert["state"]))] == 1
     assert "# HELP sellerpulse_metric_ratio " in page
+    # the example alerting rules select series and label values that are served
+    rules = (EXAMPLES / "prometheus-rules.yml").read_text(encoding="utf-8")
+    selectors = re.findall(r"expr: (sellerpulse_\w+)(?:\{(\w+)=\"(\w+)\"\})?", rules)
+    assert len(selectors) == 3
+    for name, label, value in selectors:
+        assert got[name], name
+        assert not label or any((label, value) in series for series in got[name]), (name, label, value)
     assert stop(child)[0] == 0
 
 

@@ -66,6 +66,7 @@ class Service:
     loopback: bool
     hub: Hub = field(default_factory=Hub)
     stream_seconds: float = STREAM_SECONDS
+    closing: asyncio.Event = field(default_factory=asyncio.Event)  # set when the server shuts down
 
     def view(self, weekly: bool = False) -> dict[str, Any]:
         """The view document of now (on a worker thread: it reads the engine under the lock);
@@ -141,7 +142,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
     subscriber = service.hub.subscribe(wake)
     try:
-        while not subscriber.dropped:
+        while not subscriber.dropped and not service.closing.is_set():
             try:
                 await asyncio.wait_for(woken.wait(), HEARTBEAT_SECONDS)
             except TimeoutError:
@@ -270,9 +271,18 @@ async def silence(request: web.Request) -> web.Response:
     return web.json_response({"silence": silence_id})
 
 
+async def _close_streams(app: web.Application) -> None:
+    """On shutdown, every stream ends now rather than at its next heartbeat."""
+    service = app[SERVICE]
+    service.closing.set()
+    for subscriber in list(service.hub.subscribers):
+        subscriber.wake()
+
+
 def make_app(service: Service) -> web.Application:
     app = web.Application(middlewares=[_authorise])
     app[SERVICE] = service
+    app.on_shutdown.append(_close_streams)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/snapshot", snapshot)
     app.router.add_get("/api/v1/view", view)
@@ -283,6 +293,12 @@ def make_app(service: Service) -> web.Application:
     app.router.add_post("/api/v1/alerts/ack", acknowledge)
     app.router.add_post("/api/v1/alerts/silence", silence)
     return app
+
+
+def make_runner(service: Service) -> web.AppRunner:
+    """The runner of :func:`make_app`: a view that disconnects has its handler cancelled at once (its
+    subscription ends), and a shutdown waits at most a second for requests in flight."""
+    return web.AppRunner(make_app(service), access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
 
 
 async def publish(service: Service, stop: asyncio.Event) -> None:
