@@ -104,7 +104,7 @@ async def test_a_view_that_stops_reading_is_dropped_and_the_reading_one_gets_eve
                     *blocks, buffer = buffer.split("\n\n")
                     for event, payload in parse_sse("\n\n".join(blocks) + "\n\n" if blocks else ""):
                         assert follower.feed(event, payload)
-                    if follower.document and follower.document["n"] == 400:
+                    if follower.document and follower.document.get("n") == 400:
                         return
 
             reader = asyncio.create_task(follow())
@@ -135,7 +135,7 @@ async def test_a_view_that_disconnects_is_unsubscribed_at_once(tmp_path: Path) -
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(url + "/api/v1/stream") as response:
-                assert (await response.content.readuntil(b"\n\n")).startswith(b"id: 1\nevent: full\n")
+                assert b"\nevent: full\n" in await response.content.readuntil(b"\n\n")
                 assert len(hub.subscribers) == 1
             for _ in range(200):  # well before the 15 s heartbeat would find it gone
                 if not hub.subscribers:

@@ -129,8 +129,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
-    while service.hub.document is None:  # the first view is still being computed
-        await asyncio.sleep(0.05)
+    if not service.hub.subscribers:  # nobody kept the document current: bring it up to date first
+        service.hub.publish(await asyncio.to_thread(service.view))
     woken = asyncio.Event()
     transport = request.transport
     subscriber: Subscriber | None = None
@@ -302,10 +302,12 @@ def make_runner(service: Service) -> web.AppRunner:
 
 
 async def publish(service: Service, stop: asyncio.Event) -> None:
-    """Recompute the view every ``stream_seconds`` and publish its changes, until ``stop``."""
+    """Recompute the view every ``stream_seconds`` and publish its changes, until ``stop``. While no
+    view is attached nothing is computed (the first view to attach brings the document up to date)."""
     while not stop.is_set():
         try:
-            service.hub.publish(await asyncio.to_thread(service.view))
+            if service.hub.subscribers:
+                service.hub.publish(await asyncio.to_thread(service.view))
         except Exception:
             log.exception("computing the live view failed")
         with contextlib.suppress(TimeoutError):
