@@ -104,14 +104,10 @@ async def _authorise(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.to_thread(function, *args)
-
-
 async def snapshot(request: web.Request) -> web.Response:
     """The JSON of ``report --format json``, as of now."""
     data = request.app[SERVICE].data
-    taken = await _in_thread(lambda: data.runtime.snapshot(weekly=True))
+    taken = await asyncio.to_thread(lambda: data.runtime.snapshot(weekly=True))
     return web.json_response(taken.to_json())
 
 
@@ -119,7 +115,7 @@ async def view(request: web.Request) -> web.Response:
     """The view document (the stream's ``full`` message, without the stream); ``?weekly=1`` adds the
     weekly customer-service figures."""
     weekly = request.query.get("weekly", "") in ("1", "true", "yes")
-    return web.json_response(await _in_thread(request.app[SERVICE].view, weekly))
+    return web.json_response(await asyncio.to_thread(request.app[SERVICE].view, weekly))
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -151,7 +147,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             woken.clear()
             for message in subscriber.take():
                 await response.write(message)
-    except (ConnectionError, asyncio.CancelledError):
+    except ConnectionError:  # the view went away (or was dropped, and its connection aborted)
         pass
     finally:
         service.hub.unsubscribe(subscriber)
@@ -183,7 +179,7 @@ async def metric_rows(request: web.Request) -> web.Response:
                 return f"account {account!r} has no metric {metric!r}"
             return data.engine.bad_outcomes(account, metric, data.clock.now())
 
-    found = await _in_thread(rows)
+    found = await asyncio.to_thread(rows)
     if isinstance(found, str):
         return _problem(404, found)
     return web.json_response(wire.encode_bad_outcomes(found))
@@ -204,7 +200,7 @@ async def queue_items(request: web.Request) -> web.Response:
                 return f"account {account!r} has no queue {queue!r}"
             return data.engine.queue_items(account, queue, data.clock.now())
 
-    found = await _in_thread(items)
+    found = await asyncio.to_thread(items)
     if isinstance(found, str):
         return _problem(404, found)
     return web.json_response([wire.encode_queue_item(item) for item in found])
@@ -223,7 +219,7 @@ async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format (core/api/prometheus.py)."""
     registry = CollectorRegistry()
     registry.register(SellerPulseCollector(request.app[SERVICE].reading))
-    body = await _in_thread(generate_latest, registry)
+    body = await asyncio.to_thread(generate_latest, registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -251,7 +247,7 @@ async def acknowledge(request: web.Request) -> web.Response:
         return _problem(400, "'rule' is required")
     if body["rule"] not in [rule.name for rule in manager.rules]:
         return _problem(404, f"no alert rule named {body['rule']!r}")
-    count = await _in_thread(manager.acknowledge, body["rule"], body.get("account"))
+    count = await asyncio.to_thread(manager.acknowledge, body["rule"], body.get("account"))
     return web.json_response({"acknowledged": count})
 
 
@@ -265,7 +261,7 @@ async def silence(request: web.Request) -> web.Response:
                                body.get("comment") or "")  # fmt: skip
 
     try:
-        silence_id = await _in_thread(add)
+        silence_id = await asyncio.to_thread(add)
     except ValueError as exc:
         return _problem(400, str(exc))
     return web.json_response({"silence": silence_id})
