@@ -259,3 +259,21 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path, children) -> None:
     )  # fmt: skip
     assert result.returncode == 2 and f"cannot listen on {taken}" in result.stderr
     assert stop(first)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--listen", "8710"], "--listen '8710': expected HOST:PORT, such as 127.0.0.1:8710"),
+        (["--at", "yesterday"], "yesterday"),
+    ],
+)
+def test_bad_serve_arguments_are_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    folder_with_events(tmp_path)
+    result = subprocess.run(
+        serve_command("--state", "state.sqlite3", *args),
+        cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stderr.startswith("sellerpulse: error: ")
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "state.sqlite3").exists()  # refused before anything was opened
