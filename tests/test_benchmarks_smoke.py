@@ -18,7 +18,7 @@ CASES = {
     "alerts": ["--accounts", "2", "--rounds", "2"],
     "load": ["--events", "20000"],
     "terminal": ["3", "--sizes", "80x24", "--backfill-days", "2"],
-    "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "2"],
+    "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "1"],
 }
 
 
