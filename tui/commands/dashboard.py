@@ -19,6 +19,7 @@ from typing import Any
 from sellerpulse.core.textsafe import clean
 
 from .common import (
+    EXIT_USAGE,
     add_config_argument,
     add_log_arguments,
     fail,
@@ -87,13 +88,25 @@ def run_default() -> int:
 
     if find_config_path(None) is None:
         searched = ", ".join(str(c.path) for c in search_order(None) if c.path is not None)
-        print(HOW_TO_START.format(searched=searched or "none"))
-        return 0
+        print(HOW_TO_START.format(searched=searched or "none"), file=sys.stderr)
+        return EXIT_USAGE
     args = argparse.Namespace(
         config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
         state=None, no_state=False, checkpoint_interval=5.0, headless=False,
     )  # fmt: skip
     return run_dashboard(args)
+
+
+def _no_sources_message(path: Path | None) -> str:
+    """What to do when a config reads nothing: edit the file that exists (``config init`` refuses to
+    write over it), or write one."""
+    if path is None:
+        return "no config file and so no [[sources]]: `sellerpulse config init` writes one, or try `sellerpulse demo`"
+    return (
+        f"{path}: no [[sources]] configured: edit that file's [[sources]] section (a commented example is in"
+        " the file `sellerpulse config init` writes; `sellerpulse plugins` lists the source types),"
+        " or try `sellerpulse demo`"
+    )
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -110,10 +123,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(exc)
     if not config.sources:
-        where = config.path or "the defaults"
-        return fail(
-            f"{where}: no [[sources]] configured; add one (see `sellerpulse config init`) or try `sellerpulse demo`"
-        )
+        return fail(_no_sources_message(config.path))
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
