@@ -11,9 +11,14 @@ import json
 import sys
 from typing import Any
 
-from .common import add_config_argument, fail, load_config_from_args, load_plugins_warned
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_config_argument,
+    fail,
+    load_config_from_args,
+    load_plugins_warned,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

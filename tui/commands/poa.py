@@ -19,10 +19,9 @@ from sellerpulse.core.runtime import SourceConfigError
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import TimeError
 
-from .common import add_config_argument, write_private
+from .common import EXIT_OK, EXIT_USAGE, add_config_argument, write_private
 from .report import UsageError, build_engine
 
-EXIT_OK, EXIT_USAGE = 0, 64
 HISTORY_DAYS = 30  # days of daily values behind "down from X on DATE"
 
 
