@@ -57,3 +57,14 @@ def test_demo_and_run_document_their_options(tmp_path):
     for option in ("--scenario", "--seed", "--speed", "--refresh", "--no-color", "--ascii"):
         assert option in demo.stdout
     assert "--config" in run(["run", "--help"], tmp_path, tmp_path).stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "run"])
+def test_a_dashboard_whose_stdout_is_not_a_terminal_says_so_instead_of_drawing(tmp_path, command):
+    config = tmp_path / "sellerpulse.toml"
+    config.write_text('[[sources]]\ntype = "csv"\npath = "events.csv"\n')
+    args = [command, "--no-state"] + (["--config", str(config)] if command == "run" else [])
+    result = run(args, tmp_path, tmp_path)  # stdout is a pipe here
+    assert result.returncode == 64
+    assert result.stdout == ""  # not one escape code
+    assert f"`sellerpulse {command}` draws a dashboard on a terminal and stdout is not one" in result.stderr

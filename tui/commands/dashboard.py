@@ -41,6 +41,16 @@ To watch your own accounts, write a starter config and edit its [[sources]]:
 """
 
 
+NOT_A_TERMINAL = (
+    "`sellerpulse {command}` draws a dashboard on a terminal and stdout is not one (a file or a pipe"
+    " would get escape codes); {instead}"
+)
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _view_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refresh", type=float, default=None, metavar="SECONDS",
@@ -130,6 +140,13 @@ def run_dashboard(args: argparse.Namespace) -> int:
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
+    if not _on_a_terminal():
+        return fail(
+            NOT_A_TERMINAL.format(
+                command="run",
+                instead="for text use `sellerpulse report`, with no UI `sellerpulse run --headless`",
+            )
+        )
     start_logging(args, config, plugins=plugins)
     runtime = Runtime(engine, sources)
     refresh = args.refresh if args.refresh is not None else config.general.refresh
@@ -170,6 +187,8 @@ def run_demo(args: argparse.Namespace) -> int:
         source = MockSource("mock", options)
     except (OptionError, ValueError) as exc:
         return fail(exc)
+    if not _on_a_terminal():
+        return fail(NOT_A_TERMINAL.format(command="demo", instead="run it in a terminal"))
     setup_logging(args.log_level or "warning", args.log_file)
     engine = Engine(account_timezones=source.timezones)
     runtime = Runtime(engine, [source])
@@ -179,15 +198,18 @@ def run_demo(args: argparse.Namespace) -> int:
     clock = BackfillClock(source, runtime)
     scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-demo-") if args.no_state else None
     state = demo_state_path(args)
+    notes: list[str] = []
     try:
-        checkpointer = open_checkpointer(runtime, state, args.checkpoint_interval, meta, fresh_unless="demo")
+        checkpointer = open_checkpointer(
+            runtime, state, args.checkpoint_interval, meta, fresh_unless="demo", notes=notes
+        )
         # the demo's alerts: the default rules, shown in the feed, judged on simulated time
         alert_path = state or Path(scratch.name) / "demo-state.sqlite3"
         alerts = Alerting.open(load_config(None), load_plugins_warned(), alert_path, runtime, clock=clock)
     except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
     try:
-        return _serve(runtime, clock, refresh, args, {}, checkpointer, alerts)
+        return _serve(runtime, clock, refresh, args, {}, checkpointer, alerts, notes)
     finally:
         if scratch is not None:
             scratch.cleanup()
@@ -221,6 +243,7 @@ def _serve(
     keymap: dict[str, str],
     checkpointer: Any = None,
     alerts: Alerting | None = None,
+    notes: list[str] | None = None,
 ) -> int:
     """Start the sources on their thread, run the dashboard until it quits, then stop the sources.
     With a ``checkpointer``, the saved state is replayed first and the last checkpoint written at the end;
@@ -231,6 +254,8 @@ def _serve(
         start_sources()
         if alerts is not None:
             alerts.start(None if checkpointer is None else checkpointer.ready)
+        for note in notes or ():
+            app.notify(note, title="demo", timeout=10, markup=False)
 
     if args.no_color:
         os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is created
