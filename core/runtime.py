@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .backoff import backoff_delay
 from .clock import Clock, SystemClock
 from .events import Event, Rejection
-from .heap import fix_mmap_threshold
+from .malloc_tuning import fix_mmap_threshold
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
 

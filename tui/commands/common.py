@@ -34,12 +34,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE``: the config to use instead of the search order."""
+def add_config_argument(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """``--config FILE``: the config to use instead of the search order (``default=argparse.SUPPRESS``
+    where a sub-command's parser must not overwrite what was given before it)."""
     parser.add_argument(
         "--config",
         metavar="FILE",
-        default=None,
+        default=default,
         help="config file (default: $SELLERPULSE_CONFIG, ./sellerpulse.toml, then the user config directory)",
     )
 
