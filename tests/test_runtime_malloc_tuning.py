@@ -47,7 +47,8 @@ def test_left_alone_glibc_puts_a_megabyte_in_the_heap_after_a_big_block_was_free
 
 def test_fixed_threshold_keeps_large_blocks_in_their_own_mappings() -> None:
     assert (
-        run("from sellerpulse.core.malloc_tuning import fix_mmap_threshold\nassert fix_mmap_threshold()\n") == "mapped"
+        run("from sellerpulse.core.malloc_tuning import fix_mmap_threshold\nassert fix_mmap_threshold()\n")
+        == "mapped"
     )
 
 
