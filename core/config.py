@@ -13,7 +13,6 @@ mask them with :func:`mask`.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -35,6 +34,7 @@ from sellerpulse.core.profile import (
     builtin_profile,
     builtin_profile_names,
 )
+from sellerpulse.core.suggest import closest
 from sellerpulse.core.tomllines import key_lines
 
 CONFIG_ENV = "SELLERPULSE_CONFIG"
@@ -191,7 +191,7 @@ class Config:
                 raise ConfigError(
                     f"unknown profile {name!r}; known profiles: {', '.join(known)}",
                     path=self.path,
-                    suggestion=_closest(name, known),
+                    suggestion=closest(name, known),
                 ) from None
         overrides = self.profiles.get(name)
         if not overrides:
@@ -219,7 +219,7 @@ class Config:
         For plugin option validation: ``raise config.error(("sources", 0), "unknown key 'paht'",
         key="paht", valid=declared_names)``.
         """
-        suggestion = _closest(key, valid) if key is not None else None
+        suggestion = closest(key, valid) if key is not None else None
         return ConfigError(
             mask(message, self.secrets),
             path=self.path,
@@ -364,7 +364,7 @@ class _Loader:
         valid = tuple(valid)
         for key in table:
             if key not in valid:
-                suggestion = _closest(key, valid)
+                suggestion = closest(key, valid)
                 listing = "" if suggestion else f"; valid keys: {', '.join(valid)}"
                 raise self.error(
                     where,
@@ -493,7 +493,7 @@ class _Loader:
         if level not in LOG_LEVELS:
             raise self.error(
                 where, f"general.log_level must be one of {', '.join(LOG_LEVELS)}, not {level!r}",
-                key="log_level", suggestion=_closest(level, LOG_LEVELS),
+                key="log_level", suggestion=closest(level, LOG_LEVELS),
             )  # fmt: skip
         profile = self.string(where, "profile", table.get("profile", defaults.profile))
         if not profile.strip():
@@ -548,7 +548,7 @@ class _Loader:
                     need = " (a new metric needs rule and window_days)" if section == "metrics" else ""
                     raise self.error(
                         (*where, section), f"profile {name} has no {what} {entry_id!r}{need}",
-                        key=entry_id, suggestion=_closest(entry_id, known),
+                        key=entry_id, suggestion=closest(entry_id, known),
                     )  # fmt: skip
                 if entry_id in known:  # one key at a time, so an error points at its line
                     for key, item in entry.items():
@@ -583,7 +583,7 @@ class _Loader:
             where: KeyPath = (section, index)
             kind = table.get("type")
             if kind is None:
-                typo = _closest("type", [k for k in table if k != "type"])
+                typo = closest("type", [k for k in table if k != "type"])
                 hint = f"; is {typo!r} a typo of 'type'?" if typo else ""
                 raise self.error(
                     where, f"[[{section}]] #{index + 1} needs a type (the plugin's registered name){hint}"
@@ -737,30 +737,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
-
-
-def _closest(word: str | None, choices: Iterable[str]) -> str | None:
-    """The valid key ``word`` is most likely a typo of: difflib's candidates, ranked by edit distance
-    counting a swap of two neighbours as one edit (``ord`` is closer to ``odr`` than to ``rdr``)."""
-    if not word:
-        return None
-    matches = difflib.get_close_matches(word, list(choices), n=5, cutoff=0.6)
-    return min(matches, key=lambda m: _edit_distance(word, m), default=None)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], previous2[j - 2] + 1)
-        previous2, previous = previous, row
-    return previous[-1]
 
 
 def _last_key(where: KeyPath) -> str | None:
