@@ -1,4 +1,5 @@
-"""The configuration file: where it is found, what it may contain, and how secrets in it stay secret.
+"""The configuration file: what it may contain, checked strictly (where it is found:
+:mod:`.config_locations`; how its secrets are masked: :mod:`.secrets`).
 
 One TOML file configures everything (see ``docs/configuration.md``). Loading it is strict on purpose: an
 unknown key is an error naming the file, the line and the closest valid key, because a silently ignored
@@ -8,23 +9,20 @@ declares. ``[[alerts]]`` rules are validated by the alerts layer.
 
 Any string value may reference an environment variable as ``${NAME}`` (``$${`` writes a literal ``${``).
 The substituted values are collected in :attr:`Config.secrets` so that display, logs and errors can
-mask them with :func:`mask`.
+mask them (:func:`sellerpulse.core.secrets.mask`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 import tomllib
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-from platformdirs import user_config_dir
 from sellerpulse.core.engine.engine import DEFAULT_MAX_ACCOUNTS
 from sellerpulse.core.profile import (
     MetricSpec,
@@ -34,14 +32,12 @@ from sellerpulse.core.profile import (
     builtin_profile,
     builtin_profile_names,
 )
+from sellerpulse.core.secrets import is_secret_key, mask, masked_data, permission_warnings, url_secrets
 from sellerpulse.core.suggest import closest
 from sellerpulse.core.tomllines import key_lines
 
-CONFIG_ENV = "SELLERPULSE_CONFIG"
-CONFIG_NAME = "sellerpulse.toml"
 REFRESH_FLOOR = 0.5
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-MASK = "***"
 
 KeyPath = tuple[str | int, ...]
 
@@ -119,10 +115,6 @@ _ACCOUNT_KEYS = ("name", "timezone", "profile")
 _PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly")
 _METRIC_KEYS = tuple(f.name for f in fields(MetricSpec) if f.name != "id")
 _QUEUE_KEYS = tuple(f.name for f in fields(QueueSpec) if f.name != "id")
-_SECRET_WORDS = frozenset({
-    "token", "password", "passwd", "secret", "key", "apikey", "webhook", "authorization", "auth",
-    "credential", "credentials", "signature", "sig",
-})  # fmt: skip
 _VARIABLE = re.compile(r"\$(\$?)\{([^}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -255,49 +247,6 @@ class Config:
         if candidate.is_absolute() or self.path is None:
             return candidate
         return self.path.parent / candidate
-
-
-def user_config_path() -> Path:
-    """Where the user-level config file lives (it may not exist)."""
-    return Path(user_config_dir("sellerpulse")) / CONFIG_NAME
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One place in the search order and what was found there."""
-
-    label: str
-    path: Path | None
-    exists: bool
-
-
-def search_order(
-    explicit: str | None, env: Mapping[str, str] = os.environ, cwd: Path | None = None
-) -> list[Candidate]:
-    """Every place a config is looked for, in order, with the path each one names (if any)."""
-    here = Path(cwd) if cwd is not None else Path.cwd()
-    from_env = env.get(CONFIG_ENV) or None
-    places = [
-        ("--config FILE", Path(explicit).expanduser() if explicit else None),
-        (f"${CONFIG_ENV}", Path(from_env).expanduser() if from_env else None),
-        (f"./{CONFIG_NAME} in the current directory", here / CONFIG_NAME),
-        ("the user config directory", user_config_path()),
-    ]
-    return [Candidate(label, path, path is not None and path.is_file()) for label, path in places]
-
-
-def find_config_path(
-    explicit: str | None, env: Mapping[str, str] = os.environ, cwd: Path | None = None
-) -> Path | None:
-    """The config file to use: ``--config``, ``$SELLERPULSE_CONFIG``, ``./sellerpulse.toml``, user config dir.
-
-    A file named by ``--config`` or the environment variable is returned even when it does not exist,
-    so loading it reports the mistake instead of quietly falling back to another file.
-    """
-    for index, candidate in enumerate(search_order(explicit, env, cwd)):
-        if candidate.path is not None and (index < 2 or candidate.exists):
-            return candidate.path
-    return None
 
 
 def load_config(
@@ -600,76 +549,6 @@ class _Loader:
         return result
 
 
-# -- secrets and display ----------------------------------------------------------------------------
-
-
-def is_secret_key(key: str) -> bool:
-    """True for key names that hold credentials: ``token``, ``api_key``, ``x-amz-access-token``..."""
-    words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())
-    return any(word in _SECRET_WORDS for word in words)
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of every secret replaced by ``***`` (longest secrets first)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def url_secrets(text: str) -> list[str]:
-    """The password of ``scheme://user:password@host`` and the values of secret-looking query parameters."""
-    if "://" not in text:
-        return []
-    try:
-        parts = urlsplit(text)
-        password = parts.password
-    except ValueError:
-        return []
-    found = [password] if password else []
-    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if v and is_secret_key(k)]
-    return found
-
-
-def mask_url(text: str) -> str:
-    """Hide the password of ``scheme://user:password@host`` and secret-looking query parameters."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if not parts.scheme or not parts.netloc:
-        return text
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(is_secret_key(k) for k, _ in pairs):
-            query = urlencode([(k, MASK if is_secret_key(k) else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]+")
-_QUERY_PAIR = re.compile(r"([?&;])([^\s=&;#?\"'<>`]+)=([^\s&;#\"'<>`]+)")
-
-
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    """Free text that may quote URLs (a server's error reply, a program's stderr) with every secret masked:
-    the configured ``secrets`` (also percent-encoded, as a URL carries them), the password of every URL in
-    it (:func:`mask_url`) and every secret-looking query parameter, with or without a scheme
-    (``GET /orders?api_key=...``), so a secret nobody configured is hidden too."""
-    forms = {
-        form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))
-    }
-    text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), mask(text, forms))
-    return _QUERY_PAIR.sub(
-        lambda m: f"{m.group(1)}{m.group(2)}={MASK}" if is_secret_key(m.group(2)) else m.group(), text
-    )
-
-
 def config_to_display(config: Config) -> dict[str, Any]:
     """The effective configuration as TOML-ready data, every secret masked, ``None`` values left out."""
     general = {k: getattr(config.general, k) for k in _GENERAL_KEYS if getattr(config.general, k) is not None}
@@ -686,43 +565,7 @@ def config_to_display(config: Config) -> dict[str, Any]:
             data[section] = getattr(config, section)
     if config.keymap:
         data["keymap"] = config.keymap
-    return _masked(data, config.secrets)
-
-
-def _masked(value: Any, secrets: set[str], key: str | None = None) -> Any:
-    if isinstance(value, dict):
-        return {k: _masked(v, secrets, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, secrets, key) for v in value]
-    if isinstance(value, str):
-        if key is not None and is_secret_key(key) and value:
-            return MASK
-        return mask_url(mask(value, secrets))
-    return value
-
-
-def permission_warnings(path: Path, text: str) -> list[str]:
-    """A config that holds or references secrets should not be readable by other users."""
-    if os.name != "posix":
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    if not mode & (stat.S_IRGRP | stat.S_IROTH):
-        return []
-    if not _mentions_secrets(text):
-        return []
-    return [
-        f"{path} references secrets and is readable by other users (mode {stat.S_IMODE(mode):o}); "
-        f"run: chmod 600 {path}"
-    ]
-
-
-def _mentions_secrets(text: str) -> bool:
-    if "${" in text:
-        return True
-    return any(is_secret_key(key) for path in key_lines(text) for key in path if isinstance(key, str))
+    return masked_data(data, config.secrets)
 
 
 # -- helpers ------------------------------------------------------------------------------------------

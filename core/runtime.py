@@ -130,7 +130,7 @@ def sources_from_config(config: Any, plugins: Any) -> list[Source]:
     """:func:`build_sources` for a loaded :class:`~sellerpulse.core.config.Config`: messages name the
     file and the line of the offending key, relative paths are taken from the config file's folder,
     and secrets (``${VAR}`` values) are masked in every message."""
-    from .config import mask
+    from .secrets import mask
 
     path = config.path
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from sellerpulse.core.alerts.setup import default_state_path
-from sellerpulse.core.config import user_config_path
+from sellerpulse.core.config_locations import user_config_path
 from sellerpulse.core.logs import default_log_path
 
 

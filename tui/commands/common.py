@@ -19,7 +19,8 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from sellerpulse.core.config import LOG_LEVELS, Config, find_config_path, load_config, search_order
+from sellerpulse.core.config import LOG_LEVELS, Config, load_config
+from sellerpulse.core.config_locations import find_config_path, search_order
 from sellerpulse.core.logs import setup_logging
 from sellerpulse.core.textsafe import clean, clean_lines
 

@@ -15,16 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sellerpulse.core.config import (
-    CONFIG_ENV,
-    DEFAULTS,
-    ConfigError,
-    GeneralSettings,
-    config_to_display,
-    find_config_path,
-    search_order,
-    user_config_path,
-)
+from sellerpulse.core.config import DEFAULTS, ConfigError, GeneralSettings, config_to_display
+from sellerpulse.core.config_locations import CONFIG_ENV, find_config_path, search_order, user_config_path
 from sellerpulse.core.logs import default_log_path
 from sellerpulse.core.profile import Profile, builtin_profile
 from sellerpulse.core.textsafe import clean_toml

@@ -94,7 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_default() -> int:
     """A bare ``sellerpulse``: the dashboard on the config found, or how to start when there is none."""
-    from sellerpulse.core.config import find_config_path, search_order
+    from sellerpulse.core.config_locations import find_config_path, search_order
 
     if find_config_path(None) is None:
         searched = ", ".join(str(c.path) for c in search_order(None) if c.path is not None)

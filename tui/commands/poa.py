@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sellerpulse.core.config import ConfigError, find_config_path
+from sellerpulse.core.config import ConfigError
+from sellerpulse.core.config_locations import find_config_path
 from sellerpulse.core.poa import PoaError, plan_of_action
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.remedies import RemedyError, remedies_for
