@@ -31,6 +31,8 @@ class MetricValue:
     bad_noun: str = "bad outcome"
     # daily values of this metric for the days before the snapshot's day, oldest first (when asked for)
     history: tuple[float | None, ...] = ()
+    # a rate past its target is a breach only with more bad outcomes than this (the profile's allowed_count)
+    allowed_count: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,7 @@ class MetricValue:
             "status": self.status,
             "headroom": self.headroom,
             "window": {"from": iso_day(self.window_from), "to": iso_day(self.window_to)},
+            **({"allowed_count": self.allowed_count} if self.allowed_count is not None else {}),
         }
 
 
