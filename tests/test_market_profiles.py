@@ -111,3 +111,16 @@ def test_config_names_an_accounts_profile_and_overrides_it(tmp_path: Path) -> No
     path.write_text("[profiles.ebay.periods.evaluation]\nmin_order = 250\n")
     with pytest.raises(ConfigError, match="unknown key 'min_order'"):
         load_config(path)
+
+
+def test_docs_define_every_metric_and_rule_of_every_profile() -> None:
+    from sellerpulse.core.profile import RULES, builtin_profile_names
+
+    doc = (Path(__file__).parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for name in builtin_profile_names():
+        profile = builtin_profile(name)
+        assert f"(`{name}`)" in doc, name
+        for mid in profile.metrics:
+            assert f"`{mid}`" in doc or f"`{mid.rsplit('_', 1)[0]}_" in doc, (name, mid)
+    for rule in RULES:
+        assert f"| `{rule}` |" in doc, rule
