@@ -30,7 +30,7 @@ def alerts(folder: Path, *args: str, hooks: dict | None = None) -> subprocess.Co
 
 
 def refused(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.returncode == 64, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith("sellerpulse: error: "), done.stderr
     return done.stderr
