@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -89,9 +89,6 @@ class Rule:
     error: str = "keep"
     description: str = ""
     settings: dict[str, Any] = field(default_factory=dict, compare=False)  # the table as given
-    # a default rule of one profile's metric: an account of another marketplace, whose profile has no
-    # such metric, is not an instance of it (a rule the user wrote reports that as an error instead)
-    only_where_defined: bool = False
 
     def observe(
         self,
@@ -112,8 +109,6 @@ class Rule:
                 labels = {"account": account, "metric": self.target}
                 metric = acc.metrics.get(self.target)
                 if metric is None:
-                    if self.only_where_defined:
-                        continue
                     error = f"account {account} (profile {acc.profile}) has no metric {self.target!r}"
                     out.append(Observation(self.name, labels, None, error=error, summary=error))
                     continue
@@ -369,20 +364,12 @@ _QUEUE_DEFAULTS = (
 )
 
 
-def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
+def default_rules(profile: Profile) -> list[Rule]:
     """The rules that apply when the config has no ``[[alerts]]``: a warning and a breach rule for every
     metric with a target, headroom and forecast early warnings on ODR, the queue deadlines and the
-    sources' health. Rates need a population of 20 before they page anyone.
-
-    ``others``: the profiles of the config's other accounts (other marketplaces): their metrics get
-    rules too, each judged only on the accounts whose profile has the metric."""
+    sources' health. Rates need a population of 20 before they page anyone."""
     tables: list[dict[str, Any]] = []
-    metrics: dict[str, Any] = {}
-    for each in (profile, *others):
-        for metric_id, spec in each.metrics.items():
-            metrics.setdefault(metric_id, spec)  # one id in several profiles: the first's settings
-    queues = {qid for p in (profile, *others) for qid in p.queues}
-    for metric_id, spec in metrics.items():
+    for metric_id, spec in profile.metrics.items():
         if spec.target is None:
             continue
         population = 0 if spec.unit == "count" else 20  # a count (violations) pages at one
@@ -396,18 +383,18 @@ def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
             "keep_firing_for": "30m", "repeat": "4h", "min_population": population, "severity": "critical",
         })  # fmt: skip
     for metric_id in ("odr", "odr_recent"):
-        if metric_id in metrics and metrics[metric_id].target is not None:
+        if metric_id in profile.metrics and profile.metrics[metric_id].target is not None:
             tables.append({
                 "name": f"{metric_id}-headroom", "metric": metric_id, "headroom_at_most": 1, "for": "10m",
                 "repeat": "24h", "min_population": 20, "severity": "warning",
             })  # fmt: skip
-    if "odr" in metrics and metrics["odr"].target is not None:
+    if "odr" in profile.metrics and profile.metrics["odr"].target is not None:
         tables.append({
             "name": "odr-forecast", "metric": "odr", "forecast_days": 7, "for": "1h", "keep_firing_for": "6h",
             "repeat": "24h", "min_population": 100, "severity": "warning",
         })  # fmt: skip
     for table in _QUEUE_DEFAULTS:
-        if table["queue"] in queues:
+        if table["queue"] in profile.queues:
             tables.append({**table, "repeat": "4h", "severity": "warning"})
     tables.append(
         {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
@@ -420,7 +407,4 @@ def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
         "name": "source-rejects", "source": "*", "rejected_rate_above": "0.05", "min_population": 100,
         "severity": "warning",
     })  # fmt: skip
-    return [
-        replace(rule, only_where_defined=True) if rule.subject == "metric" else rule
-        for rule in parse_rules(tables)
-    ]
+    return parse_rules(tables)
