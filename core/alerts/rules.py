@@ -372,7 +372,7 @@ def default_rules(profile: Profile) -> list[Rule]:
     for metric_id, spec in profile.metrics.items():
         if spec.target is None:
             continue
-        population = 0 if spec.direction == "at_most" else 20
+        population = 0 if spec.unit == "count" else 20  # a count (violations) pages at one
         if spec.warn is not None:
             tables.append({
                 "name": f"{metric_id}-warning", "metric": metric_id, "status": "warning", "for": "10m",
