@@ -49,6 +49,7 @@ DESK_MEAN_HOURS = (1.0, 1.6)
 # Baseline rates of a healthy store. The scenario peaks add to them.
 BUYER_CANCEL = 0.015
 SELLER_CANCEL = 0.004
+SELLER_CANCEL_PEAK = 0.25  # extra share of seller-fulfilled orders the seller cancels at the peak
 AUTO_CANCEL = 0.001
 LATE_SHIP = 0.007
 WEEKEND_LATE_FACTOR = 2.5
@@ -62,6 +63,8 @@ FEEDBACK_STORM_EXTRA = 0.25  # extra share of orders leaving feedback at the sto
 FEEDBACK_STORM_NEGATIVE = 0.7  # extra negative share at the peak
 CLAIM_MFN = 0.0012
 CLAIM_AFN = 0.0003
+CASE_PEAK = 0.1  # extra share of delivered orders with a buyer case (claim) at the peak
+CASE_CLOSES_AFTER = 5 * US_PER_DAY  # about when a case left unanswered is closed for the buyer
 CHARGEBACK = 0.0004
 MESSAGE_MFN = 0.09
 MESSAGE_AFN = 0.04
@@ -241,15 +244,16 @@ class _Store:
     ) -> None:  # fmt: skip
         rng = self.rng
         roll = rng.random()
-        if roll < SELLER_CANCEL:  # out of stock, found before shipping
+        seller_cancel = SELLER_CANCEL + SELLER_CANCEL_PEAK * self.scenario.pressure("cancels", ts)
+        if roll < seller_cancel:  # out of stock, found before shipping
             when = ts + int(rng.uniform(H, max(2 * H, ship_by - ts - H)))
             self._later(min(when, ship_by - MINUTE), "order_cancelled", order_id=order_id, by="seller")
             return
-        if roll < SELLER_CANCEL + AUTO_CANCEL:  # never shipped: the marketplace cancels it
+        if roll < seller_cancel + AUTO_CANCEL:  # never shipped: the marketplace cancels it
             self._later(ship_by + 3 * D, "order_cancelled", order_id=order_id, by="marketplace")
             return
         shipped = self._ship_time(ts, day, day_start, ship_by, ship_by_day)
-        if roll < SELLER_CANCEL + AUTO_CANCEL + BUYER_CANCEL:
+        if roll < seller_cancel + AUTO_CANCEL + BUYER_CANCEL:
             cancelled = ts + int(rng.uniform(5 * MINUTE, 6 * H))
             self._later(cancelled, "order_cancelled", order_id=order_id, by="buyer")
             if cancelled < shipped:
@@ -313,6 +317,7 @@ class _Store:
             self._message(received, order_id, follow_up=True)
         self._feedback(order_id, delivered, mfn, trouble)
         claim = (CLAIM_MFN if mfn else CLAIM_AFN) + (0.4 if lost else 0.02 if trouble else 0.0)
+        claim += CASE_PEAK * self.scenario.pressure("cases", delivered + CASE_CLOSES_AFTER)
         if rng.random() < claim:
             self._claim(order_id, delivered, amount)
         if rng.random() < CHARGEBACK:
@@ -347,6 +352,14 @@ class _Store:
     def _claim(self, order_id: str, delivered: int, amount: str) -> None:
         rng = self.rng
         ref = self._ref("claim")
+        pressure = self.scenario.pressure("cases", delivered + CASE_CLOSES_AFTER)
+        if pressure and rng.random() < pressure:  # left unanswered: the marketplace steps in for the buyer
+            opened = delivered + int(rng.uniform(0.5, 2) * D)
+            closed = opened + int(rng.uniform(3, 3.5) * D)
+            self._later(opened, "claim_opened", order_id=order_id, ref=ref)
+            self._later(closed, "claim_closed", ref=ref, outcome="granted")
+            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount)
+            return
         opened = delivered + int(rng.uniform(2, 20) * D)
         self._later(opened, "claim_opened", order_id=order_id, ref=ref)
         closed = opened + int(rng.uniform(3, 14) * D)
