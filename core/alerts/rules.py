@@ -36,7 +36,7 @@ HOUR = 3600 * 1_000_000
 
 _COMMON = {
     "name", "description", "for", "keep_firing_for", "repeat", "min_population", "accounts", "sinks",
-    "severity", "no_data", "error",
+    "severity", "no_data", "error", "profiles",
 }  # fmt: skip
 _BY_SUBJECT = {
     "metric": {"metric", "status", "above", "below", "recover", "headroom_at_most", "forecast_days"},
@@ -83,6 +83,7 @@ class Rule:
     repeat: int = 4 * HOUR
     min_population: int = 0
     accounts: tuple[str, ...] | None = None  # None: every account
+    profiles: tuple[str, ...] | None = None  # None: accounts of every profile
     sinks: tuple[str, ...] | None = None  # None: every configured sink
     severity: str = "warning"
     no_data: str = "ok"
@@ -105,6 +106,8 @@ class Rule:
             if self.accounts is not None and account not in self.accounts:
                 continue
             acc = snapshot.accounts[account]
+            if self.profiles is not None and acc.profile not in self.profiles:
+                continue
             if self.subject == "metric":
                 labels = {"account": account, "metric": self.target}
                 metric = acc.metrics.get(self.target)
@@ -217,6 +220,7 @@ def parse_rule(table: Mapping[str, Any], index: int = 1) -> Rule:
         repeat=reader.duration("repeat", 4 * HOUR),
         min_population=reader.integer("min_population", 0),
         accounts=reader.names("accounts"),
+        profiles=reader.names("profiles"),
         sinks=reader.names("sinks"),
         severity=severity,
         no_data=reader.choice("no_data", POLICIES["no_data"], "ok"),
@@ -364,10 +368,38 @@ _QUEUE_DEFAULTS = (
 )
 
 
-def default_rules(profile: Profile) -> list[Rule]:
+def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
     """The rules that apply when the config has no ``[[alerts]]``: a warning and a breach rule for every
     metric with a target, headroom and forecast early warnings on ODR, the queue deadlines and the
-    sources' health. Rates need a population of 20 before they page anyone."""
+    sources' health. Rates need a population of 20 before they page anyone.
+
+    With ``others`` (accounts of several marketplaces), each profile's metric and queue rules judge only
+    the accounts of that profile, by its own metrics, and the rules of the other profiles are named after
+    them (``walmart:cancellation_rate-breach``) so every name stays unique; the source rules are shared."""
+    profiles: dict[str, Profile] = {}
+    for one in (profile, *others):
+        profiles.setdefault(one.name, one)
+    tables: list[dict[str, Any]] = []
+    for n, own in enumerate(profiles.values()):
+        scope = {"profiles": [own.name]} if len(profiles) > 1 else {}
+        prefix = f"{own.name}:" if n else ""
+        tables.extend({**table, **scope, "name": prefix + table["name"]} for table in _profile_tables(own))
+    tables.append(
+        {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
+    )
+    tables.append(
+        {"name": "source-failing", "source": "*", "failing": True, "for": "5m", "severity": "critical"}
+    )
+    tables.append({"name": "source-silent", "source": "*", "silent_for": "6h", "severity": "warning"})
+    tables.append({
+        "name": "source-rejects", "source": "*", "rejected_rate_above": "0.05", "min_population": 100,
+        "severity": "warning",
+    })  # fmt: skip
+    return parse_rules(tables)
+
+
+def _profile_tables(profile: Profile) -> list[dict[str, Any]]:
+    """The default metric and queue rules of one profile, as ``[[alerts]]`` tables."""
     tables: list[dict[str, Any]] = []
     for metric_id, spec in profile.metrics.items():
         if spec.target is None:
@@ -396,15 +428,4 @@ def default_rules(profile: Profile) -> list[Rule]:
     for table in _QUEUE_DEFAULTS:
         if table["queue"] in profile.queues:
             tables.append({**table, "repeat": "4h", "severity": "warning"})
-    tables.append(
-        {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
-    )
-    tables.append(
-        {"name": "source-failing", "source": "*", "failing": True, "for": "5m", "severity": "critical"}
-    )
-    tables.append({"name": "source-silent", "source": "*", "silent_for": "6h", "severity": "warning"})
-    tables.append({
-        "name": "source-rejects", "source": "*", "rejected_rate_above": "0.05", "min_population": 100,
-        "severity": "warning",
-    })  # fmt: skip
-    return parse_rules(tables)
+    return tables

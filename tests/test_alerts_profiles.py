@@ -1,0 +1,98 @@
+"""Default alert rules per profile: accounts of several marketplaces on one config each get the rules of
+their own profile's metrics, judged on a real engine, and no rule asks an account for a metric its
+marketplace does not have."""
+
+from __future__ import annotations
+
+import pytest
+from sellerpulse.core.alerts import RuleError, default_rules, parse_rules
+from sellerpulse.core.alerts.setup import rules_from_config
+from sellerpulse.core.config import load_config
+from sellerpulse.core.engine import Engine
+from sellerpulse.core.events import Event
+from sellerpulse.core.profile import builtin_profile, profile_from_mapping
+from sellerpulse.core.timeutil import US_PER_HOUR, parse_instant
+
+AT = parse_instant("2026-11-20T12:00:00Z")
+# a marketplace of our own making: one rate, seller cancellations below 2 % over 7 days
+SHOPMART = profile_from_mapping({
+    "name": "shopmart",
+    "metrics": {
+        "cancellations": {
+            "name": "Cancellation rate", "rule": "seller_cancel", "window_days": 7, "direction": "below",
+            "target": "0.02", "warn": "0.015", "bad_noun": "cancellation",
+        }
+    },
+    "queues": {"orders_to_ship": {"name": "Orders to ship"}},
+})  # fmt: skip
+
+
+def orders(account: str, count: int, cancelled: int) -> list[Event]:
+    """``count`` seller-fulfilled orders placed a day before ``AT``, the first ``cancelled`` cancelled by
+    the seller and the rest shipped on time."""
+    placed = AT - 24 * US_PER_HOUR
+    events = []
+    for n in range(count):
+        order_id = f"{account}-{n}"
+        events.append(Event(ts=placed, kind="order_placed", account=account, order_id=order_id, channel="MFN",
+                            ship_by=placed + 20 * US_PER_HOUR, deliver_by=placed + 96 * US_PER_HOUR))  # fmt: skip
+        after = placed + US_PER_HOUR
+        if n < cancelled:
+            events.append(
+                Event(ts=after, kind="order_cancelled", account=account, order_id=order_id, by="seller")
+            )
+        else:
+            events.append(
+                Event(ts=after, kind="order_shipped", account=account, order_id=order_id, tracking="1Z1")
+            )
+    return events
+
+
+def test_one_profile_keeps_its_rules_unscoped_and_named_as_before():
+    amazon = builtin_profile("amazon")
+    alone = {rule.name: rule for rule in default_rules(amazon)}
+    assert alone["odr-breach"].profiles is None and alone["odr-breach"].accounts is None
+    assert default_rules(amazon, amazon) == default_rules(amazon)  # the same profile twice is one
+
+
+def test_each_profile_gets_its_own_metric_rules_scoped_to_its_accounts():
+    rules = {rule.name: rule for rule in default_rules(builtin_profile("amazon"), SHOPMART)}
+    assert rules["odr-breach"].profiles == ("amazon",)
+    assert rules["shopmart:cancellations-breach"].profiles == ("shopmart",)
+    assert rules["shopmart:cancellations-warning"].condition.level == "warning"
+    assert rules["shopmart:orders-ship-within-2h"].profiles == ("shopmart",)
+    assert "shopmart:odr-breach" not in rules and "shopmart:message-unanswered-20h" not in rules
+    for shared in ("queue-overdue", "source-failing", "source-silent", "source-rejects"):
+        assert rules[shared].profiles is None
+    assert not any(name.startswith("shopmart:source") for name in rules)
+
+
+def test_a_mixed_engine_is_judged_account_by_account_by_its_own_rules():
+    engine = Engine(account_profiles={"wm-shop": SHOPMART})
+    engine.ingest(orders("acme", 30, 0) + orders("wm-shop", 30, 3))  # 10 % cancelled: a breach
+    snapshot = engine.snapshot(AT)
+    seen = {}
+    for rule in default_rules(builtin_profile("amazon"), SHOPMART):
+        for observation in rule.observe(snapshot, {}, AT, lambda labels: False):
+            assert observation.error is None, observation  # no account asked for a metric it lacks
+            seen[(rule.name, observation.labels.get("account"))] = observation.active
+    assert seen[("shopmart:cancellations-breach", "wm-shop")] is True
+    assert seen[("pfcr-breach", "acme")] is False
+    assert not any(account == "acme" for name, account in seen if name.startswith("shopmart:"))
+    assert not any(account == "wm-shop" for name, account in seen if name.startswith(("odr", "pfcr", "lsr")))
+
+
+def test_a_config_whose_accounts_name_other_profiles_gets_their_defaults(tmp_path):
+    path = tmp_path / "sellerpulse.toml"
+    path.write_text('[accounts.acme]\n[accounts.wm-shop]\nprofile = "shopmart"\n')
+    rules = {rule.name for rule in rules_from_config(load_config(path), {"shopmart": SHOPMART})}
+    assert {"odr-breach", "shopmart:cancellations-breach"} <= rules
+
+
+def test_a_rule_can_name_the_profiles_it_judges():
+    (rule,) = parse_rules(
+        [{"name": "c", "metric": "cancellations", "status": "breach", "profiles": ["shopmart"]}]
+    )
+    assert rule.profiles == ("shopmart",)
+    with pytest.raises(RuleError, match="alert rule 'c' \\(#1\\): key 'profiles': expected a list of names"):
+        parse_rules([{"name": "c", "metric": "cancellations", "status": "breach", "profiles": []}])
