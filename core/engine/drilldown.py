@@ -46,7 +46,7 @@ def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcom
         return outcome[1] or (deadline is not None and deadline < at)
 
     if spec.rule in ORDER_RULES:
-        specs = ((spec.rule, spec.channel),)
+        specs = ((spec.rule, spec.channel, spec.reasons),)
         for order_id, row in acc.orders.index.items():
             outcome = order_outcomes(acc.orders, row, acc.days.day, specs)[0]
             if is_bad(outcome):
