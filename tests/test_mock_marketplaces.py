@@ -7,8 +7,10 @@ import functools
 from collections import Counter
 
 import pytest
+from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event
 from sellerpulse.core.options import OptionError, validate_options
+from sellerpulse.core.profile import builtin_profile
 from sellerpulse.core.timeutil import US_PER_DAY, parse_instant
 from sellerpulse.plugins.mock.accounts import account_specs
 from sellerpulse.plugins.mock.generator import Marketplace
@@ -112,3 +114,44 @@ def test_a_scenario_changes_nothing_long_before_its_ramp():
     for scenario, marketplace in (("seller-cancels", "walmart"), ("unresolved-cases", "ebay")):
         healthy = [e for e in history("healthy", marketplace) if e.ts < early]
         assert [e for e in history(scenario, marketplace) if e.ts < early] == healthy
+
+
+@functools.cache
+def judged(scenario: str, marketplace: str) -> dict[str, tuple[str, int | None]]:
+    """``{metric: (status, numerator)}`` of the marketplace's largest store at NOW, judged by the real
+    engine under the store's own profile."""
+    (spec,) = account_specs(1, marketplace=marketplace)
+    engine = Engine(
+        account_timezones={spec.name: spec.timezone},
+        account_profiles={spec.name: builtin_profile(spec.profile)},
+    )
+    engine.ingest(history(scenario, marketplace))
+    account = engine.snapshot(NOW).accounts[spec.name]
+    assert account.profile == marketplace
+    return {mid: (metric.status, metric.numerator) for mid, metric in account.metrics.items()}
+
+
+@pytest.mark.parametrize("marketplace", ["walmart", "ebay"])
+def test_a_healthy_store_meets_its_own_marketplaces_standards(marketplace):
+    statuses = judged("healthy", marketplace)
+    assert {status for status, _ in statuses.values()} <= {"ok", "info"}, statuses
+
+
+def test_seller_cancels_breaches_walmarts_cancellation_rate_and_ebays_defect_rate():
+    assert judged("seller-cancels", "walmart")["cancel_rate"][0] == "breach"
+    assert judged("seller-cancels", "ebay")["tdr"][0] == "breach"
+    assert judged("seller-cancels", "ebay")["cases_closed"][0] == "ok"
+
+
+def test_unresolved_cases_breach_ebays_cases_closed_without_seller_resolution():
+    assert judged("unresolved-cases", "ebay")["cases_closed"][0] == "breach"
+    assert judged("unresolved-cases", "walmart")["cancel_rate"][0] == "ok"
+
+
+def test_refunds_carry_reasons_and_walmart_counts_only_the_sellers():
+    reasons = Counter(e.reason for e in history("healthy") if e.kind == "refund")
+    assert reasons["damaged"] and reasons["changed_mind"] and reasons["not_received"] and not reasons[""]
+    seller_responsible = set(builtin_profile("walmart").metrics["refund_rate"].reasons or ())
+    counted = judged("healthy", "walmart")["refund_rate"][1]
+    assert 0 < counted < sum(reasons.values())
+    assert seller_responsible & set(reasons) and set(reasons) - seller_responsible

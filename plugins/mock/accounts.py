@@ -13,13 +13,14 @@ Each marketplace has its own pool of stores, and each store carries the profile 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
 class AccountSpec:
     """One simulated store. ``prefix`` starts its order ids; ``mfn_share`` is the seller-fulfilled share;
-    ``profile`` is the marketplace profile its metrics are judged by."""
+    ``profile`` is the marketplace profile its metrics are judged by; ``valid_tracking`` the share of its
+    shipments with valid tracking (a Walmart seller must keep 99 %)."""
 
     name: str
     prefix: str
@@ -27,6 +28,7 @@ class AccountSpec:
     size: float
     mfn_share: float
     profile: str = "amazon"
+    valid_tracking: float = 0.985
 
 
 POOL: tuple[AccountSpec, ...] = (
@@ -40,9 +42,9 @@ POOL: tuple[AccountSpec, ...] = (
 # Walmart Marketplace sells in the US (some orders through Walmart Fulfillment Services); eBay sellers
 # mostly ship their own orders, in many countries.
 WALMART_POOL: tuple[AccountSpec, ...] = (
-    AccountSpec("grove-wm", "GR", "America/Chicago", 0.6, 0.85, "walmart"),
-    AccountSpec("harbor-wm", "HA", "America/Los_Angeles", 0.3, 0.7, "walmart"),
-    AccountSpec("iris-wm", "IR", "America/New_York", 0.15, 0.9, "walmart"),
+    AccountSpec("grove-wm", "GR", "America/Chicago", 0.6, 0.85, "walmart", 0.997),
+    AccountSpec("harbor-wm", "HA", "America/Los_Angeles", 0.3, 0.7, "walmart", 0.997),
+    AccountSpec("iris-wm", "IR", "America/New_York", 0.15, 0.9, "walmart", 0.997),
 )
 EBAY_POOL: tuple[AccountSpec, ...] = (
     AccountSpec("juniper-eb", "JU", "America/Denver", 0.45, 1.0, "ebay"),
@@ -60,7 +62,7 @@ def account_specs(
     """The accounts to simulate: the given names (in order), else the first ``count`` of the marketplace's
     pool (``mixed``: Amazon, Walmart, eBay, Amazon, ... in turn).
 
-    A custom name borrows the size, zone, mix and profile of the pool entry at its position, and gets a
+    A custom name borrows the size, zone, mix, profile and tracking of the pool entry at its position, and gets a
     prefix from its first letters, made unique with a number when two names start alike.
     """
     if marketplace not in MARKETPLACES:
@@ -76,20 +78,14 @@ def account_specs(
             letters = "".join(ch for ch in name if ch.isalnum()).upper()[:2] or "S"
             prefix = letters if letters not in used else f"{letters}{index}"
             used.add(prefix)
-            specs.append(
-                AccountSpec(name, prefix, model.timezone, model.size, model.mfn_share, model.profile)
-            )
+            specs.append(replace(model, name=name, prefix=prefix))
         return tuple(specs)
     if count < 1:
         raise ValueError("accounts must be at least 1")
     specs = list(pool[:count])
     for index in range(len(pool), count):
         model = pool[index % len(pool)]
-        specs.append(
-            AccountSpec(
-                f"store-{index + 1}", f"S{index + 1}", model.timezone, 0.1, model.mfn_share, model.profile
-            )
-        )
+        specs.append(replace(model, name=f"store-{index + 1}", prefix=f"S{index + 1}", size=0.1))
     return tuple(specs)
 
 

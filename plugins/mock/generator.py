@@ -54,7 +54,6 @@ AUTO_CANCEL = 0.001
 LATE_SHIP = 0.007
 WEEKEND_LATE_FACTOR = 2.5
 LATE_SHIP_PEAK = 0.14
-VALID_TRACKING = 0.985
 LOST = 0.002
 LATE_DELIVERY = 0.006
 FEEDBACK = 0.10
@@ -259,7 +258,7 @@ class _Store:
             if cancelled < shipped:
                 return
             # Too late: the parcel had left. The cancellation stands in the data, the order goes on.
-        tracking = f"1Z{rng.randrange(10**12):012d}" if rng.random() < VALID_TRACKING else ""
+        tracking = f"1Z{rng.randrange(10**12):012d}" if rng.random() < self.spec.valid_tracking else ""
         self._later(shipped, "order_shipped", order_id=order_id, tracking=tracking)
         late_ship = shipped > ship_by
         if not tracking:
@@ -326,7 +325,7 @@ class _Store:
             self._return(order_id, delivered, mfn, amount)
         elif rng.random() < 0.003 + (0.1 if trouble else 0.0):  # goodwill partial refund
             self._later(delivered + int(rng.uniform(1, 10) * D), "refund", order_id=order_id,
-                        amount=f"{float(amount) * rng.uniform(0.1, 0.3):.2f}")  # fmt: skip
+                        amount=f"{float(amount) * rng.uniform(0.1, 0.3):.2f}", reason="goodwill")  # fmt: skip
 
     def _feedback(self, order_id: str, delivered: int, mfn: bool, trouble: bool) -> None:
         rng = self.rng
@@ -358,7 +357,7 @@ class _Store:
             closed = opened + int(rng.uniform(3, 3.5) * D)
             self._later(opened, "claim_opened", order_id=order_id, ref=ref)
             self._later(closed, "claim_closed", ref=ref, outcome="granted")
-            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount)
+            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount, reason="not_received")
             return
         opened = delivered + int(rng.uniform(2, 20) * D)
         self._later(opened, "claim_opened", order_id=order_id, ref=ref)
@@ -373,7 +372,7 @@ class _Store:
         outcome = rng.choices(("granted", "denied", "withdrawn"), (35, 40, 25))[0]
         self._later(closed, "claim_closed", ref=ref, outcome=outcome)
         if outcome == "granted":
-            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount)
+            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount, reason="not_received")
 
     def _chargeback(self, order_id: str, placed: int) -> None:
         rng = self.rng
@@ -402,14 +401,16 @@ class _Store:
             responded = requested + int(delay)
             outcome = rng.choices(("authorized", "refunded", "rejected", "closed"), (85, 6, 5, 4))[0]
         self._later(responded, "return_responded", ref=ref, outcome=outcome)
+        reason = _return_reason(ref)
         if outcome == "refunded":
-            self._later(responded + MINUTE, "refund", order_id=order_id, amount=amount)
+            self._later(responded + MINUTE, "refund", order_id=order_id, amount=amount, reason=reason)
         elif outcome == "authorized" and rng.random() < 0.92:
-            self._later(responded + int(rng.uniform(3, 12) * D), "refund", order_id=order_id, amount=amount)
+            refunded = responded + int(rng.uniform(3, 12) * D)
+            self._later(refunded, "refund", order_id=order_id, amount=amount, reason=reason)
         elif outcome == "rejected" and rng.random() < 0.3:
             ruled = responded + int(rng.uniform(2, 10) * D)
             self._later(ruled, "return_invalid_rejection", ref=ref)
-            self._later(ruled + H, "refund", order_id=order_id, amount=amount)
+            self._later(ruled + H, "refund", order_id=order_id, amount=amount, reason=reason)
         if rng.random() < 0.18:
             negative = rng.random() < (0.6 if outcome == "rejected" else 0.08)
             rating = rng.choice((1, 2)) if negative else rng.choice((3, 4, 5, 5))
@@ -469,3 +470,17 @@ def _forgotten_for(ref: str, low_hours: int, high_hours: int) -> int:
     """How long a forgotten message or return waits, derived from its ref rather than drawn from the
     seeded stream, so forgetting changes no other event of the marketplace."""
     return (low_hours + zlib.crc32(ref.encode()) % (high_hours - low_hours)) * H
+
+
+# Why buyers return: half of it is the buyer's own doing, half the seller's (the reasons a marketplace such as
+# Walmart holds against the seller's refund rate).
+RETURN_REASONS = (
+    "changed_mind", "changed_mind", "no_longer_needed", "ordered_by_mistake", "better_price",
+    "damaged", "defective", "wrong_item", "not_as_described", "missing_parts",
+)  # fmt: skip
+
+
+def _return_reason(ref: str) -> str:
+    """The reason a return's refund gives, derived from its ref rather than drawn from the seeded stream,
+    so carrying reasons changed no other event of the marketplace."""
+    return RETURN_REASONS[zlib.crc32(ref.encode()) % len(RETURN_REASONS)]
