@@ -95,6 +95,7 @@ def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
             "profile": profile,
             "timezone": engine.timezone,
             "account_timezones": dict(engine.account_timezones),
+            "account_profiles": {name: p.name for name, p in engine.account_profiles.items()},
         }
     }
 
