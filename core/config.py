@@ -116,7 +116,8 @@ DEFAULTS: dict[str, Setting] = {
 _TOP_KEYS = ("general", "accounts", "profiles", "sources", "sinks", "alerts", "keymap")
 _GENERAL_KEYS = ("profile", "timezone", "refresh", "state", "log_level", "log_file", "max_accounts")
 _ACCOUNT_KEYS = ("name", "timezone", "profile")
-_PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly")
+_PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly",
+                 "periods", "ladder")  # fmt: skip
 _METRIC_KEYS = tuple(f.name for f in fields(MetricSpec) if f.name != "id")
 _QUEUE_KEYS = tuple(f.name for f in fields(QueueSpec) if f.name != "id")
 _SECRET_WORDS = frozenset({

@@ -55,16 +55,19 @@ def test_one_profile_keeps_its_rules_unscoped_and_named_as_before():
     assert default_rules(amazon, amazon) == default_rules(amazon)  # the same profile twice is one
 
 
-def test_each_profile_gets_its_own_metric_rules_scoped_to_its_accounts():
-    rules = {rule.name: rule for rule in default_rules(builtin_profile("amazon"), SHOPMART)}
+def test_each_metric_rule_names_the_profiles_that_have_the_metric_with_a_target():
+    amazon, walmart = builtin_profile("amazon"), builtin_profile("walmart")
+    rules = {rule.name: rule for rule in default_rules(amazon, SHOPMART, walmart)}
     assert rules["odr-breach"].profiles == ("amazon",)
-    assert rules["shopmart:cancellations-breach"].profiles == ("shopmart",)
-    assert rules["shopmart:cancellations-warning"].condition.level == "warning"
-    assert rules["shopmart:orders-ship-within-2h"].profiles == ("shopmart",)
-    assert "shopmart:odr-breach" not in rules and "shopmart:message-unanswered-20h" not in rules
+    assert rules["cancellations-breach"].profiles == ("shopmart",)
+    assert rules["cancellations-warning"].condition.level == "warning"
+    assert rules["vtr-breach"].profiles == ("amazon", "walmart")  # one id, one rule, each its own target
+    # Amazon's refund rate has no target, Walmart's has: the rule exists, for Walmart's accounts
+    assert rules["refund_rate-breach"].profiles == ("walmart",)
+    assert rules["orders-ship-within-2h"].profiles == ("amazon", "shopmart", "walmart")
+    assert rules["claim-unanswered-36h"].profiles == ("amazon",)  # Walmart and shopmart have no claims queue
     for shared in ("queue-overdue", "source-failing", "source-silent", "source-rejects"):
         assert rules[shared].profiles is None
-    assert not any(name.startswith("shopmart:source") for name in rules)
 
 
 def test_a_mixed_engine_is_judged_account_by_account_by_its_own_rules():
@@ -76,17 +79,18 @@ def test_a_mixed_engine_is_judged_account_by_account_by_its_own_rules():
         for observation in rule.observe(snapshot, {}, AT, lambda labels: False):
             assert observation.error is None, observation  # no account asked for a metric it lacks
             seen[(rule.name, observation.labels.get("account"))] = observation.active
-    assert seen[("shopmart:cancellations-breach", "wm-shop")] is True
+    assert seen[("cancellations-breach", "wm-shop")] is True
     assert seen[("pfcr-breach", "acme")] is False
-    assert not any(account == "acme" for name, account in seen if name.startswith("shopmart:"))
+    assert ("cancellations-breach", "acme") not in seen
     assert not any(account == "wm-shop" for name, account in seen if name.startswith(("odr", "pfcr", "lsr")))
+    assert not any(account == "wm-shop" for name, account in seen if name.startswith(("claim", "message")))
 
 
 def test_a_config_whose_accounts_name_other_profiles_gets_their_defaults(tmp_path):
     path = tmp_path / "sellerpulse.toml"
     path.write_text('[accounts.acme]\n[accounts.wm-shop]\nprofile = "shopmart"\n')
     rules = {rule.name for rule in rules_from_config(load_config(path), {"shopmart": SHOPMART})}
-    assert {"odr-breach", "shopmart:cancellations-breach"} <= rules
+    assert {"odr-breach", "cancellations-breach"} <= rules
 
 
 def test_a_rule_can_name_the_profiles_it_judges():

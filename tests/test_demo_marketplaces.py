@@ -51,8 +51,8 @@ def test_a_mixed_demo_judges_each_store_by_its_own_marketplace_and_alerts_on_its
     assert {name: engine.account_timezones[name] for name in MIXED} == source.timezones
     rules = {rule.name: rule for rule in rules_from_config(config)}
     assert rules["odr-breach"].profiles == ("amazon",)
-    assert rules["walmart:cancel_rate-breach"].profiles == ("walmart",)
-    assert rules["ebay:tdr-breach"].profiles == ("ebay",)
+    assert rules["cancel_rate-breach"].profiles == ("walmart",)
+    assert rules["tdr-breach"].profiles == ("ebay",)
 
 
 def test_report_reads_a_mixed_demo_state_with_each_accounts_profile(tmp_path):

@@ -40,7 +40,7 @@ def target(m: MetricValue, ascii_only: bool = False) -> str:
 def headroom(m: MetricValue) -> str:
     """How much room is left, in the operator's words: "2 more defects allowed"."""
     noun = m.bad_noun
-    if m.direction == "at_most":
+    if m.direction == "at_most" and m.unit == "count":
         n = int(m.value or 0)
         return f"no open {plural(noun, 0)}" if n == 0 else f"{n} open {plural(noun, n)}"
     if m.status == "no_data":
@@ -72,6 +72,10 @@ def _over_target(m: MetricValue) -> int | None:
     if m.direction == "above":
         bad = d - m.numerator
         return bad - math.floor(d * (1 - t))
+    if m.direction == "at_most":
+        over = m.numerator - math.floor(t * d)
+        # with an allowed count, a breach ends once either the rate or the count is back within bounds
+        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
     return None
 
 

@@ -373,17 +373,54 @@ def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
     metric with a target, headroom and forecast early warnings on ODR, the queue deadlines and the
     sources' health. Rates need a population of 20 before they page anyone.
 
-    With ``others`` (accounts of several marketplaces), each profile's metric and queue rules judge only
-    the accounts of that profile, by its own metrics, and the rules of the other profiles are named after
-    them (``walmart:cancellation_rate-breach``) so every name stays unique; the source rules are shared."""
-    profiles: dict[str, Profile] = {}
-    for one in (profile, *others):
-        profiles.setdefault(one.name, one)
+    ``others``: the profiles of the config's other accounts (other marketplaces). Each metric or queue
+    rule then names the profiles that have its metric (with a target) or queue, and judges only their
+    accounts: a Walmart account is never asked for ODR, and Walmart's refund rate (a target) gets its
+    rule even though Amazon's refund rate (none) has the same id. One id, one rule name."""
+    named: dict[str, Profile] = {}
+    for each in (profile, *others):
+        named.setdefault(each.name, each)  # a profile several accounts name counts once
+    profiles = list(named.values())
+    several = len(profiles) > 1
+
+    def scoped(table: dict[str, Any], having: list[Profile]) -> dict[str, Any]:
+        return {**table, "profiles": [p.name for p in having]} if several else table
+
+    def with_target(metric_id: str) -> list[Profile]:
+        return [p for p in profiles if metric_id in p.metrics and p.metrics[metric_id].target is not None]
+
     tables: list[dict[str, Any]] = []
-    for n, own in enumerate(profiles.values()):
-        scope = {"profiles": [own.name]} if len(profiles) > 1 else {}
-        prefix = f"{own.name}:" if n else ""
-        tables.extend({**table, **scope, "name": prefix + table["name"]} for table in _profile_tables(own))
+    metric_ids = dict.fromkeys(mid for p in profiles for mid in p.metrics)
+    for metric_id in metric_ids:
+        having = with_target(metric_id)
+        if not having:
+            continue
+        spec = having[0].metrics[metric_id]
+        population = 0 if spec.unit == "count" else 20  # a count (violations) pages at one
+        warned = [p for p in having if p.metrics[metric_id].warn is not None]
+        if warned:
+            tables.append(scoped({
+                "name": f"{metric_id}-warning", "metric": metric_id, "status": "warning", "for": "10m",
+                "keep_firing_for": "30m", "repeat": "12h", "min_population": population, "severity": "warning",
+            }, warned))  # fmt: skip
+        tables.append(scoped({
+            "name": f"{metric_id}-breach", "metric": metric_id, "status": "breach", "for": "10m",
+            "keep_firing_for": "30m", "repeat": "4h", "min_population": population, "severity": "critical",
+        }, having))  # fmt: skip
+    for metric_id in ("odr", "odr_recent"):
+        if having := with_target(metric_id):
+            tables.append(scoped({
+                "name": f"{metric_id}-headroom", "metric": metric_id, "headroom_at_most": 1, "for": "10m",
+                "repeat": "24h", "min_population": 20, "severity": "warning",
+            }, having))  # fmt: skip
+    if having := with_target("odr"):
+        tables.append(scoped({
+            "name": "odr-forecast", "metric": "odr", "forecast_days": 7, "for": "1h", "keep_firing_for": "6h",
+            "repeat": "24h", "min_population": 100, "severity": "warning",
+        }, having))  # fmt: skip
+    for table in _QUEUE_DEFAULTS:
+        if having := [p for p in profiles if table["queue"] in p.queues]:
+            tables.append(scoped({**table, "repeat": "4h", "severity": "warning"}, having))
     tables.append(
         {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
     )
@@ -396,36 +433,3 @@ def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
         "severity": "warning",
     })  # fmt: skip
     return parse_rules(tables)
-
-
-def _profile_tables(profile: Profile) -> list[dict[str, Any]]:
-    """The default metric and queue rules of one profile, as ``[[alerts]]`` tables."""
-    tables: list[dict[str, Any]] = []
-    for metric_id, spec in profile.metrics.items():
-        if spec.target is None:
-            continue
-        population = 0 if spec.direction == "at_most" else 20
-        if spec.warn is not None:
-            tables.append({
-                "name": f"{metric_id}-warning", "metric": metric_id, "status": "warning", "for": "10m",
-                "keep_firing_for": "30m", "repeat": "12h", "min_population": population, "severity": "warning",
-            })  # fmt: skip
-        tables.append({
-            "name": f"{metric_id}-breach", "metric": metric_id, "status": "breach", "for": "10m",
-            "keep_firing_for": "30m", "repeat": "4h", "min_population": population, "severity": "critical",
-        })  # fmt: skip
-    for metric_id in ("odr", "odr_recent"):
-        if metric_id in profile.metrics and profile.metrics[metric_id].target is not None:
-            tables.append({
-                "name": f"{metric_id}-headroom", "metric": metric_id, "headroom_at_most": 1, "for": "10m",
-                "repeat": "24h", "min_population": 20, "severity": "warning",
-            })  # fmt: skip
-    if "odr" in profile.metrics and profile.metrics["odr"].target is not None:
-        tables.append({
-            "name": "odr-forecast", "metric": "odr", "forecast_days": 7, "for": "1h", "keep_firing_for": "6h",
-            "repeat": "24h", "min_population": 100, "severity": "warning",
-        })  # fmt: skip
-    for table in _QUEUE_DEFAULTS:
-        if table["queue"] in profile.queues:
-            tables.append({**table, "repeat": "4h", "severity": "warning"})
-    return tables

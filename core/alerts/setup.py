@@ -40,8 +40,8 @@ def state_path(config: Any, explicit: str | Path | None = None) -> Path:
 
 
 def rules_from_config(config: Any, profiles: Mapping[str, Profile] | None = None) -> list[Rule]:
-    """The ``[[alerts]]`` rules, or when there are none the defaults of every profile in use: the
-    general profile's, and those of each profile an account names (for its own accounts)."""
+    """The ``[[alerts]]`` rules, or when there are none the defaults of the general profile and of the
+    profiles the config's accounts name (accounts of several marketplaces)."""
     if config.alerts:
         return parse_rules(config.alerts)
     names = dict.fromkeys([config.general.profile, *(a.profile for a in config.accounts.values())])

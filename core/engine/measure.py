@@ -42,6 +42,7 @@ def metric_value(
         unit=spec.unit,
         bad_noun=spec.bad_noun,
         history=history,
+        allowed_count=spec.allowed_count,
     )
 
 

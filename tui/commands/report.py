@@ -32,6 +32,7 @@ from sellerpulse.core.textsafe import clean, clean_lines
 from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
 
 from .common import add_config_argument, load_config_from_args, load_plugins_warned
+from .report_accounts import levels_json
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
@@ -325,6 +326,7 @@ def run_check(args: argparse.Namespace) -> int:
                 "unhealthy": [{"account": name, "metric": m.id, **m.to_json()} for name, m in unhealthy],
                 "overdue": [_overdue_json(name, q) for name, q in overdue],
                 "unread": [{"source": name, "problem": problem} for name, problem in reading.unread],
+                "accounts": levels_json(snapshot),
             },
             sys.stdout,
             indent=1,

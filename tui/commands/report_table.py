@@ -10,6 +10,8 @@ from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import format_instant, iso_day
 
+from .report_accounts import level_line, shows_side_by_side, summary_lines
+
 _COLORS = {"ok": "32", "warning": "33", "breach": "1;31", "no_data": "2", "info": "36"}
 
 
@@ -40,11 +42,16 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
         return f"\x1b[{_COLORS[status]}m{padded}\x1b[0m" if color and status in _COLORS else padded
 
     lines = [f"sellerpulse report as of {format_instant(snapshot.at)}"]
+    if shows_side_by_side(snapshot):
+        lines += ["", *summary_lines(snapshot)]
     for name, acc in snapshot.accounts.items():
         lines.append("")
         lines.append(
             f"account {clean(name)}  profile {acc.profile}  time zone {acc.timezone}  day {iso_day(acc.day)}"
         )
+        level = level_line(acc)
+        if level is not None:
+            lines.append(level)
         header = ("metric", "value", "target", "n/d", "status", "headroom", "window")
         rows = [
             (
