@@ -58,6 +58,7 @@ class MainScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="main")
         self._layout: list[PanelSpec] = []
+        self._panels: list[MetricPanel] = []  # the panels of ``_layout`` (drawn even before they mount)
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
@@ -120,7 +121,7 @@ class MainScreen(Screen):
         )
         if account is not None:
             self._ensure_panels(self._metric_rules(account))
-            for panel in self.query(MetricPanel):
+            for panel in self._panels:
                 comps = {cid: account.metrics[cid] for cid in panel.components if cid in account.metrics}
                 panel.show(account.metrics.get(panel.metric_id), comps, styles, app.ascii_only)
             self.query_one(QueuesPanel).show(account.queues, at or 0, styles)
@@ -148,16 +149,30 @@ class MainScreen(Screen):
         if wanted == self._layout:
             return
         self._layout = wanted
-        grid = self.query_one("#metric-grid", Grid)
-        grid.remove_children()
         panels = []
         for spec in wanted:
             panel = MetricPanel(spec.metric_id, spec.group, spec.components)
             panel.set_class(spec.group in self.app.hidden_groups, "-hidden")
             panels.append(panel)
+        self._panels = panels
+        grid = self.query_one("#metric-grid", Grid)
+        if grid.children:  # another profile's panels: the new ones mount once those are gone (ids recur)
+            self.run_worker(self._swap_panels(grid, panels), group="panels", exclusive=True)
+            return
         grid.mount_all(panels)
         if self.focused is None:
             self.call_after_refresh(self.focus_next_panel)
+
+    async def _swap_panels(self, grid: Grid, panels: list[MetricPanel]) -> None:
+        """Replace another profile's panels (an account switch): its ids recur, so the old panels must
+        be gone before the new ones mount. A focus on a metric panel moves to the first new one."""
+        on_metric = self.focused is None or isinstance(self.focused, MetricPanel)
+        await grid.remove_children()
+        await grid.mount_all(panels)
+        if self.filter_text:
+            self._apply_filter()
+        if on_metric:
+            self.focus_next_panel()
 
     # -- panels -----------------------------------------------------------------------------------
 
