@@ -121,3 +121,14 @@ def test_the_level_keeps_its_place_on_an_80_column_header():
     text = header_text(80, AccountSnapshot(EBAY, "ebay", "UTC", 0, {}, {}, marketplace="eBay", level=floor),
                        1, 1, None, None, {}, False, 2.0, styles)  # fmt: skip
     assert any(span.style == styles["breach"] for span in text.spans)
+
+
+async def test_the_customer_service_view_of_a_store_whose_profile_has_no_weekly_figures():
+    app = mixed_app(account=WALMART)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        shown = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
+        assert "GR-" in shown  # the Walmart store's own open threads
+        assert "no weekly figures in this profile" in shown and "no feedback score in this profile" in shown
