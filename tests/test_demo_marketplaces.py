@@ -40,7 +40,7 @@ def test_the_demo_offers_each_marketplace(tmp_path):
     shown = cli("demo", "--help", cwd=tmp_path)
     assert "--marketplace {amazon,walmart,ebay,mixed}" in shown.stdout
     refused = cli("demo", "--marketplace", "etsy", cwd=tmp_path)
-    assert refused.returncode == 2 and "invalid choice: 'etsy'" in refused.stderr
+    assert refused.returncode == 64 and "invalid choice: 'etsy'" in refused.stderr
 
 
 def test_a_mixed_demo_judges_each_store_by_its_own_marketplace_and_alerts_on_its_own_metrics():

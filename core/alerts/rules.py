@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..options import closest
 from ..profile import Profile
 from ..snapshot import Snapshot
 from ..sources import SourceHealth
+from ..suggest import closest
 from .conditions import (
     Check,
     ForecastCondition,

@@ -15,16 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sellerpulse.core.config import (
-    CONFIG_ENV,
-    DEFAULTS,
-    ConfigError,
-    GeneralSettings,
-    config_to_display,
-    find_config_path,
-    search_order,
-    user_config_path,
-)
+from sellerpulse.core.config import DEFAULTS, ConfigError, GeneralSettings, config_to_display
+from sellerpulse.core.config_locations import CONFIG_ENV, find_config_path, search_order, user_config_path
 from sellerpulse.core.logs import default_log_path
 from sellerpulse.core.profile import Profile, builtin_profile
 from sellerpulse.core.textsafe import clean_toml
@@ -256,7 +248,10 @@ def run_init(args: argparse.Namespace) -> int:
     try:
         write_private(target, starter_text(), replace=args.force)
     except FileExistsError:
-        return fail(f"{target} already exists; use --force to replace it")
+        return fail(
+            f"{target} already exists: edit it (its [[sources]] section says what `run` reads; "
+            "`sellerpulse plugins` lists the source types), or use --force to replace it with the starter"
+        )
     except OSError as error:
         return fail(f"cannot write {target}: {error.strerror}")
     print(f"wrote {target}")
@@ -271,12 +266,36 @@ def run_show(args: argparse.Namespace) -> int:
         config = load_config_from_args(args)
     except ConfigError as error:
         return fail(error)
-    if config.sources or config.sinks:
+    if config.sources or config.sinks or config.alerts:
         from sellerpulse.core.plugins import load_plugins
 
-        config.add_plugin_secrets(load_plugins())
+        plugins = load_plugins()
+        config.add_plugin_secrets(plugins)
+        try:
+            _build_plugin_tables(config, plugins)
+        except _plugin_table_errors() as error:
+            return fail(error)
     display = config_to_display(config)
     origin = config.path if config.path is not None else "no file (defaults)"
     sys.stdout.write(f"# effective configuration from {origin}; secrets masked\n")
     sys.stdout.write(clean_toml(render(display)))  # config values may hold escapes or bidi controls
     return 0
+
+
+def _build_plugin_tables(config: Any, plugins: Any) -> None:
+    """Build (never start) the sources, sinks and alert rules exactly as ``run`` does, so ``show`` rejects
+    what ``run`` would reject instead of printing it as if it were valid."""
+    from sellerpulse.core.alerts.setup import rules_from_config, sinks_from_config
+    from sellerpulse.core.runtime import sources_from_config
+
+    sources_from_config(config, plugins)
+    sinks_from_config(config, plugins.sinks())
+    rules_from_config(config, plugins.profiles())
+
+
+def _plugin_table_errors() -> tuple[type[Exception], ...]:
+    from sellerpulse.core.alerts.rules import RuleError
+    from sellerpulse.core.alerts.sink import SinkConfigError
+    from sellerpulse.core.runtime import SourceConfigError
+
+    return (SourceConfigError, SinkConfigError, RuleError, ConfigError, ValueError)

@@ -31,12 +31,12 @@ from sellerpulse.core.sources import Batch
 from sellerpulse.core.textsafe import clean, clean_lines
 from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
 
-from .common import add_config_argument, load_config_from_args, load_plugins_warned
+from .common import EXIT_OK, EXIT_USAGE, add_config_argument, load_config_from_args, load_plugins_warned
 from .report_accounts import levels_json
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
-EXIT_OK, EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN, EXIT_USAGE = 0, 1, 2, 3, 64
+EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN = 1, 2, 3  # check's statuses; the others are every command's
 # exit status -> the word ``check`` prints, most urgent first: a breach in what was read wins over an
 # input that could not be read, which wins over a warning (what was not read could be a breach)
 CHECK_STATUSES = {EXIT_BREACH: "breach", EXIT_UNKNOWN: "unknown", EXIT_WARNING: "warning", EXIT_OK: "ok"}
