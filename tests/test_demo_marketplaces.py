@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 from sellerpulse.core.alerts.setup import rules_from_config
-from sellerpulse.core.assembly import engine_from_config
+from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
 from sellerpulse.core.checkpoint import encode_events
+from sellerpulse.core.config import load_config
 from sellerpulse.core.options import validate_options
+from sellerpulse.core.plugins import load_plugins
+from sellerpulse.core.runtime import sources_from_config
 from sellerpulse.core.state_store import StateStore
 from sellerpulse.plugins.mock.generator import Marketplace
 from sellerpulse.plugins.mock.source import MockSource
@@ -70,3 +73,23 @@ def test_report_reads_a_mixed_demo_state_with_each_accounts_profile(tmp_path):
     assert {name: accounts[name]["profile"] for name in MIXED} == MIXED
     assert "cancel_rate" in accounts["grove-wm"]["metrics"] and "odr" not in accounts["grove-wm"]["metrics"]
     assert "tdr" in accounts["juniper-eb"]["metrics"]
+
+
+def test_a_run_configs_mock_stores_get_their_profiles_unless_the_config_names_them(tmp_path):
+    path = tmp_path / "sellerpulse.toml"
+    path.write_text(
+        '[[sources]]\nname = "shops"\ntype = "mock"\nmarketplace = "mixed"\naccounts = 3\n'
+        '[accounts.juniper-eb]\ntimezone = "Asia/Tokyo"\nprofile = "amazon"\n'
+    )
+    config = load_config(path)
+    sources = sources_from_config(config, load_plugins(entry_points=False))
+    adopt_source_accounts(config, sources)
+    engine = engine_from_config(config)
+    profiles = {name: engine.account_profiles[name].name for name in MIXED}
+    assert profiles == {**MIXED, "juniper-eb": "amazon"}  # the config's own table wins
+    assert engine.account_timezones["grove-wm"] == "America/Chicago"
+    assert engine.account_timezones["juniper-eb"] == "Asia/Tokyo"
+    rules = {rule.name: rule for rule in rules_from_config(config)}
+    assert rules["cancel_rate-breach"].profiles == ("walmart",) and rules["odr-breach"].profiles == (
+        "amazon",
+    )

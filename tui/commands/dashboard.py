@@ -127,7 +127,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if args.headless:
         return run_headless(args)
     from sellerpulse.core.alerts.setup import state_path
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
@@ -141,6 +141,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
@@ -225,11 +226,11 @@ def demo_config(source: Any) -> Any:
     """The demo's config: no file, and the simulated accounts as a config would name them, each with its
     time zone and its marketplace's profile, so the engine and the default alert rules judge each
     account by its own marketplace's rules."""
-    from sellerpulse.core.config import AccountSettings, load_config
+    from sellerpulse.core.assembly import adopt_source_accounts
+    from sellerpulse.core.config import load_config
 
     config = load_config(None)
-    for name, zone in source.timezones.items():
-        config.accounts[name] = AccountSettings(name, zone, source.profiles[name])
+    adopt_source_accounts(config, [source])
     return config
 
 
