@@ -171,7 +171,8 @@ def plan_of_action(
     out.append("")
     out.append(
         f"Drafted by sellerpulse from the events it read, as of {stamp}. Every figure above is computed "
-        "from those events; check the order list against Seller Central before sending."
+        f"from those events; check the order list against {account.marketplace or 'the marketplace'}'s own "
+        "figures before sending."
     )
     return "\n".join(out) + "\n"
 

@@ -365,7 +365,7 @@ def _reasons(value: Any, rule: str, where: str) -> tuple[str, ...] | None:
         or not all(isinstance(r, str) and r.strip() == r and r for r in value)
     ):
         raise ProfileError(f"{where}: reasons must be a non-empty list of reason words, not {value!r}")
-    return tuple(sorted(set(value)))
+    return tuple(sorted({reason.lower() for reason in value}))  # as events carry them (lower case)
 
 
 def _period(period_id: str, values: Mapping[str, Any], profile: str) -> PeriodSpec:

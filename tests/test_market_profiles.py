@@ -83,7 +83,11 @@ def test_bad_overrides_say_what_and_where(overrides: dict, message: str) -> None
         builtin_profile("ebay").with_overrides(overrides)
 
 
-def test_refund_reasons_must_be_words() -> None:
+def test_refund_reasons_must_be_words_and_match_whatever_their_case() -> None:
+    p = builtin_profile("walmart").with_overrides(
+        {"metrics": {"refund_rate": {"reasons": ["Damaged", "damaged"]}}}
+    )
+    assert p.metrics["refund_rate"].reasons == ("damaged",)
     for bad in ([], "damaged", [" damaged"], [3]):
         with pytest.raises(ProfileError, match="reasons must be a non-empty list"):
             builtin_profile("walmart").with_overrides({"metrics": {"refund_rate": {"reasons": bad}}})

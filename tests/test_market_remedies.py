@@ -44,6 +44,7 @@ def test_an_ebay_plan_of_action_names_the_lost_cases_and_the_cancellations() -> 
     plan = plan_of_action(snapshot, "tdr", items, load_remedies("ebay")["tdr"], at)
     assert "Cases closed for the buyer" in plan and "Cancelled by the seller" in plan
     assert "Bring transaction defects down" in plan
+    assert "check the order list against eBay's own figures" in plan  # its own marketplace, not Amazon's
 
 
 def test_a_walmart_refund_is_shown_with_its_reason() -> None:

@@ -86,13 +86,11 @@ class AccountState:
         self._message_series: list[tuple[Series, str, int]] = []
         self._return_series: list[tuple[Series, int]] = []
         self._violation_series: list[Series] = []
-        # the orders counted to choose a period's window, by period id (a series of their own, kept
-        # under the period's id in ``series`` so a saved state carries it like a metric's)
+        # the orders counted to choose a period's window, by period id: a series of their own (saved with
+        # the metrics' series, see ``state_file``), shared with any order series of the same key
         self._volume: dict[str, Series] = {}
         volume_specs = [
-            MetricSpec(
-                id=f"period {p.id}", name=p.id, rule=VOLUME_RULE, window_days=p.long_days, channel=p.channel
-            )
+            MetricSpec(id=p.id, name=p.id, rule=VOLUME_RULE, window_days=p.long_days, channel=p.channel)
             for p in {m.period.id: m.period for m in profile.metrics.values() if m.period}.values()
         ]
         for spec in (*profile.metrics.values(), *volume_specs):
@@ -109,11 +107,12 @@ class AccountState:
                     self._return_series.append((series, threshold_us))
                 elif spec.rule in VIOLATION_RULES:
                     self._violation_series.append(series)
-            self.series[spec.id] = series
-        for spec in volume_specs:
-            self._volume[spec.name] = self.series[spec.id]
-        # per group of events, the (rule, channel) pairs they can change and the series behind them
-        self._order_groups: dict[Any, tuple[tuple[tuple[str, str], ...], tuple[Series, ...]]] = {}
+            if spec.rule == VOLUME_RULE:
+                self._volume[spec.id] = series
+            else:
+                self.series[spec.id] = series
+        # per group of events, the order keys (rule, channel, reasons) they can change and their series
+        self._order_groups: dict[Any, tuple[tuple[OrderKey, ...], tuple[Series, ...]]] = {}
         for group, rules in ORDER_GROUPS.items():
             keys = tuple(k for k in order_keys if k[0] in rules)
             self._order_groups[group] = (

@@ -206,8 +206,9 @@ def _account(
 
 
 def _unique_series(acc: AccountState) -> list[Any]:
-    """An account's series, each once (metrics with one rule share one), in profile order."""
-    return list({id(s): s for s in acc.series.values()}.values())
+    """An account's series, each once (metrics with one rule share one), in profile order, then those
+    that count orders for a period's window."""
+    return list({id(s): s for s in (*acc.series.values(), *acc._volume.values())}.values())
 
 
 class _Unpickler(pickle.Unpickler):

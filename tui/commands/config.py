@@ -18,7 +18,7 @@ import tomli_w
 from sellerpulse.core.config import DEFAULTS, ConfigError, GeneralSettings, config_to_display
 from sellerpulse.core.config_locations import CONFIG_ENV, find_config_path, search_order, user_config_path
 from sellerpulse.core.logs import default_log_path
-from sellerpulse.core.profile import Profile, builtin_profile
+from sellerpulse.core.profile import PeriodSpec, Profile, builtin_profile, builtin_profile_names
 from sellerpulse.core.textsafe import clean_toml
 from sellerpulse.tui.commands.common import add_config_argument, fail, load_config_from_args, write_private
 from sellerpulse.tui.commands.toml_render import render
@@ -109,6 +109,9 @@ def defaults_text() -> str:
     out += ["", f"# [profiles.NAME]: {DEFAULTS['profiles.NAME'].doc}; the built-in values:"]
     profile = builtin_profile(GeneralSettings().profile)
     out += _commented(render({"profiles": {profile.name: _profile_data(profile)}}))
+    for name in builtin_profile_names():  # the other marketplaces' profiles, for accounts that name them
+        if name != profile.name:
+            out += ["", *_commented(render({"profiles": {name: _profile_data(builtin_profile(name))}}))]
     out += [
         "",
         "# [[sources]]",
@@ -147,20 +150,36 @@ def _profile_data(profile: Profile) -> dict[str, Any]:
     """A profile's values in the shape of a ``[profiles.NAME]`` table (decimals as strings)."""
 
     def plain(spec: Any) -> dict[str, Any]:
-        values = {}
+        values: dict[str, Any] = {}
         for item in fields(spec):
             value = getattr(spec, item.name)
-            if item.name != "id" and value is not None:
+            if item.name in ("id", "metric", "thresholds") or value is None:
+                continue
+            if isinstance(value, PeriodSpec):  # a metric judged over a period: its window is the period's
+                values[item.name] = value.id
+                values.pop("window_days", None)
+            elif isinstance(value, tuple):
+                values[item.name] = list(value)
+            else:
                 values[item.name] = value if isinstance(value, str | int) else str(value)
         return values
 
-    return {
+    data: dict[str, Any] = {
         "marketplace": profile.marketplace,
         "due_soon_hours": profile.due_soon_hours,
         "horizon_days": profile.horizon_days,
         "metrics": {mid: plain(spec) for mid, spec in profile.metrics.items()},
         "queues": {qid: plain(spec) for qid, spec in profile.queues.items()},
     }
+    if profile.periods:
+        data["periods"] = {pid: plain(period) for pid, period in profile.periods.items()}
+    if profile.ladder:
+        data["ladder"] = {
+            level.id: {"name": level.name}
+            | ({"metrics": {t.metric: plain(t) for t in level.thresholds}} if level.thresholds else {})
+            for level in profile.ladder
+        }
+    return data
 
 
 def _commented(text: str) -> list[str]:
