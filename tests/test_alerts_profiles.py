@@ -5,6 +5,8 @@ marketplace does not have."""
 from __future__ import annotations
 
 import pytest
+from mixed_fixtures import AMAZON, EBAY, WALMART, mixed_engine
+from mixed_fixtures import AT as MIXED_AT
 from sellerpulse.core.alerts import RuleError, default_rules, parse_rules
 from sellerpulse.core.alerts.setup import rules_from_config
 from sellerpulse.core.config import load_config
@@ -100,3 +102,17 @@ def test_a_rule_can_name_the_profiles_it_judges():
     assert rule.profiles == ("shopmart",)
     with pytest.raises(RuleError, match="alert rule 'c' \\(#1\\): key 'profiles': expected a list of names"):
         parse_rules([{"name": "c", "metric": "cancellations", "status": "breach", "profiles": []}])
+
+
+def test_the_mixed_demo_stores_raise_their_own_marketplaces_breaches_and_no_errors():
+    snapshot = mixed_engine("unresolved-cases").snapshot(MIXED_AT)
+    profiles = [builtin_profile(name) for name in ("amazon", "walmart", "ebay")]
+    active = set()
+    for rule in default_rules(*profiles):
+        for observation in rule.observe(snapshot, {}, MIXED_AT, lambda labels: False):
+            assert observation.error is None, observation
+            if observation.active:
+                active.add((rule.name, observation.labels.get("account")))
+    assert ("cases_closed-breach", EBAY) in active  # eBay's cases closed for the buyer
+    assert ("odr_recent-breach", AMAZON) in active  # the same cases are A-to-z claims on Amazon
+    assert not any(account == WALMART for _, account in active)  # Walmart's store has no cases: healthy
