@@ -111,7 +111,8 @@ def test_unresolved_cases_leaves_buyer_cases_to_the_marketplace():
 
 def test_a_scenario_changes_nothing_long_before_its_ramp():
     early = NOW - (RAMP_DAYS + 20) * US_PER_DAY  # later events of orders placed before it may differ
-    for scenario, marketplace in (("seller-cancels", "walmart"), ("unresolved-cases", "ebay")):
+    pairs = (("seller-cancels", "walmart"), ("unresolved-cases", "ebay"), ("late-deliveries", "walmart"))
+    for scenario, marketplace in pairs:
         healthy = [e for e in history("healthy", marketplace) if e.ts < early]
         assert [e for e in history(scenario, marketplace) if e.ts < early] == healthy
 
@@ -146,6 +147,19 @@ def test_seller_cancels_breaches_walmarts_cancellation_rate_and_ebays_defect_rat
 def test_unresolved_cases_breach_ebays_cases_closed_without_seller_resolution():
     assert judged("unresolved-cases", "ebay")["cases_closed"][0] == "breach"
     assert judged("unresolved-cases", "walmart")["cancel_rate"][0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "metric"),
+    [
+        ("late-deliveries", "otd"),
+        ("slow-replies", "response_rate"),
+        ("feedback-storm", "negative_feedback_rate"),
+    ],
+)
+def test_the_other_scenarios_trip_walmarts_own_standards(scenario, metric):
+    assert judged("healthy", "walmart")[metric][0] == "ok"
+    assert judged(scenario, "walmart")[metric][0] == "breach"
 
 
 def test_refunds_carry_reasons_and_walmart_counts_only_the_sellers():

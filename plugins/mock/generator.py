@@ -56,6 +56,7 @@ WEEKEND_LATE_FACTOR = 2.5
 LATE_SHIP_PEAK = 0.14
 LOST = 0.002
 LATE_DELIVERY = 0.006
+LATE_DELIVERY_PEAK = 0.6  # extra share of parcels the carrier delivers late at the peak
 FEEDBACK = 0.10
 FEEDBACK_NEGATIVE = 0.03
 FEEDBACK_STORM_EXTRA = 0.25  # extra share of orders leaving feedback at the storm's peak
@@ -267,7 +268,8 @@ class _Store:
         if rng.random() < LOST:
             self._aftermath(ts, order_id, amount, deliver_by, mfn=True, trouble=True, lost=True)
             return
-        if rng.random() < LATE_DELIVERY + (0.45 if late_ship else 0.0):
+        carrier = LATE_DELIVERY_PEAK * self.scenario.pressure("delivery", deliver_by)
+        if rng.random() < LATE_DELIVERY + (0.45 if late_ship else 0.0) + carrier:
             delivered = max(deliver_by, shipped) + int(rng.uniform(2 * H, 72 * H))
         else:
             delivered = shipped + int(rng.uniform(18 * H, 96 * H))
