@@ -132,3 +132,27 @@ async def test_the_customer_service_view_of_a_store_whose_profile_has_no_weekly_
         shown = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
         assert "GR-" in shown  # the Walmart store's own open threads
         assert "no weekly figures in this profile" in shown and "no feedback score in this profile" in shown
+
+
+class WithoutRules:
+    """A data provider that cannot say what a metric measures (a remote one may not): every call but
+    ``metric_rules`` goes to the engine's."""
+
+    def __init__(self, data) -> None:
+        self._data = data
+        self.clock = data.clock
+
+    def __getattr__(self, name: str):
+        if name == "metric_rules":
+            raise AttributeError(name)
+        return getattr(self._data, name)
+
+
+async def test_a_provider_without_rules_still_gets_every_panel_of_the_account():
+    app = mixed_app(account=EBAY)
+    app.data = WithoutRules(app.data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = {p.metric_id: p.group for p in panels(app)}
+        assert set(shown) == set(builtin_profile("ebay").metrics)
+        assert set(shown.values()) == {"other"}  # unknown rules: the last metric group
