@@ -77,6 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same seller)")
     demo.add_argument(
+        "--marketplace", default="amazon", choices=("amazon", "walmart", "ebay", "mixed"),
+        help="whose stores to simulate, each judged by its own marketplace's rules (mixed: one of each)",
+    )  # fmt: skip
+    demo.add_argument(
         "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
     )
     demo.add_argument(
@@ -123,7 +127,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if args.headless:
         return run_headless(args)
     from sellerpulse.core.alerts.setup import state_path
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
@@ -137,6 +141,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
@@ -166,8 +171,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from sellerpulse.core.config import load_config
-    from sellerpulse.core.engine import Engine
+    from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.logs import setup_logging
     from sellerpulse.core.options import OptionError, validate_options
     from sellerpulse.core.runtime import Runtime
@@ -181,6 +185,8 @@ def run_demo(args: argparse.Namespace) -> int:
         "orders_per_day": args.orders_per_day,
         "backfill_days": args.backfill_days,
         "start": args.start,
+        "marketplace": args.marketplace,
+        **({"accounts": 3} if args.marketplace == "mixed" else {}),
     }
     try:
         options = validate_options(MockSource.options, wanted, "demo")
@@ -190,7 +196,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if not _on_a_terminal():
         return fail(NOT_A_TERMINAL.format(command="demo", instead="run it in a terminal"))
     setup_logging(args.log_level or "warning", args.log_file)
-    engine = Engine(account_timezones=source.timezones)
+    config = demo_config(source)
+    engine = engine_from_config(config)
     runtime = Runtime(engine, [source])
     refresh = args.refresh if args.refresh is not None else 2.0
     settings = {key: value for key, value in wanted.items() if key not in ("speed", "start")}
@@ -205,7 +212,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         # the demo's alerts: the default rules, shown in the feed, judged on simulated time
         alert_path = state or Path(scratch.name) / "demo-state.sqlite3"
-        alerts = Alerting.open(load_config(None), load_plugins_warned(), alert_path, runtime, clock=clock)
+        alerts = Alerting.open(config, load_plugins_warned(), alert_path, runtime, clock=clock)
     except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
     try:
@@ -213,6 +220,18 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         if scratch is not None:
             scratch.cleanup()
+
+
+def demo_config(source: Any) -> Any:
+    """The demo's config: no file, and the simulated accounts as a config would name them, each with its
+    time zone and its marketplace's profile, so the engine and the default alert rules judge each
+    account by its own marketplace's rules."""
+    from sellerpulse.core.assembly import adopt_source_accounts
+    from sellerpulse.core.config import load_config
+
+    config = load_config(None)
+    adopt_source_accounts(config, [source])
+    return config
 
 
 class BackfillClock:

@@ -114,6 +114,7 @@ def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
             "profile": profile,
             "timezone": engine.timezone,
             "account_timezones": dict(engine.account_timezones),
+            "account_profiles": {name: p.name for name, p in engine.account_profiles.items()},
         }
     }
 
@@ -128,7 +129,7 @@ def run_headless(args: argparse.Namespace) -> int:
     )
     from sellerpulse.core.alerts.sink import SinkConfigError
     from sellerpulse.core.alerts.store import Store, StoreError
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.health_log import HealthLog
@@ -144,6 +145,7 @@ def run_headless(args: argparse.Namespace) -> int:
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)

@@ -168,6 +168,9 @@ def _engine(args: argparse.Namespace, config: Any, plugins: Any, saved: dict[str
     )
     for name, zone in saved.get("account_timezones", {}).items():
         engine.account_timezones.setdefault(str(name), str(zone))
+    for name, profile in saved.get("account_profiles", {}).items():  # a mixed demo's accounts
+        if str(name) not in engine.account_profiles:
+            engine.account_profiles[str(name)] = config.profile_named(str(profile), plugins.profiles())
     return engine
 
 
