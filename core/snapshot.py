@@ -7,9 +7,10 @@ touches engine internals and a snapshot can be rendered, compared or serialised 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from .profile import plural_noun
+from .profile import LIFETIME_FROM_DAY, plural_noun
 from .timeutil import format_instant, iso_day
 
 
@@ -40,14 +41,28 @@ class MetricValue:
             "value": self.value,
             "numerator": self.numerator,
             "denominator": self.denominator,
-            "target": self.target,
-            "warn": self.warn,
+            "target": _number(self.target),
+            "warn": _number(self.warn),
             "direction": self.direction,
             "status": self.status,
             "headroom": self.headroom,
-            "window": {"from": iso_day(self.window_from), "to": iso_day(self.window_to)},
+            "window": {"from": window_start(self), "to": iso_day(self.window_to)},
             **({"allowed_count": self.allowed_count} if self.allowed_count is not None else {}),
         }
+
+
+def window_start(metric: MetricValue) -> str | None:
+    """The first day of the metric's window, or None for a lifetime window (it has no first day a reader
+    could use: ``0001-01-01`` is only how the engine spells "from the start")."""
+    return None if metric.window_from <= LIFETIME_FROM_DAY else iso_day(metric.window_from)
+
+
+def _number(text: str | None) -> int | float | None:
+    """A profile's exact decimal text as the JSON number it is, so ``target`` compares with ``value``."""
+    if text is None:
+        return None
+    exact = Decimal(text)
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
 def format_metric_value(metric: MetricValue, value: float | int | None = None) -> str:

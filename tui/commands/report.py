@@ -29,7 +29,7 @@ from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, 
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.sources import Batch
 from sellerpulse.core.textsafe import clean, clean_lines
-from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
+from sellerpulse.core.timeutil import TimeError, load_zone, local_minute, parse_instant
 
 from .common import EXIT_OK, EXIT_USAGE, add_config_argument, load_config_from_args, load_plugins_warned
 from .report_accounts import levels_json
@@ -340,7 +340,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{metric.status.upper()} {clean(name)} {metric.id} {format_value(metric)}{target}")
     for name, queue in overdue:
         first = queue.items[0] if queue.items else None
-        due = f" ({clean(first.ref)} due {format_instant(first.deadline)})" if first else ""
+        zone = load_zone(snapshot.accounts[name].timezone)
+        due = f" ({clean(first.ref)} due {local_minute(first.deadline, zone)})" if first else ""
         print(f"WARNING {clean(name)} {queue.id}: {queue.overdue} overdue{due}")
     return worst
 

@@ -6,9 +6,9 @@ come from data and are stripped of control characters so a hostile id cannot mov
 
 from __future__ import annotations
 
-from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value
+from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value, window_start
 from sellerpulse.core.textsafe import clean
-from sellerpulse.core.timeutil import format_instant, iso_day
+from sellerpulse.core.timeutil import format_instant, iso_day, load_zone, local_minute
 
 from .report_accounts import level_line, shows_side_by_side, summary_lines
 
@@ -49,6 +49,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
         lines.append(
             f"account {clean(name)}  profile {acc.profile}  time zone {acc.timezone}  day {iso_day(acc.day)}"
         )
+        zone = load_zone(acc.timezone)
         level = level_line(acc)
         if level is not None:
             lines.append(level)
@@ -61,7 +62,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
                 _ratio(m),
                 m.status,
                 "" if m.headroom is None else str(m.headroom),
-                f"{iso_day(m.window_from)}..{iso_day(m.window_to)}",
+                f"{window_start(m) or 'lifetime'}..{iso_day(m.window_to)}",
             )
             for m in acc.metrics.values()
         ]
@@ -76,7 +77,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
         lines.append("")
         lines.append("queue                       count  overdue  due soon  next deadline")
         for q in acc.queues.values():
-            nxt = f"{clean(q.items[0].ref)} {format_instant(q.items[0].deadline)}" if q.items else ""
+            nxt = f"{clean(q.items[0].ref)} {local_minute(q.items[0].deadline, zone)}" if q.items else ""
             overdue = paint(str(q.overdue), "breach" if q.overdue else "ok", 7)
             lines.append(f"{q.id:<27} {q.count:>5}  {overdue}  {q.due_soon:>8}  {nxt}".rstrip())
         if acc.weekly:
