@@ -81,3 +81,28 @@ def test_a_view_of_another_wire_version_is_refused() -> None:
     doc["version"] = 99
     with pytest.raises(wire.WireError, match="wire version 99"):
         wire.decode_view(doc)
+
+
+def test_three_marketplaces_with_seller_levels_and_allowed_counts_come_back_equal() -> None:
+    from mixed_fixtures import AT as MIXED_AT
+    from mixed_fixtures import mixed_engine
+
+    snapshot = mixed_engine().snapshot(MIXED_AT, items=5, history_days=30, weekly=True)
+    accounts = snapshot.accounts.values()
+    assert {a.marketplace for a in accounts} == {"Amazon", "Walmart", "eBay"}
+    assert any(a.level is not None for a in accounts)
+    assert any(m.allowed_count is not None for a in accounts for m in a.metrics.values())
+    assert wire.decode_snapshot(through_json(wire.encode_snapshot(snapshot))) == snapshot
+
+
+def test_a_field_with_a_default_may_be_missing_one_without_may_not() -> None:
+    """A view reads a serve one version older: a field the engine added since (with its default) is
+    taken as that default; a field every version has is required."""
+    engine, _ = example_engine()
+    snapshot = engine.snapshot(AT, items=5)
+    doc = through_json(wire.encode_snapshot(snapshot))
+    del doc["accounts"]["acme-us"]["metrics"]["odr"]["allowed_count"]
+    assert wire.decode_snapshot(doc).accounts["acme-us"].metrics["odr"].allowed_count is None
+    del doc["accounts"]["acme-us"]["metrics"]["odr"]["status"]
+    with pytest.raises(wire.WireError, match=r"metrics\.odr: missing status"):
+        wire.decode_snapshot(doc)

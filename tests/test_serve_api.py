@@ -218,7 +218,7 @@ def test_a_second_serve_on_the_same_state_is_refused(tmp_path: Path, children) -
         serve_command("--state", "state.sqlite3", "--listen", "127.0.0.1:0", "--at", AT),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert second.returncode == 2
+    assert second.returncode == 64  # the usage status of every command
     assert "is in use by another sellerpulse" in second.stderr and f"pid {first.pid}" in second.stderr
     assert second.stdout == ""  # it never listened
     assert get(url + "/api/v1/snapshot")[0] == 200
@@ -257,7 +257,7 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path, children) -> None:
         serve_command("--state", "two.sqlite3", "--listen", taken, "--at", AT),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 2 and f"cannot listen on {taken}" in result.stderr
+    assert result.returncode == 64 and f"cannot listen on {taken}" in result.stderr
     assert stop(first)[0] == 0
 
 
@@ -274,6 +274,6 @@ def test_bad_serve_arguments_are_clear_errors(tmp_path: Path, args: list[str], m
         serve_command("--state", "state.sqlite3", *args),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 2 and result.stderr.startswith("sellerpulse: error: ")
+    assert result.returncode == 64 and result.stderr.startswith("sellerpulse: error: ")
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "state.sqlite3").exists()  # refused before anything was opened

@@ -9,22 +9,20 @@ so this encoding keeps every field, instants as integer microseconds and days as
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..engine.drilldown import BadOutcome
 from ..engine.weekly import WeekValue
 from ..events import Rejection
-from ..snapshot import AccountSnapshot, MetricValue, QueueItem, QueueValue, Snapshot
+from ..snapshot import AccountSnapshot, LevelValue, MetricValue, QueueItem, QueueValue, Snapshot
 from ..sources import SourceHealth
 
 WIRE_VERSION = 1
 
-_METRIC_FIELDS = (
-    "id", "name", "value", "numerator", "denominator", "target", "warn", "direction", "status",
-    "headroom", "window_from", "window_to", "unit", "bad_noun",
-)  # fmt: skip
 _QUEUE_FIELDS = ("id", "name", "count", "overdue", "due_soon")
+_ACCOUNT_FIELDS = ("account", "profile", "timezone", "day", "orphans", "orders_held", "marketplace")
 _WEEK_FIELDS = ("week_from", "week_to", "value", "numerator", "denominator", "status", "partial")
 _HEALTH_FIELDS = ("state", "last_error", "events", "rejected", "last_event_at", "detail")
 
@@ -33,10 +31,17 @@ class WireError(ValueError):
     """A document that is not this wire format; the message says where (a JSON path) and why."""
 
 
+def _plain(record: Any) -> dict[str, Any]:
+    """Every field of a flat snapshot record (a metric, a seller level), tuples as lists. Taken from the
+    dataclass itself, so a field the engine adds is carried without a change here."""
+    return {
+        f.name: list(value) if isinstance(value := getattr(record, f.name), tuple) else value
+        for f in dataclasses.fields(record)
+    }
+
+
 def encode_metric(metric: MetricValue) -> dict[str, Any]:
-    out = {name: getattr(metric, name) for name in _METRIC_FIELDS}
-    out["history"] = list(metric.history)
-    return out
+    return _plain(metric)
 
 
 def encode_queue(queue: QueueValue) -> dict[str, Any]:
@@ -52,12 +57,8 @@ def encode_queue_item(item: QueueItem) -> list[Any]:
 
 def encode_account(acc: AccountSnapshot) -> dict[str, Any]:
     return {
-        "account": acc.account,
-        "profile": acc.profile,
-        "timezone": acc.timezone,
-        "day": acc.day,
-        "orphans": acc.orphans,
-        "orders_held": acc.orders_held,
+        **{name: getattr(acc, name) for name in _ACCOUNT_FIELDS},
+        "level": _plain(acc.level) if acc.level is not None else None,
         "metrics": {mid: encode_metric(m) for mid, m in acc.metrics.items()},
         "queues": {qid: encode_queue(q) for qid, q in acc.queues.items()},
         "weekly": {
@@ -121,10 +122,21 @@ def _fields(doc: Any, names: Iterable[str], where: str) -> dict[str, Any]:
     return {name: doc[name] for name in names}
 
 
+def _record(cls: type, doc: Any, where: str) -> Any:
+    """A flat record of ``cls`` from :func:`_plain`'s form: every field without a default is required,
+    one with a default may be missing (sent by an older serve); lists become tuples again."""
+    _need(doc, dict, where)
+    known = dataclasses.fields(cls)
+    required = [
+        f.name for f in known if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    _fields(doc, required, where)
+    values = {f.name: doc[f.name] for f in known if f.name in doc}
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
 def decode_metric(doc: Any, where: str = "metric") -> MetricValue:
-    values = _fields(doc, (*_METRIC_FIELDS, "history"), where)
-    values["history"] = tuple(_need(values["history"], list, f"{where}.history"))
-    return MetricValue(**values)
+    return _record(MetricValue, doc, where)
 
 
 def decode_queue_item(doc: Any, where: str = "item") -> QueueItem:
@@ -143,13 +155,14 @@ def decode_queue(doc: Any, where: str = "queue") -> QueueValue:
 
 
 def decode_account(doc: Any, where: str = "account") -> AccountSnapshot:
-    names = ("account", "profile", "timezone", "day", "orphans", "orders_held")
-    values = _fields(doc, (*names, "metrics", "queues", "weekly"), where)
+    values = _fields(doc, (*_ACCOUNT_FIELDS, "metrics", "queues", "weekly", "level"), where)
+    level = values.pop("level")
     metrics = _need(values.pop("metrics"), dict, f"{where}.metrics")
     queues = _need(values.pop("queues"), dict, f"{where}.queues")
     weekly = _need(values.pop("weekly"), dict, f"{where}.weekly")
     return AccountSnapshot(
         **values,
+        level=_record(LevelValue, level, f"{where}.level") if level is not None else None,
         metrics={mid: decode_metric(m, f"{where}.metrics.{mid}") for mid, m in metrics.items()},
         queues={qid: decode_queue(q, f"{where}.queues.{qid}") for qid, q in queues.items()},
         weekly={

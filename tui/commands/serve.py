@@ -76,7 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from sellerpulse.core.alerts.sink import SinkConfigError
     from sellerpulse.core.alerts.store import Store, StoreError
     from sellerpulse.core.api import tokens
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.clock import FixedClock, SystemClock
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.health_log import HealthLog
@@ -98,6 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
