@@ -54,6 +54,7 @@ from .engine import state_file
 from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
+from .official_state import restore_account_health, saved_account_health
 from .sources import Batch, SourceHealth
 from .state_store import JournalRow, Saved, StateError, StateStore, problem
 
@@ -239,6 +240,7 @@ class Checkpointer:
                 for name, value in prune.items()
                 if isinstance(value, list) and len(value) == 2
             }
+        restore_account_health(self.runtime, saved.meta)
         self._saved = saved
         return saved
 
@@ -372,7 +374,7 @@ class Checkpointer:
     # -- collecting and writing (the runtime's loop thread) -----------------------------------------
 
     def _collect(self, _source: str, batch: Batch) -> None:
-        if not batch.events and not batch.rejections:
+        if not batch.events and not batch.rejections and not batch.account_health:
             return
         rows = encode_events(batch.events) if batch.events else []
         with self._guard:
@@ -442,7 +444,7 @@ class Checkpointer:
             began = time.perf_counter()
             first_seq = self.store.next_seq()
             prunable = self._advance_days(first_seq)
-            meta = dict(self.meta, prune=self._prune)
+            meta = dict(self.meta, prune=self._prune, **saved_account_health(self.runtime))
             try:
                 self.store.checkpoint(
                     rows, self.runtime.positions(), dict(self.runtime.engine.rejected), meta
