@@ -254,12 +254,14 @@ def _fraction(given: float | None, num: int | None, den: int | None) -> tuple[fl
         return num / den, "", None
     if num is not None and den:
         exact = num / den
-        tolerance = _tolerance(given)
+        tolerance = rate_tolerance(given)
         if abs(given - exact) <= tolerance:
             return given, "", False
         if abs(given - exact * 100) <= tolerance:
             return given / 100, "", True
         return None, f"rate {given:g} agrees with neither {num}/{den} nor its percentage", None
+    if given == 0:  # nought in either unit
+        return 0.0, "", None
     if given > 100:
         raise SectionError(f"rate {given:g} is more than 100 %")
     if given > 1:
@@ -267,8 +269,9 @@ def _fraction(given: float | None, num: int | None, den: int | None) -> tuple[fl
     return None, f"rate {given:g} without counts: a fraction or a percentage?", None
 
 
-def _tolerance(rate: float) -> float:
-    """Half a unit of the last digit the report gave (Amazon rounds: ``0.009`` is 0.0085..0.0095)."""
+def rate_tolerance(rate: float) -> float:
+    """Half a unit of the last digit the report gave (Amazon rounds: ``0.009`` is 0.0085..0.0095): how
+    far a rate may be from an exact one and still be the same figure."""
     text = repr(rate)
     if "e" in text or "." not in text:
         return 1e-12

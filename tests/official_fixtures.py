@@ -109,3 +109,23 @@ def report(*items: dict[str, Any], statuses: dict[str, str] | None = None) -> di
         "accountStatuses": [{"marketplaceId": m, "status": s} for m, s in statuses.items()],
         "performanceMetrics": list(items),
     }
+
+
+# A small event file of account "acme" (UTC) to hand-work the comparison: MFN orders A1 (2026-08-31,
+# before the range, negative feedback), A2 (09-01, A-to-z claim), A3 (09-03), A4 (09-05, negative feedback),
+# A7 (09-06, cancelled by the seller), A5 (09-10 22:00), A6 (09-11, after the range); B1 is AFN.
+EVENTS_CSV = """\
+ts,kind,order_id,account,event_id,ref,channel,ship_by,deliver_by,amount,tracking,rating,by,outcome,severity
+2026-08-31T23:00:00Z,order_placed,A1,acme,,,MFN,2026-09-02T23:00:00Z,2026-09-07T23:00:00Z,10.00,,,,,
+2026-09-01T10:00:00Z,order_placed,A2,acme,,,MFN,2026-09-03T10:00:00Z,2026-09-08T10:00:00Z,10.00,,,,,
+2026-09-03T10:00:00Z,order_placed,A3,acme,,,MFN,2026-09-05T10:00:00Z,2026-09-10T10:00:00Z,10.00,,,,,
+2026-09-04T12:00:00Z,order_placed,B1,acme,,,AFN,,,10.00,,,,,
+2026-09-05T10:00:00Z,order_placed,A4,acme,,,MFN,2026-09-07T10:00:00Z,2026-09-12T10:00:00Z,10.00,,,,,
+2026-09-06T09:00:00Z,order_placed,A7,acme,,,MFN,2026-09-08T09:00:00Z,2026-09-13T09:00:00Z,10.00,,,,,
+2026-09-06T10:00:00Z,order_cancelled,A7,acme,,,,,,,,,seller,,
+2026-09-10T22:00:00Z,order_placed,A5,acme,,,MFN,2026-09-12T22:00:00Z,2026-09-17T22:00:00Z,10.00,,,,,
+2026-09-11T01:00:00Z,order_placed,A6,acme,,,MFN,2026-09-13T01:00:00Z,2026-09-18T01:00:00Z,10.00,,,,,
+2026-09-12T08:00:00Z,feedback,A1,acme,,,,,,,,1,,,
+2026-09-14T08:00:00Z,claim_opened,A2,acme,,Z2,,,,,,,,,
+2026-09-15T08:00:00Z,feedback,A4,acme,,,,,,,,1,,,
+"""
