@@ -20,14 +20,17 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .events import Rejection
 from .official_records import AccountHealth, DateRange, OfficialMetric, PolicyViolations
-from .readers import BOM, is_text
+from .readers import BOM, is_text, open_regular
 from .timeutil import TimeError, parse_instant
 
 MAX_TEXT = 100  # characters of a marketplace id, status or warning type; longer is not Amazon's
+# bytes of a report file read: a seller's report is a few KB per marketplace, so this is hundreds of them
+MAX_DOCUMENT_BYTES = 8 << 20
 
 # Amazon's rate sections: report field names -> (key, denominator field, numerator field, numerator
 # counts the good ones, component fields)
@@ -109,6 +112,19 @@ def parse_account_health(
             )
         )
     return out
+
+
+def read_account_health_file(path: str | Path, account: str) -> ParsedReport:
+    """:func:`parse_account_health` of a downloaded report file (its name in rejections). A file that is
+    missing or not a regular file raises OSError; one larger than :data:`MAX_DOCUMENT_BYTES` is one
+    rejection, unread."""
+    with open_regular(path) as handle:
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    source = Path(path).name
+    if len(data) > MAX_DOCUMENT_BYTES:
+        reason = f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB: not an Account Health report"
+        return ParsedReport(rejections=[Rejection(source, "$", reason)])
+    return parse_account_health(data, account, source)
 
 
 def _load(document: bytes | str) -> object:

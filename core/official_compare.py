@@ -168,19 +168,18 @@ def _explain(
         part = _part(engine, account, rule, spec.channel, theirs, at) if rule else None
         if part is not None:
             lines.append(_counts(_PART_WORDS[name], count, part))
-    if ours.held_from is None:
+    if not ours.denominator:
         lines.append(f"we hold no {population} in Amazon's range {amazon_range}")
-    else:
-        if ours.held_from > ours.first_day:
-            lines.append(
-                f"our {population} in the range start on {iso_day(ours.held_from)}, Amazon's range on "
-                f"{iso_day(ours.first_day)}: earlier ones are not in our events"
-            )
-        if ours.held_to is not None and ours.held_to < ours.last_day:
-            lines.append(
-                f"our {population} in the range end on {iso_day(ours.held_to)}, Amazon's range on "
-                f"{iso_day(ours.last_day)}: later ones are not in our events yet"
-            )
+    if ours.held_from is not None and ours.held_from > ours.first_day:
+        lines.append(
+            f"our {population} of this metric begin on {iso_day(ours.held_from)}, Amazon's range on "
+            f"{iso_day(ours.first_day)}: any before that are not in our events"
+        )
+    if ours.held_to is not None and ours.held_to < ours.last_day:
+        lines.append(
+            f"our {population} of this metric end on {iso_day(ours.held_to)}, Amazon's range on "
+            f"{iso_day(ours.last_day)}: any after that have not reached us"
+        )
     zone = engine.account_timezones.get(account, engine.timezone)
     if zone != "UTC":
         lines.append(
@@ -212,3 +211,20 @@ def _counts(what: str, theirs: int, ours: int | None) -> str:
         return f"{what}: Amazon {theirs}, ours {ours} (the same)"
     more = "more" if ours > theirs else "fewer"
     return f"{what}: Amazon {theirs}, ours {ours} ({abs(ours - theirs)} {more} here)"
+
+
+def format_rate(rate: float | int | None) -> str:
+    """A rate as the report and dashboard show rates (``1.50 %``), ``-`` when unknown."""
+    return "-" if rate is None else f"{rate * 100:.2f} %"
+
+
+def format_difference(difference: float | None) -> str:
+    """Ours minus Amazon's in percentage points (``+0.25 pp``), ``-`` when not comparable."""
+    return "-" if difference is None else f"{difference * 100:+.2f} pp"
+
+
+def format_counts(numerator: int | None, denominator: int | None) -> str:
+    """``3/200``, or what is known of it."""
+    if numerator is None and denominator is None:
+        return "-"
+    return f"{'?' if numerator is None else numerator}/{'?' if denominator is None else denominator}"

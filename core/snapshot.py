@@ -50,8 +50,8 @@ class MetricValue:
 class RangeValue:
     """A metric measured over an explicit range of local days (``first_day..last_day``, ordinals) rather
     than its window: value, numerator and denominator as in :class:`MetricValue`. ``held_from`` and
-    ``held_to`` are the first and last days in that range holding any item of the metric (None when
-    none does), which says when our data does not cover the whole range."""
+    ``held_to`` are the first and last days holding any item of the metric at all (None when none
+    does): when they do not reach the ends of the range, our events do not cover all of it."""
 
     metric_id: str
     value: float | int | None

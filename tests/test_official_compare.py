@@ -118,6 +118,12 @@ def test_a_rate_without_counts_is_compared_and_our_orders_behind_it_are_listed(e
     # 2026-09-20 (late); A7 was cancelled before shipping (not counted). The 10-day range picks lsr_10d.
     assert (lsr.metric_id, lsr.ours.numerator, lsr.ours.denominator) == ("lsr_10d", 4, 4)
     assert (lsr.verdict, lsr.difference) == ("differs", 1.0)
+    # our earliest ship-by is A1's 2026-09-02; the latest, A6's 09-13, is past the range's end
+    assert lsr.explanation == (
+        "our orders of this metric begin on 2026-09-02, Amazon's range on 2026-09-01: any before that are "
+        "not in our events",
+        "Amazon's report names no orders: the orders behind our figure are listed to check against it",
+    )
     behind = orders_behind(engine, lsr, AT)
     assert [(b.order_id, b.reason) for b in behind] == [
         (oid, "not shipped; ship-by date passed") for oid in ("A1", "A2", "A3", "A4")

@@ -177,7 +177,7 @@ class Engine:
         if acc is None or spec is None:
             return None
         value, numerator, denominator, _status, _headroom = measure_days(acc, spec, first_day, last_day, at)
-        held = [day for day in acc.series[metric_id].pop if first_day <= day <= last_day]
+        held = acc.series[metric_id].pop
         return RangeValue(
             metric_id,
             value,
