@@ -7,8 +7,8 @@ only the dates. So ours is measured again over the days of Amazon's range (:meth
 the two still differ, the comparison says what could explain it: the counts on each side (orders, bad
 orders, and for the ODR its claims, chargebacks and negative feedback), whether our events cover the
 whole range, and the time zone of our days. Amazon's report names no orders, so the orders behind the
-difference cannot be named from it; the drill-down lists ours in the range (:func:`orders_behind`) to
-check against Seller Central.
+difference cannot be named from it; ``report`` lists ours in the range (:func:`orders_behind`) to check
+against Seller Central.
 """
 
 from __future__ import annotations
@@ -186,9 +186,6 @@ def _explain(
             f"we count whole days of {zone} ({iso_day(ours.first_day)}..{iso_day(ours.last_day)}), Amazon "
             f"counts {amazon_range} UTC: orders within hours of either end can fall on the other side"
         )
-    lines.append(
-        "Amazon's report names no orders: the orders behind our figure are listed to check against it"
-    )
     return tuple(lines)
 
 

@@ -57,7 +57,7 @@ def test_the_table_has_amazons_numbers_beside_ours(files):
         "  A-to-z claims: Amazon 1, ours 1 (the same)",
         "  chargebacks: Amazon 0, ours 0 (the same)",
         "  negative feedback: Amazon 2, ours 1 (1 fewer here)",
-        "  Amazon's report names no orders: the orders behind our figure are listed to check against it",
+        "  ours over Amazon's days, to find in Seller Central: A2, A4",
         "odr_afn              0.00 %   0/1   0.00 %    0/1  +0.00 pp    same         2026-09-01..2026-09-10",
     ]
     assert (
@@ -87,7 +87,11 @@ def test_json_puts_amazon_under_each_metric_and_keeps_the_records_and_rejections
     assert (odr["theirs"]["rate"], odr["theirs"]["numerator"], odr["theirs"]["denominator"]) == (0.5, 3, 6)
     assert odr["verdict"] == "differs" and odr["difference"] == pytest.approx(-0.1)
     assert odr["explanation"][0] == "orders: Amazon 6, ours 5 (1 fewer here)"
-    assert metrics["pfcr"]["amazon"][US]["verdict"] == "same"
+    assert odr["ours_behind"] == ["A2", "A4"]
+    assert (metrics["pfcr"]["amazon"][US]["verdict"], metrics["pfcr"]["amazon"][US]["ours_behind"]) == (
+        "same",
+        [],
+    )
     assert metrics["lsr_10d"]["amazon"][US]["ours"]["numerator"] == 4
     assert "amazon" not in metrics["lsr_30d"] and "amazon" not in metrics["vtr"]
     records = report["account_health"]["records"]

@@ -20,15 +20,20 @@ from sellerpulse.core.events import Rejection
 from sellerpulse.core.official import read_account_health_file
 from sellerpulse.core.official_compare import (
     AMAZON_ONLY,
+    DIFFERS,
     Comparison,
     compare,
     format_counts,
     format_difference,
     format_rate,
+    orders_behind,
 )
 from sellerpulse.core.official_records import AccountHealth, DateRange
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import from_us
+
+BEHIND_LISTED = 10  # order ids listed in the table per metric (the JSON lists up to BEHIND_KEPT)
+BEHIND_KEPT = 1000
 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:
@@ -46,16 +51,19 @@ class Beside:
     records: list[AccountHealth] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
+    # per comparison that differs, the order ids behind our figure over Amazon's days
+    behind: list[list[str]] = field(default_factory=list)
 
     def add_json(self, report: dict[str, Any]) -> None:
         """``metrics.X.amazon`` of each compared metric, and ``account_health`` (records, rejected)."""
         if not self.records and not self.rejections:
             return
-        for found in self.comparisons:
+        for found, behind in zip(self.comparisons, self.behind, strict=True):
             account = report["accounts"].get(found.account)
             if account is not None and found.metric_id in account["metrics"]:
                 amazon = account["metrics"][found.metric_id].setdefault("amazon", {})
                 amazon[found.marketplace_id] = found.to_json()
+                amazon[found.marketplace_id]["ours_behind"] = behind[:BEHIND_KEPT]
         report["account_health"] = {
             "records": [record.to_json() for record in self.records],
             "rejected": [
@@ -67,7 +75,8 @@ class Beside:
         """The section after the report's table (empty when no file was given)."""
         lines: list[str] = []
         for record in self.records:
-            lines.extend(["", *_record_lines(record, [c for c in self.comparisons if _of(c, record)])])
+            pairs = [(c, b) for c, b in zip(self.comparisons, self.behind, strict=True) if _of(c, record)]
+            lines.extend(["", *_record_lines(record, pairs)])
         if self.rejections:
             lines.extend(["", f"Account Health sections rejected: {len(self.rejections)}"])
             lines.extend(f"  {clean(str(r))}" for r in self.rejections)
@@ -86,6 +95,12 @@ def beside(specs: list[str], engine: Engine, at: int) -> Beside:
         out.records.extend(parsed.records)
         out.rejections.extend(parsed.rejections)
     out.comparisons = compare(engine, out.records, at)
+    out.behind = [
+        [bad.order_id or bad.key for bad in orders_behind(engine, found, at)]
+        if found.verdict == DIFFERS
+        else []
+        for found in out.comparisons
+    ]
     return out
 
 
@@ -105,7 +120,7 @@ def _of(found: Comparison, record: AccountHealth) -> bool:
     return (found.account, found.marketplace_id) == (record.account, record.marketplace_id)
 
 
-def _record_lines(record: AccountHealth, comparisons: list[Comparison]) -> list[str]:
+def _record_lines(record: AccountHealth, pairs: list[tuple[Comparison, list[str]]]) -> list[str]:
     standing = ", ".join(
         text
         for text in (
@@ -128,15 +143,19 @@ def _record_lines(record: AccountHealth, comparisons: list[Comparison]) -> list[
             found.verdict,
             _days(found.theirs.dates),
         )
-        for found in comparisons
+        for found, _ in pairs
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    for found, row in zip(comparisons, rows, strict=True):
+    for (found, behind), row in zip(pairs, rows, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if found.verdict == AMAZON_ONLY:
             lines.append(f"  {found.name}: sellerpulse does not compute it")
         lines.extend(f"  {clean(line)}" for line in found.explanation)
+        if behind:
+            more = f" and {len(behind) - BEHIND_LISTED} more" if len(behind) > BEHIND_LISTED else ""
+            listed = ", ".join(behind[:BEHIND_LISTED])
+            lines.append(clean(f"  ours over Amazon's days, to find in Seller Central: {listed}{more}"))
     if record.violations:
         listed = ", ".join(
             f"{v.key} {v.count}" + (f" ({v.status})" if v.status else "") for v in record.violations
