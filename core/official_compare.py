@@ -182,10 +182,7 @@ def _explain(
         )
     zone = engine.account_timezones.get(account, engine.timezone)
     if zone != "UTC":
-        lines.append(
-            f"we count whole days of {zone} ({iso_day(ours.first_day)}..{iso_day(ours.last_day)}), Amazon "
-            f"counts {amazon_range} UTC: orders within hours of either end can fall on the other side"
-        )
+        lines.append(f"days in {zone} here, UTC at Amazon: orders near midnight at either end may differ")
     return tuple(lines)
 
 

@@ -134,14 +134,13 @@ def _component_line(metric: MetricValue | None, styles: Mapping[str, Style]) -> 
 
 
 def amazon_line(found: Comparison, styles: Mapping[str, Style]) -> Text:
-    """``Amazon 2.22 %, ours 3.37 % over its 60 days (+1.15 pp)``: the one line a panel gives it."""
+    """``Amazon 2.22 %, ours 3.37 % (+1.15 pp)``: the one line a panel gives it, ours measured over
+    Amazon's days (the drill-down shows which)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("Amazon ", styles.get("warning"))
     text.append(format_rate(found.theirs.rate))
-    ours = found.ours
-    if ours is not None:
-        days = ours.last_day - ours.first_day + 1
-        text.append(f", ours {format_rate(ours.value)} over its {days} days")
+    if found.ours is not None:
+        text.append(f", ours {format_rate(found.ours.value)}")
     if found.difference is not None:
         text.append(f" ({format_difference(found.difference)})", DIM)
     return text
