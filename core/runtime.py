@@ -416,11 +416,11 @@ class Runtime:
         with self.lock:
             return [self._account_health[key] for key in sorted(self._account_health)]
 
-    def keep_account_health(self, records: Iterable[AccountHealth]) -> None:
-        """Hold ``records`` as the latest of their account and marketplace (a restart's saved ones)."""
-        with self.lock:
-            for record in records:
-                self._account_health[(record.account, record.marketplace_id)] = record
+    def restore_account_health(self, records: Iterable[AccountHealth]) -> None:
+        """Hold ``records`` (a restart's saved ones) as the latest of their account and marketplace;
+        called before running, as :meth:`restore` is (without the lock, which a caller may hold)."""
+        for record in records:
+            self._account_health[(record.account, record.marketplace_id)] = record
 
     def source(self, name: str) -> Source:
         for source in self.sources:

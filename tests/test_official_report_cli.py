@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from official_fixtures import EVENTS_CSV, US
+from sellerpulse.core.events import Event
+from sellerpulse.core.readers import read_event_file
 from test_official_compare import amazon_report
+from test_official_state import run_checkpointed
 
 AT = "2026-09-20T00:00:00Z"
 
@@ -126,3 +129,16 @@ def test_whose_report_must_be_said_when_several_accounts_were_read(files, tmp_pa
     missing = run("--events", str(events), "--account-health", f"acme={tmp_path / 'nothing.json'}")
     assert missing.returncode == 64
     assert "nothing.json" in missing.stderr and missing.stdout == ""
+
+
+def test_report_of_a_state_file_shows_the_records_the_live_source_saved(files, tmp_path: Path):
+    events, _ = files
+    state = tmp_path / "state.sqlite3"
+    read = [item for item in read_event_file(events) if isinstance(item, Event)]
+    run_checkpointed(state, [("acme", amazon_report())], read)
+    result = run("--state", str(state), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    odr = report["accounts"]["acme"]["metrics"]["odr"]["amazon"][US]
+    assert (odr["ours"]["numerator"], odr["ours"]["denominator"], odr["verdict"]) == (2, 5, "differs")
+    assert [r["account"] for r in report["account_health"]["records"]] == ["acme"]

@@ -23,6 +23,8 @@ from sellerpulse.core.engine import Engine
 from sellerpulse.core.engine.orders import NO_TS
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.logs import add_secrets
+from sellerpulse.core.official_records import AccountHealth
+from sellerpulse.core.official_state import saved_records
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import event_file_problem, open_regular, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
@@ -95,6 +97,7 @@ class Reading:
     engine: Engine
     at: int
     unread: list[tuple[str, str]] = field(default_factory=list)
+    account_health: list[AccountHealth] = field(default_factory=list)  # a state file's saved records
 
 
 def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
@@ -220,7 +223,7 @@ def _read_saved(
         raise UsageError(str(exc)) from None
     engine.rejected.update(saved.rejected)
     unread = [] if saved.events else [(Path(args.state).name, "no events read")]
-    return Reading(engine, at, unread)
+    return Reading(engine, at, unread, saved_records(saved.meta))
 
 
 def _newest_event(engine: Engine) -> int:
@@ -295,7 +298,7 @@ def run_report(args: argparse.Namespace) -> int:
     _warn_unread(reading)
     snapshot = reading.engine.snapshot(reading.at, weekly=True)
     try:
-        official = beside(args.account_health, reading.engine, reading.at)
+        official = beside(args.account_health, reading.engine, reading.at, reading.account_health)
     except (ValueError, OSError) as exc:
         print(f"sellerpulse report: {clean_lines(exc)}", file=sys.stderr)
         return EXIT_USAGE
