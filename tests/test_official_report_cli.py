@@ -142,3 +142,19 @@ def test_report_of_a_state_file_shows_the_records_the_live_source_saved(files, t
     odr = report["accounts"]["acme"]["metrics"]["odr"]["amazon"][US]
     assert (odr["ours"]["numerator"], odr["ours"]["denominator"], odr["verdict"]) == (2, 5, "differs")
     assert [r["account"] for r in report["account_health"]["records"]] == ["acme"]
+
+
+def test_text_from_the_report_cannot_drive_the_terminal(files, tmp_path: Path):
+    events, _ = files
+    document = amazon_report()
+    document["performanceMetrics"][0]["marketplaceId"] = "EVIL\x1b[2J\u202e"
+    document["performanceMetrics"][0]["warningStates"] = [
+        {"warningType": "x\x1b]52;c;cHdu\x07", "status": "BAD"}
+    ]
+    health = tmp_path / "evil.json"
+    health.write_text(json.dumps(document))
+    result = run("--events", str(events), "--account-health", f"acme={health}")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "Amazon's numbers beside ours: acme in EVIL\\x1b[2J\\u202e" in result.stdout
+    assert "warnings (Amazon): x\\x1b]52;c;cHdu\\x07 BAD" in result.stdout
