@@ -86,6 +86,7 @@ def test_json_puts_amazon_under_each_metric_and_keeps_the_records_and_rejections
         "numerator": 2,
         "denominator": 5,
         "days": {"from": "2026-09-01", "to": "2026-09-10"},
+        "held": {"from": "2026-08-31", "to": "2026-09-11"},  # our MFN orders: A1's day to A6's
     }
     assert (odr["theirs"]["rate"], odr["theirs"]["numerator"], odr["theirs"]["denominator"]) == (0.5, 3, 6)
     assert odr["verdict"] == "differs" and odr["difference"] == pytest.approx(-0.1)
