@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .backoff import backoff_delay
 from .clock import Clock, SystemClock
 from .events import Event, Rejection
-from .heap import fix_mmap_threshold
+from .malloc_tuning import fix_mmap_threshold
 from .official_records import AccountHealth
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
@@ -131,7 +131,7 @@ def sources_from_config(config: Any, plugins: Any) -> list[Source]:
     """:func:`build_sources` for a loaded :class:`~sellerpulse.core.config.Config`: messages name the
     file and the line of the offending key, relative paths are taken from the config file's folder,
     and secrets (``${VAR}`` values) are masked in every message."""
-    from .config import mask
+    from .secrets import mask
 
     path = config.path
 

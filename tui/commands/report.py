@@ -31,15 +31,16 @@ from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, 
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.sources import Batch
 from sellerpulse.core.textsafe import clean, clean_lines
-from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
+from sellerpulse.core.timeutil import TimeError, load_zone, local_minute, parse_instant
 
-from .common import add_config_argument, load_config_from_args, load_plugins_warned
+from .common import EXIT_OK, EXIT_USAGE, add_config_argument, load_config_from_args, load_plugins_warned
+from .report_accounts import levels_json
 from .report_official import add_argument as add_account_health_argument
 from .report_official import beside
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
-EXIT_OK, EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN, EXIT_USAGE = 0, 1, 2, 3, 64
+EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN = 1, 2, 3  # check's statuses; the others are every command's
 # exit status -> the word ``check`` prints, most urgent first: a breach in what was read wins over an
 # input that could not be read, which wins over a warning (what was not read could be a breach)
 CHECK_STATUSES = {EXIT_BREACH: "breach", EXIT_UNKNOWN: "unknown", EXIT_WARNING: "warning", EXIT_OK: "ok"}
@@ -174,6 +175,9 @@ def _engine(args: argparse.Namespace, config: Any, plugins: Any, saved: dict[str
     )
     for name, zone in saved.get("account_timezones", {}).items():
         engine.account_timezones.setdefault(str(name), str(zone))
+    for name, profile in saved.get("account_profiles", {}).items():  # a mixed demo's accounts
+        if str(name) not in engine.account_profiles:
+            engine.account_profiles[str(name)] = config.profile_named(str(profile), plugins.profiles())
     return engine
 
 
@@ -336,6 +340,7 @@ def run_check(args: argparse.Namespace) -> int:
                 "unhealthy": [{"account": name, "metric": m.id, **m.to_json()} for name, m in unhealthy],
                 "overdue": [_overdue_json(name, q) for name, q in overdue],
                 "unread": [{"source": name, "problem": problem} for name, problem in reading.unread],
+                "accounts": levels_json(snapshot),
             },
             sys.stdout,
             indent=1,
@@ -349,7 +354,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{metric.status.upper()} {clean(name)} {metric.id} {format_value(metric)}{target}")
     for name, queue in overdue:
         first = queue.items[0] if queue.items else None
-        due = f" ({clean(first.ref)} due {format_instant(first.deadline)})" if first else ""
+        zone = load_zone(snapshot.accounts[name].timezone)
+        due = f" ({clean(first.ref)} due {local_minute(first.deadline, zone)})" if first else ""
         print(f"WARNING {clean(name)} {queue.id}: {queue.overdue} overdue{due}")
     return worst
 
