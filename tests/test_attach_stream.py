@@ -1,0 +1,96 @@
+"""The attached view's stream reader: SSE parsing by the specification, and reconnecting by itself to a
+real HTTP server on 127.0.0.1 that ends its streams, refuses, and comes back."""
+
+from __future__ import annotations
+
+import http.server
+import queue
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sellerpulse.tui.remote_stream import EventStream, ServerEvent, parse_events
+
+
+def test_events_are_split_on_blank_lines_with_multiline_data_comments_and_ids() -> None:
+    lines = [
+        ": keep-alive",
+        "",
+        "id: 1",
+        "event: full",
+        'data: {"a":',
+        "data: 1}",
+        "",
+        "data:no space after the colon\r\n",
+        "\r\n",
+        "event: nothing",  # no data: not dispatched
+        "",
+        "id: 3",
+        "event: patch",
+        "data: []",
+    ]
+    events = list(parse_events(lines))
+    assert events == [
+        ServerEvent("full", '{"a":\n1}', "1"),
+        ServerEvent("message", "no space after the colon", "1"),
+    ]  # the last event has no blank line after it: not complete, not dispatched
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    streams: queue.Queue[list[bytes]]
+    status = 200
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        if self.server.status != 200:
+            self.send_error(self.server.status, "not now")
+            return
+        chunks = self.server.streams.get(timeout=5)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(chunk)
+            self.wfile.flush()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    srv = _Server(("127.0.0.1", 0), _Handler)
+    srv.streams = queue.Queue()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_stream_that_ends_or_is_refused_is_opened_again_and_reported(server: _Server) -> None:
+    events: queue.Queue[ServerEvent] = queue.Queue()
+    states: queue.Queue[tuple[str, str]] = queue.Queue()
+    url = f"http://127.0.0.1:{server.server_address[1]}/stream"
+    server.streams.put([b"event: full\ndata: 1\n\n", b": keep-alive\n\n", b"event: patch\ndata: 2\n\n"])
+    stream = EventStream(url, events.put, lambda state, why: states.put((state, why)))
+    stream.start()
+    try:
+        assert states.get(timeout=5) == ("connected", "")
+        assert [events.get(timeout=5).data for _ in range(2)] == ["1", "2"]
+        state, why = states.get(timeout=5)  # the handler returned: the connection closed
+        assert (state, why) == ("reconnecting", "the stream ended")
+        server.status = 503
+        state, why = states.get(timeout=5)  # the next try is refused: still reconnecting, with the reason
+        assert state == "reconnecting" and "503" in why
+        server.status = 200
+        server.streams.put([b"event: full\ndata: 3\n\n"])
+        while (state := states.get(timeout=10)[0]) != "connected":
+            pass  # further refusals while the test switched the status back
+        assert events.get(timeout=5).data == "3"
+    finally:
+        stream.stop()
