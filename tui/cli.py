@@ -22,6 +22,7 @@ COMMAND_MODULES: dict[str, str] = {
     "run": "dashboard",
     "demo": "dashboard",
     "poa": "poa",
+    "serve": "serve",
 }
 
 

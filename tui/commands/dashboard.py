@@ -27,6 +27,7 @@ from .common import (
     start_logging,
 )
 from .headless import add_state_arguments, demo_state_path, engine_meta, open_checkpointer, run_headless
+from .serve import add_serve_arguments
 
 HOW_TO_START = """\
 sellerpulse: no config found ({searched}).
@@ -58,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--headless", action="store_true", help="no UI: sources, alerts and checkpoints until SIGTERM/SIGINT"
     )
+    add_serve_arguments(run)  # run --headless is serve
     run.set_defaults(handler=run_dashboard)
 
     demo = subparsers.add_parser("demo", help="the dashboard on a simulated marketplace (no config needed)")
