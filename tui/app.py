@@ -370,6 +370,7 @@ def forget_closed_widgets() -> None:
 
 def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
+    from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
@@ -392,6 +393,7 @@ def binding_ids() -> set[str]:
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,
+        AttachedApp,
     )
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 

@@ -23,6 +23,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "dashboard",
     "poa": "poa",
     "serve": "serve",
+    "attach": "attach",
 }
 
 
