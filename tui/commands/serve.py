@@ -21,6 +21,7 @@ from typing import Any
 
 from sellerpulse.core.textsafe import clean
 
+from ..web import add_web_arguments
 from .common import (
     add_config_argument,
     add_log_arguments,
@@ -62,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_log_arguments(serve)
     add_state_arguments(serve)
     add_serve_arguments(serve)
+    add_web_arguments(serve)
     serve.set_defaults(handler=run_serve)
 
 
@@ -135,7 +137,7 @@ def run_serve(args: argparse.Namespace) -> int:
     status = 0
     try:
         status = asyncio.run(
-            _serve(service, host, port, config.path, path, checkpointer, scheduler, health_log)
+            _serve(service, host, port, config.path, path, checkpointer, scheduler, health_log, args)
         )
     finally:
         if checkpointer is not None:
@@ -164,11 +166,13 @@ async def _serve(
     checkpointer: Any,
     scheduler: Any,
     health_log: Any,
+    args: Any = None,
 ) -> int:
     """Listen, publish the view and watch the runtime until SIGTERM/SIGINT; the exit status."""
     from aiohttp import web
     from sellerpulse.core.api import discovery
     from sellerpulse.tui.server import make_app, publish
+    from sellerpulse.tui.web import start_web
 
     stop = asyncio.Event()
     received: list[str] = []
@@ -190,6 +194,7 @@ async def _serve(
         "token_file": str(service.token_file),
     })  # fmt: skip
     print(f"sellerpulse serve: {url} (token in {service.token_file})", flush=True)
+    start_web(args, url)  # --web: the dashboard for browsers, in a child process that ends with this one
     log.info("listening on %s; the action token is in %s", url, service.token_file)
     publisher = asyncio.create_task(publish(service, stop))
     status = 0
