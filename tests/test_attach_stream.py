@@ -1,5 +1,6 @@
-"""The attached view's stream reader: SSE parsing by the specification, and reconnecting by itself to a
-real HTTP server on 127.0.0.1 that ends its streams, refuses, and comes back."""
+"""The attached view's stream reader: SSE parsing by the specification, reconnecting by itself to a
+real HTTP server on 127.0.0.1 that ends its streams, refuses, and comes back, and RemoteData following
+serve's messages: patches in order, a whole view again when one is missing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from attach_fixtures import wait_for
+from sellerpulse.core.api import wire
+from sellerpulse.core.api.stream import sse
+from sellerpulse.core.snapshot import Snapshot
+from sellerpulse.core.sources import SourceHealth
+from sellerpulse.tui.remote import RemoteData
 from sellerpulse.tui.remote_stream import EventStream, ServerEvent, parse_events
 
 
@@ -94,3 +101,31 @@ def test_a_stream_that_ends_or_is_refused_is_opened_again_and_reported(server: _
         assert events.get(timeout=5).data == "3"
     finally:
         stream.stop()
+
+
+def _full(seq: int, events: int, epoch: str = "e1") -> bytes:
+    view = wire.encode_view(
+        Snapshot(at=1_000_000, accounts={}), {"orders": SourceHealth("ok", events=events)}, [], []
+    )
+    return sse("full", seq, {"seq": seq, "epoch": epoch, "view": view})
+
+
+def _patch(seq: int, events: int, epoch: str = "e1") -> bytes:
+    ops = [{"op": "replace", "path": "/health/orders/events", "value": events}]
+    return sse("patch", seq, {"seq": seq, "epoch": epoch, "ops": ops})
+
+
+def test_remote_data_follows_patches_and_resyncs_when_one_is_missing(server: _Server) -> None:
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    # first connection: a whole view, the next patch, then one that skips a sequence number
+    server.streams.put([_full(1, 10), _patch(2, 11), _patch(4, 99)])
+    # the view reconnects at once and gets the truth again (serve restarted: another epoch)
+    server.streams.put([_full(1, 12, epoch="e2"), _patch(2, 13, epoch="e2")])
+    data = RemoteData(url)
+    data.start()
+    try:
+        assert wait_for(lambda: data.health().get("orders", SourceHealth("?")).events == 13, timeout=10)
+        assert data.version == 4  # full, patch, full, patch: the patch out of order was never applied
+        assert data.clock.now() == 1_000_000  # serve's instant, not this machine's
+    finally:
+        data.close()

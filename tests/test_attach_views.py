@@ -137,3 +137,22 @@ async def test_k_acknowledges_the_firing_alerts_with_the_token_and_is_refused_wi
     assert by_account[operator.account] is True  # the account on screen, and only that one
     assert all(not acked for account, acked in by_account.items() if account != operator.account)
     assert operator.account in shown
+
+
+async def test_enter_on_a_metric_opens_its_drill_down_with_the_rows_serve_holds(serve: Serve) -> None:
+    from sellerpulse.tui.screens.drilldown import MetricDetails, QueueDetails
+
+    app = view(serve.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.current_account is not None)
+        metric = app.current_account.metrics["lsr_10d"]
+        assert metric.numerator  # the seller ships late: there are rows to show
+        panel = next(p for p in app.main.query(MetricPanel) if p.metric_id == "lsr_10d")
+        panel.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MetricDetails) and app.screen.loaded)
+        assert len(app.screen.rows) == metric.numerator  # one row per late shipment the panel counts
+        await pilot.press("escape")
+        app.open_queue("claims_awaiting_response")
+        await until(pilot, lambda: isinstance(app.screen, QueueDetails) and app.screen.loaded)
+        assert len(app.screen.rows) == app.current_account.queues["claims_awaiting_response"].count
