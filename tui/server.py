@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sellerpulse.core.api import tokens, wire
+from sellerpulse.core.api.prometheus import Reading, SellerPulseCollector
 from sellerpulse.core.api.stream import HEARTBEAT, Hub, Subscriber
 from sellerpulse.tui.data import RuntimeData
 
@@ -64,11 +66,18 @@ class Service:
     loopback: bool
     hub: Hub = field(default_factory=Hub)
     stream_seconds: float = STREAM_SECONDS
+    closing: asyncio.Event = field(default_factory=asyncio.Event)  # set when the server shuts down
 
-    def view(self) -> dict[str, Any]:
-        """The view document of now (on a worker thread: it reads the engine under the lock)."""
-        snapshot = self.data.snapshot(self.data.clock.now())
+    def view(self, weekly: bool = False) -> dict[str, Any]:
+        """The view document of now (on a worker thread: it reads the engine under the lock);
+        ``weekly`` adds the weekly customer-service figures."""
+        snapshot = self.data.snapshot(self.data.clock.now(), weekly=weekly)
         return wire.encode_view(snapshot, self.data.health(), self.manager.states(), self.data.metric_ids())
+
+    def reading(self) -> Reading:
+        """What a Prometheus scrape reports, as of now."""
+        snapshot = self.data.runtime.snapshot(items=0)
+        return Reading(snapshot, self.data.health(), self.manager.states())
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -95,20 +104,18 @@ async def _authorise(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.to_thread(function, *args)
-
-
 async def snapshot(request: web.Request) -> web.Response:
     """The JSON of ``report --format json``, as of now."""
     data = request.app[SERVICE].data
-    taken = await _in_thread(lambda: data.runtime.snapshot(weekly=True))
+    taken = await asyncio.to_thread(lambda: data.runtime.snapshot(weekly=True))
     return web.json_response(taken.to_json())
 
 
 async def view(request: web.Request) -> web.Response:
-    """The view document (the stream's ``full`` message, without the stream)."""
-    return web.json_response(await _in_thread(request.app[SERVICE].view))
+    """The view document (the stream's ``full`` message, without the stream); ``?weekly=1`` adds the
+    weekly customer-service figures."""
+    weekly = request.query.get("weekly", "") in ("1", "true", "yes")
+    return web.json_response(await asyncio.to_thread(request.app[SERVICE].view, weekly))
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -118,8 +125,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
-    while service.hub.document is None:  # the first view is still being computed
-        await asyncio.sleep(0.05)
+    if not service.hub.subscribers:  # nobody kept the document current: bring it up to date first
+        service.hub.publish(await asyncio.to_thread(service.view))
     woken = asyncio.Event()
     transport = request.transport
     subscriber: Subscriber | None = None
@@ -131,7 +138,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
     subscriber = service.hub.subscribe(wake)
     try:
-        while not subscriber.dropped:
+        while not subscriber.dropped and not service.closing.is_set():
             try:
                 await asyncio.wait_for(woken.wait(), HEARTBEAT_SECONDS)
             except TimeoutError:
@@ -140,7 +147,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             woken.clear()
             for message in subscriber.take():
                 await response.write(message)
-    except (ConnectionError, asyncio.CancelledError):
+    except ConnectionError:  # the view went away (or was dropped, and its connection aborted)
         pass
     finally:
         service.hub.unsubscribe(subscriber)
@@ -172,7 +179,7 @@ async def metric_rows(request: web.Request) -> web.Response:
                 return f"account {account!r} has no metric {metric!r}"
             return data.engine.bad_outcomes(account, metric, data.clock.now())
 
-    found = await _in_thread(rows)
+    found = await asyncio.to_thread(rows)
     if isinstance(found, str):
         return _problem(404, found)
     return web.json_response(wire.encode_bad_outcomes(found))
@@ -193,7 +200,7 @@ async def queue_items(request: web.Request) -> web.Response:
                 return f"account {account!r} has no queue {queue!r}"
             return data.engine.queue_items(account, queue, data.clock.now())
 
-    found = await _in_thread(items)
+    found = await asyncio.to_thread(items)
     if isinstance(found, str):
         return _problem(404, found)
     return web.json_response([wire.encode_queue_item(item) for item in found])
@@ -206,6 +213,14 @@ async def rejections(request: web.Request) -> web.Response:
     if name not in data.health():
         return _problem(404, f"no source {name!r}")
     return web.json_response(wire.encode_rejections(data.rejections(name)))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (core/api/prometheus.py)."""
+    registry = CollectorRegistry()
+    registry.register(SellerPulseCollector(request.app[SERVICE].reading))
+    body = await asyncio.to_thread(generate_latest, registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -232,7 +247,7 @@ async def acknowledge(request: web.Request) -> web.Response:
         return _problem(400, "'rule' is required")
     if body["rule"] not in [rule.name for rule in manager.rules]:
         return _problem(404, f"no alert rule named {body['rule']!r}")
-    count = await _in_thread(manager.acknowledge, body["rule"], body.get("account"))
+    count = await asyncio.to_thread(manager.acknowledge, body["rule"], body.get("account"))
     return web.json_response({"acknowledged": count})
 
 
@@ -246,15 +261,25 @@ async def silence(request: web.Request) -> web.Response:
                                body.get("comment") or "")  # fmt: skip
 
     try:
-        silence_id = await _in_thread(add)
+        silence_id = await asyncio.to_thread(add)
     except ValueError as exc:
         return _problem(400, str(exc))
     return web.json_response({"silence": silence_id})
 
 
+async def _close_streams(app: web.Application) -> None:
+    """On shutdown, every stream ends now rather than at its next heartbeat."""
+    service = app[SERVICE]
+    service.closing.set()
+    for subscriber in list(service.hub.subscribers):
+        subscriber.wake()
+
+
 def make_app(service: Service) -> web.Application:
     app = web.Application(middlewares=[_authorise])
     app[SERVICE] = service
+    app.on_shutdown.append(_close_streams)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/snapshot", snapshot)
     app.router.add_get("/api/v1/view", view)
     app.router.add_get("/api/v1/stream", stream)
@@ -266,11 +291,19 @@ def make_app(service: Service) -> web.Application:
     return app
 
 
+def make_runner(service: Service) -> web.AppRunner:
+    """The runner of :func:`make_app`: a view that disconnects has its handler cancelled at once (its
+    subscription ends), and a shutdown waits at most a second for requests in flight."""
+    return web.AppRunner(make_app(service), access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
+
+
 async def publish(service: Service, stop: asyncio.Event) -> None:
-    """Recompute the view every ``stream_seconds`` and publish its changes, until ``stop``."""
+    """Recompute the view every ``stream_seconds`` and publish its changes, until ``stop``. While no
+    view is attached nothing is computed (the first view to attach brings the document up to date)."""
     while not stop.is_set():
         try:
-            service.hub.publish(await asyncio.to_thread(service.view))
+            if service.hub.subscribers:
+                service.hub.publish(await asyncio.to_thread(service.view))
         except Exception:
             log.exception("computing the live view failed")
         with contextlib.suppress(TimeoutError):

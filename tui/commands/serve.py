@@ -126,7 +126,8 @@ def run_serve(args: argparse.Namespace) -> int:
         RuntimeData(runtime, alerts=manager.states), manager, token, token_file, is_loopback(host)
     )
     service.stream_seconds = max(0.05, float(getattr(args, "stream_interval", 1.0)))
-    log.info("serving: %d sources, state %s", len(sources), "none" if args.no_state else path)
+    stopping = _Stopping()  # from here on SIGTERM/SIGINT stop cleanly, even before the server listens
+    log.info("running headless: %d sources, state %s", len(sources), "none" if args.no_state else path)
     manager.start()
     # alerts are judged on the whole state: the scheduler starts once the journal is replayed
     scheduler = attach_to_runtime(runtime, manager, history)
@@ -137,9 +138,12 @@ def run_serve(args: argparse.Namespace) -> int:
     status = 0
     try:
         status = asyncio.run(
-            _serve(service, host, port, config.path, path, checkpointer, scheduler, health_log, args)
+            _serve(
+                service, host, port, config.path, path, checkpointer, scheduler, health_log, stopping, args
+            )
         )
     finally:
+        stopping.restore()
         if checkpointer is not None:
             checkpointer.stop(timeout=10.0)
             checkpointer.store.close()
@@ -157,6 +161,34 @@ def run_serve(args: argparse.Namespace) -> int:
     return status
 
 
+class _Stopping:
+    """SIGTERM and SIGINT, noted from the moment serve runs and turned into an asyncio event once its
+    loop runs. The handler does nothing but note it: no logging, since a signal may interrupt a write
+    to stderr (re-entering it raises, and the stop would be lost)."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous = {sig: signal.signal(sig, self._note) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _note(self, signum: int, _frame: Any) -> None:
+        self.received.append(signal.Signals(signum).name)
+        if self._loop is not None and self._event is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    def on_loop(self, loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+        """The event set on a stop (already set if one came before the loop ran)."""
+        self._event, self._loop = asyncio.Event(), loop
+        if self.received:
+            self._event.set()
+        return self._event
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 async def _serve(
     service: Any,
     host: str,
@@ -166,20 +198,17 @@ async def _serve(
     checkpointer: Any,
     scheduler: Any,
     health_log: Any,
+    stopping: _Stopping,
     args: Any = None,
 ) -> int:
     """Listen, publish the view and watch the runtime until SIGTERM/SIGINT; the exit status."""
     from aiohttp import web
     from sellerpulse.core.api import discovery
-    from sellerpulse.tui.server import make_app, publish
+    from sellerpulse.tui.server import make_runner, publish
     from sellerpulse.tui.web import start_web
 
-    stop = asyncio.Event()
-    received: list[str] = []
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda s=sig: (received.append(signal.Signals(s).name), stop.set()))
-    runner = web.AppRunner(make_app(service), access_log=None, shutdown_timeout=1.0)
+    stop = stopping.on_loop(asyncio.get_running_loop())
+    runner = make_runner(service)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -193,9 +222,9 @@ async def _serve(
         "url": url, "config": str(config_path) if config_path else None, "state": str(state),
         "token_file": str(service.token_file),
     })  # fmt: skip
+    log.info("listening on %s; the action token is in %s", url, service.token_file)
     print(f"sellerpulse serve: {url} (token in {service.token_file})", flush=True)
     start_web(args, url)  # --web: the dashboard for browsers, in a child process that ends with this one
-    log.info("listening on %s; the action token is in %s", url, service.token_file)
     publisher = asyncio.create_task(publish(service, stop))
     status = 0
     try:
@@ -211,8 +240,8 @@ async def _serve(
             scheduler.start()  # once; later calls do nothing
             health_log.poll()
     finally:
-        if received:
-            log.info("received %s, stopping", received[0])
+        if stopping.received:
+            log.info("received %s, stopping", stopping.received[0])
         stop.set()
         await publisher
         discovery.remove(serve_file)
