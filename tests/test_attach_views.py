@@ -156,3 +156,14 @@ async def test_enter_on_a_metric_opens_its_drill_down_with_the_rows_serve_holds(
         app.open_queue("claims_awaiting_response")
         await until(pilot, lambda: isinstance(app.screen, QueueDetails) and app.screen.loaded)
         assert len(app.screen.rows) == app.current_account.queues["claims_awaiting_response"].count
+
+
+async def test_a_wrong_token_is_shown_with_serves_reason_and_nothing_is_drawn_from_serve(
+    serve: Serve,
+) -> None:
+    app = view(serve.url, "not-the-token")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "401" in sources(app))
+        assert "serve reconnecting" in header(app)
+        assert "wrong token" in sources(app)
+        assert app.current_account is None and events_shown(app) == -1
