@@ -167,3 +167,22 @@ async def test_a_wrong_token_is_shown_with_serves_reason_and_nothing_is_drawn_fr
         assert "serve reconnecting" in header(app)
         assert "wrong token" in sources(app)
         assert app.current_account is None and events_shown(app) == -1
+
+
+async def test_c_shows_the_weekly_customer_service_figures_serve_computes(serve: Serve) -> None:
+    from sellerpulse.tui.screens.customer_service import CustomerServiceScreen
+
+    app = view(serve.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.current_account is not None)
+        await pilot.press("c")
+        await until(
+            pilot, lambda: isinstance(app.screen, CustomerServiceScreen) and app.screen.shown is not None
+        )
+        shown = app.screen.shown.weekly
+        account = app.screen.account
+    # the report JSON of the same serve: every weekly figure, week by week
+    report = httpx.get(serve.url + "/api/v1/snapshot", timeout=10).json()["accounts"][account]["weekly"]
+    assert shown and set(shown) == set(report)
+    for fid, weeks in report.items():
+        assert [w["value"] for w in weeks] == [w.value for w in shown[fid]], fid
