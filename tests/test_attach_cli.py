@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from attach_fixtures import Serve, seller, user_dirs
+from sellerpulse.tui.cli import build_parser
 from sellerpulse.tui.commands.common import EXIT_USAGE
 
 CLI = [sys.executable, "-m", "sellerpulse.tui.cli"]
@@ -79,3 +80,15 @@ def test_a_bare_sellerpulse_attaches_to_the_serve_running_for_the_config(tmp_pat
         os.close(master)
         serve.stop()
     assert view.returncode == 0
+
+
+def test_web_tabs_are_read_only_when_the_web_dashboard_listens_beyond_loopback() -> None:
+    from sellerpulse.tui.web import tab_command
+
+    url = "http://127.0.0.1:8710"
+    for host in ("127.0.0.1", "::1", "localhost"):
+        assert tab_command(url, host).split()[-2:] == ["attach", url]
+    for host in ("0.0.0.0", "10.0.0.5", "dashboard.example"):
+        assert tab_command(url, host).split()[-3:] == ["attach", url, "--read-only"]
+    parsed = build_parser().parse_args(["attach", url, "--read-only"])
+    assert parsed.read_only and parsed.url == url

@@ -20,7 +20,6 @@ import time
 from collections.abc import Sequence
 
 DEFAULT_WEB_LISTEN = "127.0.0.1:8711"
-STOP_TIMEOUT = 5.0
 PARENT_CHECK = 1.0  # seconds between two looks at whether serve is still there
 
 
@@ -51,31 +50,15 @@ def attach_command(url: str, extra: Sequence[str] = ()) -> str:
     return shlex.join([sys.executable, "-m", "sellerpulse.tui.cli", "attach", url, *extra])
 
 
-class WebView:
-    """The web server's child process, started by :func:`start_web`."""
+def tab_command(url: str, host: str) -> str:
+    """What a browser tab runs. Off loopback the page reaches whoever reaches the address, and
+    textual-serve authenticates nobody: the tabs are then read-only (no token, no acknowledging)."""
+    from .server import is_loopback
 
-    def __init__(self, process: subprocess.Popen[bytes], host: str, port: int) -> None:
-        self.process = process
-        self.host = host
-        self.port = port
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/"
-
-    def stop(self) -> None:
-        """End the web server (its tabs' attached views end with their websockets)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    return attach_command(url, () if is_loopback(host) else ("--read-only",))
 
 
-def start_web(args: argparse.Namespace, serve_url: str) -> WebView | None:
+def start_web(args: argparse.Namespace, serve_url: str) -> subprocess.Popen[bytes] | None:
     """With ``--web``, serve the dashboard on ``--web-listen`` in a child process, every tab attached to
     ``serve_url``: the one call ``serve`` makes. The child ends by itself when ``serve`` does (even
     after a ``kill -9``), so ``serve`` need not stop it."""
@@ -84,11 +67,10 @@ def start_web(args: argparse.Namespace, serve_url: str) -> WebView | None:
     from .server import parse_listen
 
     host, port = parse_listen(args.web_listen)
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "sellerpulse.tui.web", "--host", host, "--port", str(port), serve_url],
         stdin=subprocess.DEVNULL,
     )
-    return WebView(process, host, port)
 
 
 def _end_with_parent(parent: int) -> None:
@@ -108,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url", help="the serve to attach each tab to")
     args = parser.parse_args(argv)
     threading.Thread(target=_end_with_parent, args=(os.getppid(),), name="web-parent", daemon=True).start()
-    Server(attach_command(args.url), host=args.host, port=args.port, title="sellerpulse").serve()
+    Server(tab_command(args.url, args.host), host=args.host, port=args.port, title="sellerpulse").serve()
     return 0
 
 

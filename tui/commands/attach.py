@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--token-file", default=None, metavar="PATH",
         help="the serve's action token (default: the one the serve file names); needed to acknowledge alerts",
     )  # fmt: skip
+    attach.add_argument(
+        "--read-only",
+        action="store_true",
+        help="use no token: watch, never act (the web dashboard's tabs off loopback)",
+    )
     add_config_argument(attach)
     attach.add_argument("--refresh", type=float, default=None, metavar="SECONDS",
                         help="seconds between screen refreshes (default: general.refresh, 2; floor 0.5)")  # fmt: skip
@@ -51,7 +56,7 @@ def run_attach(args: argparse.Namespace) -> int:
             )
         url, token_file = found[0], token_file or found[1]
     try:
-        token = read_token(token_file, explicit=args.token_file is not None)
+        token = None if args.read_only else read_token(token_file, explicit=args.token_file is not None)
     except OSError as exc:
         return fail(f"{args.token_file}: cannot read the token: {exc.strerror or exc}")
     refresh = args.refresh if args.refresh is not None else config.general.refresh
@@ -64,8 +69,8 @@ def attach_to_running(config_path: Path | None) -> int | None:
     if running_serve(config_path) is None:
         return None
     args = argparse.Namespace(
-        url=None, token_file=None, config=str(config_path) if config_path else None, refresh=None,
-        no_color=False, ascii=False,
+        url=None, token_file=None, read_only=False, config=str(config_path) if config_path else None,
+        refresh=None, no_color=False, ascii=False,
     )  # fmt: skip
     return run_attach(args)
 
