@@ -92,3 +92,19 @@ def test_web_tabs_are_read_only_when_the_web_dashboard_listens_beyond_loopback()
         assert tab_command(url, host).split()[-3:] == ["attach", url, "--read-only"]
     parsed = build_parser().parse_args(["attach", url, "--read-only"])
     assert parsed.read_only and parsed.url == url
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8710", "ftp://127.0.0.1:8710", "http://", "http://[::1"])
+def test_attach_to_something_that_is_not_a_serve_address_is_refused_with_the_reason(
+    tmp_path: Path, url: str
+) -> None:
+    result = subprocess.run(
+        [*CLI, "attach", url],
+        cwd=tmp_path,
+        env=user_dirs(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == EXIT_USAGE
+    assert f"error: {url!r}: " in result.stderr

@@ -55,6 +55,9 @@ def run_attach(args: argparse.Namespace) -> int:
                 " or give its URL"
             )
         url, token_file = found[0], token_file or found[1]
+    problem = url_problem(url)
+    if problem:
+        return fail(f"{url!r}: {problem}")
     try:
         token = None if args.read_only else read_token(token_file, explicit=args.token_file is not None)
     except OSError as exc:
@@ -85,6 +88,19 @@ def running_serve(config_path: Path | None) -> tuple[str, str | None] | None:
         return None
     token_file = info.get("token_file")
     return info["url"], token_file if isinstance(token_file, str) else None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a serve's address (None when it can): ``http(s)://HOST[:PORT]``."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        return f"not a URL ({exc})"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return "expected the address serve prints, such as http://127.0.0.1:8710"
+    return None
 
 
 def read_token(path: str | None, explicit: bool) -> str | None:
