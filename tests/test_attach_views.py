@@ -4,13 +4,18 @@ and the view comes back by itself after a restart; acknowledging alerts with and
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from attach_fixtures import Serve, seller
+from attach_fixtures import Serve, seller, user_dirs, wait_for
 from sellerpulse.core.clock import SystemClock
 from sellerpulse.core.timeutil import US_PER_DAY
 from sellerpulse.tui.attached import AttachedApp
@@ -20,6 +25,7 @@ from sellerpulse.tui.widgets.line import Line
 from sellerpulse.tui.widgets.metric_panel import MetricPanel
 from sellerpulse.tui.widgets.sources_panel import SourcesPanel
 from state_fixtures import append_events, history
+from test_attach_cli import read_until
 
 pytestmark = pytest.mark.slow  # each test starts serve (a second or two)
 
@@ -186,3 +192,41 @@ async def test_c_shows_the_weekly_customer_service_figures_serve_computes(serve:
     assert shown and set(shown) == set(report)
     for fid, weeks in report.items():
         assert [w["value"] for w in weeks] == [w.value for w in shown[fid]], fid
+
+
+async def test_a_view_whose_terminal_hangs_up_ends_and_changes_nothing_for_the_others(serve: Serve) -> None:
+    """An operator's SSH connection drops: the terminal of that view hangs up (its pseudo-terminal
+    closes); that view ends, serve and the view still attached carry on."""
+    master, slave = os.openpty()
+    lost = subprocess.Popen(
+        [sys.executable, "-m", "sellerpulse.tui.cli", "attach", serve.url], cwd=serve.folder,
+        env={**user_dirs(serve.folder), "TERM": "xterm-256color"}, stdin=slave, stdout=slave, stderr=slave,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    seen = bytearray()
+    other = view(serve.url)
+    try:
+        async with other.run_test(size=SIZE) as pilot:
+            assert await asyncio.to_thread(read_until, master, b"Order Defect Rate", 60, seen)
+            await until(pilot, lambda: events_shown(other) > 0)
+            before = events_shown(other)
+            # the connection is gone: the terminal hangs up, and the kernel sends SIGHUP to the view (here
+            # the test does both: the pseudo-terminal is not the child's controlling terminal)
+            os.close(master)
+            master = -1
+            os.killpg(lost.pid, signal.SIGHUP)
+            assert await asyncio.to_thread(lambda: wait_for(lambda: lost.poll() is not None, 20))
+            append_events(
+                serve.folder / "events.csv",
+                history(1, orders_per_day=5, start=SystemClock().now() - US_PER_DAY, seed=11),
+            )
+            await until(pilot, lambda: events_shown(other) > before)
+            assert "reconnecting" not in header(other)
+    finally:
+        if master >= 0:
+            os.close(master)
+        if lost.poll() is None:
+            lost.kill()
+            lost.wait()
+    assert serve.process.poll() is None
