@@ -44,23 +44,25 @@ def test_events_are_split_on_blank_lines_with_multiline_data_comments_and_ids() 
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    """Answers each request with the next item of ``answers``: a status to refuse with, or the chunks
+    of a stream (sent, then the connection is closed)."""
+
     daemon_threads = True
-    streams: queue.Queue[list[bytes]]
-    status = 200
+    answers: queue.Queue[int | list[bytes]]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        if self.server.status != 200:
-            self.send_error(self.server.status, "not now")
+        answer = self.server.answers.get(timeout=5)
+        if isinstance(answer, int):
+            self.send_error(answer, "not now")
             return
-        chunks = self.server.streams.get(timeout=5)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for chunk in chunks:
+        for chunk in answer:
             self.wfile.write(chunk)
             self.wfile.flush()
 
@@ -71,7 +73,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[_Server]:
     srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.streams = queue.Queue()
+    srv.answers = queue.Queue()
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
@@ -83,7 +85,8 @@ def test_a_stream_that_ends_or_is_refused_is_opened_again_and_reported(server: _
     events: queue.Queue[ServerEvent] = queue.Queue()
     states: queue.Queue[tuple[str, str]] = queue.Queue()
     url = f"http://127.0.0.1:{server.server_address[1]}/stream"
-    server.streams.put([b"event: full\ndata: 1\n\n", b": keep-alive\n\n", b"event: patch\ndata: 2\n\n"])
+    server.answers.put([b"event: full\ndata: 1\n\n", b": keep-alive\n\n", b"event: patch\ndata: 2\n\n"])
+    server.answers.put(503)
     stream = EventStream(url, events.put, lambda state, why: states.put((state, why)))
     stream.start()
     try:
@@ -91,13 +94,10 @@ def test_a_stream_that_ends_or_is_refused_is_opened_again_and_reported(server: _
         assert [events.get(timeout=5).data for _ in range(2)] == ["1", "2"]
         state, why = states.get(timeout=5)  # the handler returned: the connection closed
         assert (state, why) == ("reconnecting", "the stream ended")
-        server.status = 503
         state, why = states.get(timeout=5)  # the next try is refused: still reconnecting, with the reason
         assert state == "reconnecting" and "503" in why
-        server.status = 200
-        server.streams.put([b"event: full\ndata: 3\n\n"])
-        while (state := states.get(timeout=10)[0]) != "connected":
-            pass  # further refusals while the test switched the status back
+        server.answers.put([b"event: full\ndata: 3\n\n"])
+        assert states.get(timeout=10) == ("connected", "")
         assert events.get(timeout=5).data == "3"
     finally:
         stream.stop()
@@ -118,9 +118,9 @@ def _patch(seq: int, events: int, epoch: str = "e1") -> bytes:
 def test_remote_data_follows_patches_and_resyncs_when_one_is_missing(server: _Server) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}"
     # first connection: a whole view, the next patch, then one that skips a sequence number
-    server.streams.put([_full(1, 10), _patch(2, 11), _patch(4, 99)])
+    server.answers.put([_full(1, 10), _patch(2, 11), _patch(4, 99)])
     # the view reconnects at once and gets the truth again (serve restarted: another epoch)
-    server.streams.put([_full(1, 12, epoch="e2"), _patch(2, 13, epoch="e2")])
+    server.answers.put([_full(1, 12, epoch="e2"), _patch(2, 13, epoch="e2")])
     data = RemoteData(url)
     data.start()
     try:
