@@ -147,7 +147,8 @@ async def one_run(
                 ]
                 for event in connected:
                     await event.wait()
-                await asyncio.sleep(1.5)  # every view has its full document
+                while not all(v.messages for v in views):  # every view has its full document
+                    await asyncio.sleep(0.05)
                 began, cpu = time.time(), cpu_seconds(child.pid)
                 with (folder / "events.csv").open("ab") as handle:
                     handle.write(body)

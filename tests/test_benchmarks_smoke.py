@@ -19,7 +19,7 @@ CASES = {
     "load": ["--events", "20000"],
     "terminal": ["3", "--sizes", "80x24", "--backfill-days", "2"],
     "attach": ["3", "--orders", "2000", "--views", "3", "--backfill-days", "2"],
-    "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "2"],
+    "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "1"],
 }
 
 
