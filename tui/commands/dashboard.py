@@ -84,24 +84,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_default() -> int:
-    """A bare ``sellerpulse``: attached to the serve running for the config found, else the dashboard on
-    it, or how to start when there is none."""
+    """A bare ``sellerpulse``: the dashboard on the config found, or how to start when there is none."""
     from sellerpulse.core.config import find_config_path, search_order
 
     if find_config_path(None) is None:
         searched = ", ".join(str(c.path) for c in search_order(None) if c.path is not None)
         print(HOW_TO_START.format(searched=searched or "none"))
         return 0
-    from .attach import attach_to_running
-
-    attached = attach_to_running(find_config_path(None))
-    if attached is not None:  # a serve runs for this config: watch it instead of starting another engine
-        return attached
     args = argparse.Namespace(
         config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
         state=None, no_state=False, checkpoint_interval=5.0, headless=False,
     )  # fmt: skip
-    return run_dashboard(args)
+
+    from .attach import attach_to_running
+
+    attached = attach_to_running(find_config_path(None))  # a serve runs for this config: watch it,
+    return run_dashboard(args) if attached is None else attached  # never start a second engine
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
