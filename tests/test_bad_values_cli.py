@@ -166,7 +166,7 @@ def test_headless_rejects_out_of_range_rows_and_the_source_keeps_reading(tmp_pat
     (tmp_path / "sellerpulse.toml").write_text(HEADLESS_CONFIG + f'\n[general]\ntimezone = "{ZONE}"\n')
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--state", "state.sqlite3", "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip

@@ -91,7 +91,7 @@ def test_headless_with_a_fifo_source_reports_it_failing_and_stops_on_sigterm(
     (tmp_path / "sellerpulse.toml").write_text('[[sources]]\ntype = "csv"\nname = "pipe"\npath = "orders.csv"\n'
                                                "follow = true\n")  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--no-state", "--log-file", "run.log"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")},

@@ -228,7 +228,7 @@ def journalled_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder),
            "XDG_CONFIG_HOME": str(folder / "cfg"), "XDG_STATE_HOME": str(folder / "st")}  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--state", "state.sqlite3", "--log-file", "run.log"],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

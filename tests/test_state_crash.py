@@ -54,7 +54,7 @@ def headless(cwd: Path, pause: tuple[str, int, int] | None = None) -> subprocess
     """A headless run; ``pause`` = (statement, n, fd): stop before the n-th such statement, telling ``fd``."""
     env = {**child_env(cwd, {"pause": list(pause)} if pause else None), "PYTHONHASHSEED": "random"}
     return subprocess.Popen(
-        child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", "state.sqlite3",
+        child_command("run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml", "--state", "state.sqlite3",
                       "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log", "--log-level", "debug"),
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=pause[2:] if pause else (),
     )  # fmt: skip

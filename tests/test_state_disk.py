@@ -131,7 +131,7 @@ def test_sigterm_on_a_full_disk_exits_cleanly_and_the_next_start_loses_nothing(
     lines = history(200, orders_per_day=10)
     write_events(tmp_path / "events.csv", lines)
     (tmp_path / "sellerpulse.toml").write_text(CONFIG, encoding="utf-8")
-    command = child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", "state.sqlite3",
+    command = child_command("run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml", "--state", "state.sqlite3",
                             "--checkpoint-interval", "0.02", "--log-file", "sellerpulse.log", "--log-level", "debug")  # fmt: skip
     full = subprocess.Popen(
         command, cwd=tmp_path, env=child_env(tmp_path, {"max_pages": 3, "max_unsaved": 1000}),

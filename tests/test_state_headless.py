@@ -47,7 +47,7 @@ def start(folder: Path) -> subprocess.Popen[bytes]:
         "XDG_STATE_HOME": str(folder / "state"),
     }  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--state", "state.sqlite3", "--checkpoint-interval", "0.1", "--log-file", "sellerpulse.log"],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip

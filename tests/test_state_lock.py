@@ -86,7 +86,7 @@ def headless(
     if not (folder / "events.csv").exists():
         write_events(folder / "events.csv", history(10))
     child = subprocess.Popen(
-        child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", state,
+        child_command("run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml", "--state", state,
                       "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log", "--log-level", "info"),
         cwd=folder, env=child_env(folder, hooks), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

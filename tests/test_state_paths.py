@@ -45,7 +45,7 @@ def headless(folder: Path, state: str, children: list) -> subprocess.Popen[str]:
     (folder / "sellerpulse.toml").write_text(CONFIG, encoding="utf-8")
     write_events(folder / "events.csv", history(10))
     child = subprocess.Popen(
-        child_command("run", "--headless", "--config", "sellerpulse.toml", "--state", state,
+        child_command("run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml", "--state", state,
                       "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log"),
         cwd=folder, env=child_env(folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         umask=0o022,
@@ -135,7 +135,7 @@ def test_a_state_file_in_a_read_only_folder_gets_a_clear_error(
     readonly.seal()
     (tmp_path / "sellerpulse.toml").write_text(CONFIG, encoding="utf-8")
     write_events(tmp_path / "events.csv", history(3))
-    done = run(tmp_path, "run", "--headless", "--config", "sellerpulse.toml", "--state", str(state),
+    done = run(tmp_path, "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml", "--state", str(state),
                "--log-file", "sellerpulse.log")  # fmt: skip
     assert done.returncode == 64, done.stderr
     assert "Traceback" not in done.stderr

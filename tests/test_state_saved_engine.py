@@ -486,7 +486,7 @@ poll_interval = 0.02
 
 def _headless(cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--state", "state.sqlite3", "--checkpoint-interval", "0.05", "--log-file", "sellerpulse.log",
          "--log-level", "info"],
         cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -90,7 +90,7 @@ def leaks(blob: bytes) -> list[str]:
 def test_headless_run_leaks_no_secret_into_log_stderr_or_state(tmp_path: Path, api) -> None:
     write_config(tmp_path, api.url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", "sellerpulse.toml",
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", "sellerpulse.toml",
          "--state", "state.sqlite3", "--checkpoint-interval", "0.1", "--log-file", "sellerpulse.log",
          "--log-level", "debug"],
         cwd=tmp_path, env=secret_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

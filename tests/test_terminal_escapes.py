@@ -107,7 +107,7 @@ def test_report_and_check_print_hostile_text_inert(tmp_path: Path, api: str, com
 def test_headless_stderr_and_log_file_hold_hostile_text_inert(tmp_path: Path, api: str) -> None:
     config = write_inputs(tmp_path, api, follow=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", str(config),
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--listen", "127.0.0.1:0", "--config", str(config),
          "--no-state", "--log-file", "sellerpulse.log"],
         cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip

@@ -380,6 +380,7 @@ def forget_closed_widgets() -> None:
 
 def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
+    from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
@@ -402,6 +403,7 @@ def binding_ids() -> set[str]:
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,
+        AttachedApp,
     )
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 

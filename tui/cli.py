@@ -23,6 +23,8 @@ COMMAND_MODULES: dict[str, str] = {
     "run": "dashboard",
     "demo": "dashboard",
     "poa": "poa",
+    "serve": "serve",
+    "attach": "attach",
 }
 
 

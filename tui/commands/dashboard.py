@@ -28,6 +28,7 @@ from .common import (
     start_logging,
 )
 from .headless import add_state_arguments, demo_state_path, engine_meta, open_checkpointer, run_headless
+from .serve import add_serve_arguments
 
 HOW_TO_START = """\
 sellerpulse: no config found ({searched}).
@@ -69,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--headless", action="store_true", help="no UI: sources, alerts and checkpoints until SIGTERM/SIGINT"
     )
+    add_serve_arguments(run)  # run --headless is serve
     run.set_defaults(handler=run_dashboard)
 
     demo = subparsers.add_parser("demo", help="the dashboard on a simulated marketplace (no config needed)")
@@ -108,7 +110,11 @@ def run_default() -> int:
         config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
         state=None, no_state=False, checkpoint_interval=5.0, headless=False,
     )  # fmt: skip
-    return run_dashboard(args)
+
+    from .attach import attach_to_running
+
+    attached = attach_to_running(find_config_path(None))  # a serve runs for this config: watch it,
+    return run_dashboard(args) if attached is None else attached  # never start a second engine
 
 
 def _no_sources_message(path: Path | None) -> str:

@@ -1,29 +1,20 @@
-"""``sellerpulse run --headless`` and the state options shared by ``run`` and ``demo``.
-
-Headless runs the configured sources, the engine, the alert rules and their sinks, and checkpoints,
-with no UI: for servers, systemd units and tests. It logs to stderr (and the log file) and runs until
-SIGTERM or SIGINT; a clean exit stops the sources and writes the final checkpoint, so the next start
-resumes every source where this one stopped.
+"""The state options and checkpointer shared by ``run``, ``demo`` and ``serve``, and ``run --headless``,
+an alias of ``sellerpulse serve`` (tui/commands/serve.py): sources, engine, alerts, sinks and
+checkpoints with no UI, for servers, systemd units and tests, plus the HTTP API.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
 from sellerpulse.core.textsafe import clean
 
-from .common import fail, load_config_from_args, load_plugins_warned, start_logging
-
 log = logging.getLogger("sellerpulse.run")
 
-TICK = 0.5  # seconds between health checks
 DEMO_STATE = "demo-state.sqlite3"
 
 
@@ -120,96 +111,7 @@ def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
 
 
 def run_headless(args: argparse.Namespace) -> int:
-    from sellerpulse.core.alerts.rules import RuleError
-    from sellerpulse.core.alerts.setup import (
-        attach_to_runtime,
-        history_days_needed,
-        manager_from_config,
-        state_path,
-    )
-    from sellerpulse.core.alerts.sink import SinkConfigError
-    from sellerpulse.core.alerts.store import Store, StoreError
-    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
-    from sellerpulse.core.clock import SystemClock
-    from sellerpulse.core.config import ConfigError
-    from sellerpulse.core.health_log import HealthLog
-    from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
-    from sellerpulse.core.state_store import StateError
+    """``run --headless`` is ``sellerpulse serve``: the same process, HTTP API included."""
+    from .serve import run_serve
 
-    try:
-        config = load_config_from_args(args)
-    except ConfigError as exc:
-        return fail(exc)
-    if not config.sources:
-        return fail(f"{config.path or 'the defaults'}: no [[sources]] configured; nothing to run")
-    plugins = load_plugins_warned()
-    try:
-        sources = sources_from_config(config, plugins)
-        adopt_source_accounts(config, sources)
-        engine = engine_from_config(config, plugins.profiles())
-    except (SourceConfigError, ConfigError, ValueError) as exc:
-        return fail(exc)
-    start_logging(args, config, stderr=True, plugins=plugins)
-    runtime = Runtime(engine, sources)
-    health_log = HealthLog(runtime)
-    scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-") if args.no_state else None
-    path = Path(scratch.name) / "state.sqlite3" if scratch else state_path(config, args.state)
-    try:
-        checkpointer = open_checkpointer(
-            runtime, None if args.no_state else path, args.checkpoint_interval,
-            engine_meta(engine, config.general.profile),
-        )  # fmt: skip
-        profiles = plugins.profiles()
-        manager = manager_from_config(config, plugins.sinks(), Store(path), SystemClock(), profiles)
-        history = history_days_needed(manager.rules, config.profile_named(config.general.profile, profiles))
-    except (StateError, StoreError, RuleError, SinkConfigError, ConfigError, ValueError) as exc:
-        return fail(exc)
-    stop = threading.Event()
-    received: list[str] = []
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        # no logging here: the signal may interrupt this thread inside a write to stderr (re-entering
-        # it raises, and the stop would be lost)
-        received.append(signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("running headless: %d sources, state %s", len(sources), "none" if args.no_state else path)
-    manager.start()
-    # alerts are judged on the whole state: the scheduler starts once the journal is replayed
-    scheduler = attach_to_runtime(runtime, manager, history)
-    if checkpointer is not None:
-        checkpointer.start()
-    else:
-        runtime.start_in_thread()
-    status = 0
-    try:
-        while not stop.wait(TICK):
-            if checkpointer is not None and not checkpointer.ready.is_set():
-                continue
-            if checkpointer is not None and checkpointer.error:
-                print(f"sellerpulse: error: {clean(checkpointer.error)}", file=sys.stderr)
-                status = 1
-                break
-            scheduler.start()  # once; later calls do nothing
-            health_log.poll()
-    finally:
-        if received:
-            log.info("received %s, stopping", received[0])
-        if checkpointer is not None:
-            checkpointer.stop(timeout=10.0)
-            checkpointer.store.close()
-            if checkpointer.error and status == 0:  # the last checkpoint could not be written
-                print(f"sellerpulse: error: {clean(checkpointer.error)}", file=sys.stderr)
-                status = 1
-        else:
-            runtime.stop(timeout=10.0)
-        scheduler.stop()
-        manager.close()
-        manager.store.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if scratch is not None:
-            scratch.cleanup()
-    log.info("stopped")
-    return status
+    return run_serve(args)
