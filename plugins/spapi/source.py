@@ -138,16 +138,16 @@ class SpApiSource(Source):
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
         settings = self.settings
         interval_us = int(settings["interval"] * US_PER_SECOND)
-        orders_due = 0
+        orders_due, polled = 0, False
         async with httpx.AsyncClient(timeout=settings["timeout"], follow_redirects=False) as http:
             while True:
                 now = self.clock.now()
                 first_start = now - self.lookback_us
                 try:
-                    if now >= orders_due:
+                    if now >= orders_due and (follow or not polled):  # one-shot: once, then the reports
                         async for batch in self.orders.poll(self.client, http, now, first_start):
                             yield batch
-                        orders_due = now + interval_us
+                        orders_due, polled = now + interval_us, True
                     async for batch in self.reports.step(self.client, http, self.clock.now(), first_start):
                         yield batch
                 except SpApiError as exc:
@@ -193,7 +193,7 @@ def _lookback_days(settings: Mapping[str, Any]) -> float:
         profile = builtin_profile(str(settings["profile"]))
     except ProfileError as exc:
         raise ValueError(f"profile: {exc}; or set lookback_days") from None
-    return float(max((m.window_days + m.lag_days for m in profile.metrics.values()), default=90))
+    return float(profile.retention_days - profile.horizon_days)  # its order metrics' longest window + lag
 
 
 def _limits(table: Mapping[str, Any]) -> dict[str, tuple[float, int]]:
