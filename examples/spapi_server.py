@@ -451,7 +451,8 @@ class Handler(BaseHTTPRequestHandler):
                 return _json(400, _error("InvalidInput", "the body is not JSON"), extra)
             answer = market.create_report(given)
         elif operation == "getReport":
-            answer = market.get_report(path.rsplit("/", 1)[1])
+            given = {"reportId": path.rsplit("/", 1)[1]}
+            answer = market.get_report(given["reportId"])
         else:
             answer = market.get_document(path.rsplit("/", 1)[1], self.server.url)
         market.calls.append((operation, given))
