@@ -54,6 +54,7 @@ from .engine import state_file
 from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
+from .official_state import restore_account_health, saved_account_health
 from .sources import Batch, SourceHealth
 from .state_store import JournalRow, Saved, StateError, StateStore, problem
 
@@ -240,6 +241,7 @@ class Checkpointer:
                 for name, value in prune.items()
                 if isinstance(value, list) and len(value) == 2
             }
+        restore_account_health(self.runtime, saved.meta)
         self._saved = saved
         return saved
 
@@ -377,7 +379,7 @@ class Checkpointer:
         moved, self._positions_seen[source] = position != self._positions_seen.get(source), position
         # An empty batch matters only when it moved the source's position (a report asked for, so a
         # restart polls it instead of asking again).
-        if not batch.events and not batch.rejections and not moved:
+        if not batch.events and not batch.rejections and not batch.account_health and not moved:
             return
         rows = encode_events(batch.events) if batch.events else []
         with self._guard:
@@ -447,7 +449,7 @@ class Checkpointer:
             began = time.perf_counter()
             first_seq = self.store.next_seq()
             prunable = self._advance_days(first_seq)
-            meta = dict(self.meta, prune=self._prune)
+            meta = dict(self.meta, prune=self._prune, **saved_account_health(self.runtime))
             try:
                 self.store.checkpoint(
                     rows, self.runtime.positions(), dict(self.runtime.engine.rejected), meta

@@ -32,6 +32,8 @@ from sellerpulse.core.textsafe import clean, clean_lines
 from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
 
 from .common import add_config_argument, load_config_from_args, load_plugins_warned
+from .report_official import add_argument as add_account_health_argument
+from .report_official import beside
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
@@ -80,6 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument("--timezone", default=None, help="time zone of accounts that set none (IANA)")
         parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         add_config_argument(parser)
+        if name == "report":
+            add_account_health_argument(parser)
         parser.set_defaults(handler=run_check if name == "check" else run_report)  # fmt: skip
 
 
@@ -290,11 +294,18 @@ def run_report(args: argparse.Namespace) -> int:
         return reading
     _warn_unread(reading)
     snapshot = reading.engine.snapshot(reading.at, weekly=True)
+    try:
+        official = beside(args.account_health, reading.engine, reading.at)
+    except (ValueError, OSError) as exc:
+        print(f"sellerpulse report: {clean_lines(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
-        json.dump(snapshot.to_json(), sys.stdout, indent=1)
+        report = snapshot.to_json()
+        official.add_json(report)
+        json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_table(snapshot, color=_color(args)))
+        sys.stdout.write(render_table(snapshot, color=_color(args)) + official.table())
     return EXIT_OK
 
 
