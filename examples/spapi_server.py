@@ -14,7 +14,8 @@ models describe them (Orders v0, Reports 2021-06-30, Login with Amazon):
     ``createReport`` (202 ``{"reportId"}``), ``getReport`` (``IN_QUEUE``, ``IN_PROGRESS``, then ``DONE``
     with ``reportDocumentId``, or ``FATAL``), ``getReportDocument`` (``url``, and ``compressionAlgorithm:
     GZIP`` with ``--gzip``). The report is built from the marketplace's data within its range, as a
-    tab-separated flat file: all orders by last update, seller feedback (1-3 stars), returns.
+    tab-separated flat file: all orders by last update, seller feedback (1-3 stars), returns; and the
+    Account Health report (``GET_V2_SELLER_PERFORMANCE_REPORT``, JSON) with Amazon's own figures.
 ``GET /s3/{id}?X-Amz-Signature=...``
     the pre-signed document URL. It refuses a request carrying ``x-amz-access-token``: the real host is
     another company's (S3), and the token must not go there.
@@ -323,11 +324,76 @@ class Marketplace:
                 )))  # fmt: skip
         return "\n".join(rows) + "\n"
 
+    def account_health_report(self, _start: datetime, end: datetime) -> str:
+        """Amazon's own numbers (accountHealthReport-2020-11-18 shape) from this marketplace's data: ODR
+        by channel over 60 days ending 14 days ago, LSR over 30 days, PFCR over 7, VTR over 30 (every
+        shipment counted as tracked: Amazon sees tracking that getOrders does not carry)."""
+        day = end.replace(hour=0, minute=0, second=0, microsecond=0)
+
+        def within(order: dict[str, Any], days: int, lag: int = 0) -> bool:
+            placed = parse_iso(order["PurchaseDate"])
+            return day - timedelta(days=days + lag) <= placed < day - timedelta(days=lag)
+
+        def dates(days: int, lag: int = 0) -> dict[str, str]:
+            start, last = day - timedelta(days=days + lag), day - timedelta(days=lag + 1)
+            return {
+                "reportingDateFrom": start.strftime("%Y-%m-%dT00:00Z"),
+                "reportingDateTo": last.strftime("%Y-%m-%dT23:59Z"),
+            }
+
+        negative = {item["order_id"] for item in self.feedback if int(item["rating"]) <= 2}
+        claims = {item["order_id"] for item in self.returns if item.get("claim")}
+
+        def odr(channel: str) -> dict[str, Any]:
+            orders = [o for o in self.orders if o.get("FulfillmentChannel") == channel and within(o, 60, 14)]
+            ids = {o["AmazonOrderId"] for o in orders}
+            defects = len(ids & (negative | claims))
+            return {
+                "reportingDateRange": dates(60, 14), "orderCount": len(ids), "fulfillmentType": channel.lower(),
+                "orderWithDefects": {"count": defects, "status": "GOOD"},
+                "claims": {"count": len(ids & claims), "status": "NONE"},
+                "chargebacks": {"count": 0, "status": "NONE"},
+                "negativeFeedback": {"count": len(ids & negative), "status": "NONE"},
+                "rate": round(defects / len(ids), 4) if ids else 0, "status": "GOOD",
+                "targetValue": 0.01, "targetCondition": "LESS_THAN",
+            }  # fmt: skip
+
+        mfn30 = [o for o in self.orders if o.get("FulfillmentChannel") == "MFN" and within(o, 30)]
+        shipped = [o for o in mfn30 if o["OrderStatus"] == "Shipped"]
+        late = [o for o in shipped if o["LastUpdateDate"] > o["LatestShipDate"]]
+        week = [o for o in self.orders if o.get("FulfillmentChannel") == "MFN" and within(o, 7)]
+        cancelled = [o for o in week if o["OrderStatus"] == "Canceled"]
+        report = {
+            "accountStatuses": [{"marketplaceId": "ATVPDKIKX0DER", "status": "NORMAL"}],
+            "performanceMetrics": [{
+                "marketplaceId": "ATVPDKIKX0DER",
+                "orderDefectRate": {"mfn": odr("MFN"), "afn": odr("AFN")},
+                "lateShipmentRate": {
+                    "reportingDateRange": dates(30), "orderCount": len(shipped), "lateShipmentCount": len(late),
+                    "rate": round(len(late) / len(shipped), 4) if shipped else 0, "status": "GOOD",
+                    "targetValue": 0.04, "targetCondition": "LESS_THAN",
+                },
+                "preFulfillmentCancellationRate": {
+                    "reportingDateRange": dates(7), "orderCount": len(week), "cancellationCount": len(cancelled),
+                    "rate": round(len(cancelled) / len(week), 4) if week else 0, "status": "GOOD",
+                    "targetValue": 0.025, "targetCondition": "LESS_THAN",
+                },
+                "validTrackingRate": {
+                    "reportingDateRange": dates(30), "shipmentCount": len(shipped),
+                    "validTrackingCount": len(shipped), "rate": 1 if shipped else 0, "status": "GOOD",
+                    "targetValue": 0.95, "targetCondition": "GREATER_THAN",
+                },
+                "accountHealthRating": {"ahrStatus": "GREAT", "reportingDateRange": dates(180)},
+            }],
+        }  # fmt: skip
+        return json.dumps(report, indent=1)
+
 
 BUILDERS = {
     "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL": Marketplace.orders_report,
     "GET_SELLER_FEEDBACK_DATA": Marketplace.feedback_report,
     "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE": Marketplace.returns_report,
+    "GET_V2_SELLER_PERFORMANCE_REPORT": Marketplace.account_health_report,
 }
 
 

@@ -17,6 +17,7 @@ import spapi_server
 FEEDBACK = "GET_SELLER_FEEDBACK_DATA"
 RETURNS = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+ACCOUNT_HEALTH = "GET_V2_SELLER_PERFORMANCE_REPORT"
 FAST = {"getOrders": "100", "createReport": "100", "getReport": "100", "getReportDocument": "100"}
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -100,7 +100,7 @@ def test_killed_before_reports_are_done_it_polls_them_after_the_restart(tmp_path
         first = start(tmp_path)
         wait_for(
             lambda: (
-                len(saved_reports(tmp_path)) == 3
+                len(saved_reports(tmp_path)) == 4
                 and all("pending" in state for state in saved_reports(tmp_path).values())
             ),
             "the report ids asked for were not saved",
@@ -110,17 +110,17 @@ def test_killed_before_reports_are_done_it_polls_them_after_the_restart(tmp_path
         first.kill()  # a crash: no final checkpoint
         first.wait(10)
         outputs = [*first.communicate()]
-        assert market.count("createReport") == 3
+        assert market.count("createReport") == 4
 
         polled_before = market.count("getReport")
         second = start(tmp_path)
-        wait_for(lambda: market.count("getReport") > polled_before + 3, "the restart polled nothing", second)
+        wait_for(lambda: market.count("getReport") > polled_before + 4, "the restart polled nothing", second)
         market.hold = False
-        wait_for(lambda: market.count("getReportDocument") == 3, "the reports were not read", second)
+        wait_for(lambda: market.count("getReportDocument") == 4, "the reports were not read", second)
         wait_for(
             lambda: not any("pending" in s for s in saved_reports(tmp_path).values()), "not saved", second
         )
-        assert market.count("createReport") == 3  # the restart asked for none of them again
+        assert market.count("createReport") == 4  # the restart asked for none of them again
         polled = {given["reportId"] for name, given in market.calls if name == "getReport"}
         assert polled == asked
 

@@ -10,6 +10,7 @@ import pytest
 from sellerpulse.core.timeutil import US_PER_DAY
 from sellerpulse.plugins.spapi.client import SpApiError
 from spapi_fixtures import (
+    ACCOUNT_HEALTH,
     ALL_ORDERS,
     FEEDBACK,
     RETURNS,
@@ -69,12 +70,26 @@ async def test_orders_pages_and_three_reports_become_events(market, server):
     assert "CreatedAfter" in pages[0] and "LastUpdatedAfter" not in pages[0]
     # one report of each type, read from a gzip document fetched without the access token
     assert Counter(given["reportType"] for name, given in market.calls if name == "createReport") == {
-        FEEDBACK: 1, RETURNS: 1, ALL_ORDERS: 1,
+        FEEDBACK: 1, RETURNS: 1, ALL_ORDERS: 1, ACCOUNT_HEALTH: 1,
     }  # fmt: skip
-    assert market.count("getReportDocument") == 3
+    assert market.count("getReportDocument") == 4
     position = spapi.position()
     assert position["cursor"] == iso(2.9)  # the newest LastUpdateDate
     assert all("pending" not in state and state["done_until"] for state in position["reports"].values())
+
+
+async def test_the_account_health_report_gives_amazons_numbers_beside_the_events(market, server):
+    spapi = source(server, reports=[ACCOUNT_HEALTH])
+    batches = await read_all(spapi)
+    records = [record for batch in batches for record in batch.account_health]
+    assert [(r.account, r.marketplace_id, r.account_status) for r in records] == [
+        ("acme-us", "ATVPDKIKX0DER", "NORMAL")
+    ]
+    # the stand-in's PFCR: MFN orders of the last 7 days, the one placed 7 days ago cancelled
+    pfcr = records[0].metric("pfcr")
+    assert pfcr is not None and (pfcr.numerator, pfcr.denominator) == (1, 1)
+    asked = [given for name, given in market.calls if name == "createReport"]
+    assert asked == [{"reportType": ACCOUNT_HEALTH, "marketplaceIds": ["ATVPDKIKX0DER"]}]  # no data range
 
 
 async def test_the_next_poll_asks_from_the_cursor_and_emits_only_changes(market, server):
@@ -158,7 +173,12 @@ async def test_a_fatal_report_is_named_and_its_range_asked_again_later(market, s
     events = events_of(await read_all(restarted))
     assert [event.kind for event in events if event.kind == "feedback"] == ["feedback"]
     asked = [given for name, given in market.calls if name == "createReport"]
-    assert Counter(given["reportType"] for given in asked) == {FEEDBACK: 2, RETURNS: 1, ALL_ORDERS: 1}
+    assert Counter(given["reportType"] for given in asked) == {
+        FEEDBACK: 2,
+        RETURNS: 1,
+        ALL_ORDERS: 1,
+        ACCOUNT_HEALTH: 1,
+    }
 
 
 async def test_a_fatal_report_shows_in_health_while_following(market, server):
@@ -204,7 +224,7 @@ async def test_a_restart_between_create_report_and_done_polls_the_same_report(ma
     second = source(server)
     second.restore(saved)
     events = events_of(await read_all(second))
-    assert market.count("createReport") == 3  # none asked again
+    assert market.count("createReport") == 4  # none asked again
     kinds = Counter(event.kind for event in events)
     assert kinds["claim_opened"] == 1 and kinds["feedback"] == 1
 

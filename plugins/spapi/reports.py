@@ -6,7 +6,9 @@ The life of one report: ``createReport`` (a type, the marketplaces, a data range
 (the range is asked again at the next turn); ``getReportDocument`` gives a pre-signed ``url`` and, when
 the document is compressed, ``compressionAlgorithm`` (``GZIP``; decompressed by that field, not by any
 header). The flat file is read by the one CSV reader with the Amazon report mappers
-(:mod:`sellerpulse.plugins.amazon_reports`), as the ``csv`` source reads the same file from disk.
+(:mod:`sellerpulse.plugins.amazon_reports`), as the ``csv`` source reads the same file from disk; the
+Account Health report (JSON) by :func:`~sellerpulse.core.official.parse_account_health`, into records of
+Amazon's own numbers that the runtime keeps beside the engine (``Batch.account_health``).
 
 Which report types feed which events, and how often, is in docs/sp-api.md. Each type keeps its own
 state: the end of the data it has (``done_until``) and the report it waits for (``pending``). Both are
@@ -24,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 from sellerpulse.core.events import Rejection
+from sellerpulse.core.official import parse_account_health
 from sellerpulse.core.readers import CsvFormatError, CsvReader
 from sellerpulse.core.sources import Batch
 from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
@@ -32,12 +35,14 @@ from ..amazon_reports import MAPPERS, ReportMapper, detect
 from .client import SpApiClient, SpApiError
 
 REPORTS = "/reports/2021-06-30/reports"
+ACCOUNT_HEALTH = "account-health"  # Amazon's own numbers (JSON): not events, records beside the engine
 DOCUMENTS = "/reports/2021-06-30/documents"
 # report type -> the reader format of its flat file (docs/sp-api.md says why these)
 REPORT_FORMATS: Mapping[str, str] = {
     "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL": "amazon-orders",
     "GET_SELLER_FEEDBACK_DATA": "amazon-feedback",
     "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE": "amazon-returns",
+    "GET_V2_SELLER_PERFORMANCE_REPORT": ACCOUNT_HEALTH,
 }
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
 
@@ -184,13 +189,11 @@ class ReportJobs:
         self, client: SpApiClient, http: httpx.AsyncClient, state: ReportState, now: int, first_start: int
     ) -> None:
         start = state.done_until if state.done_until is not None else first_start
-        end = min(now, start + self.max_range_us)
-        body = {
-            "reportType": state.report_type,
-            "marketplaceIds": self.marketplace_ids,
-            "dataStartTime": format_instant(start),
-            "dataEndTime": format_instant(end),
-        }
+        ranged = REPORT_FORMATS[state.report_type] != ACCOUNT_HEALTH  # that one gives Amazon's own ranges
+        end = min(now, start + self.max_range_us) if ranged else now
+        body: dict[str, Any] = {"reportType": state.report_type, "marketplaceIds": self.marketplace_ids}
+        if ranged:
+            body.update(dataStartTime=format_instant(start), dataEndTime=format_instant(end))
         answer = await client.call(http, "createReport", REPORTS, body=body)
         report_id = answer.get("reportId")
         if not isinstance(report_id, str | int) or isinstance(report_id, bool) or not str(report_id):
@@ -246,6 +249,9 @@ class ReportJobs:
         line, and a document that is not the expected report is one rejection."""
         expected = REPORT_FORMATS[report_type]
         reading = self.reading
+        if expected == ACCOUNT_HEALTH:
+            parsed = parse_account_health(data, reading.account, what)
+            return Batch(rejections=parsed.rejections, account_health=parsed.records)
 
         def choose(header: list[str]) -> tuple[str, ReportMapper]:
             found = detect(header)
