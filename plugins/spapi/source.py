@@ -40,8 +40,8 @@ ENDPOINTS = {
 
 
 class SpApiSource(Source):
-    """A live Amazon seller account: orders from getOrders, feedback, returns and all-orders reports from
-    the Reports API; Login with Amazon sign-in, per-operation rate limits, restarts without repeats."""
+    """A live Amazon seller account: orders from getOrders; feedback, returns, all orders and Amazon's own
+    Account Health figures from the Reports API; LWA sign-in, per-operation rate limits, safe restarts."""
 
     type_name = "sp-api"
     options = (
