@@ -27,7 +27,8 @@ async def test_the_sources_panel_shows_the_403_and_no_secret() -> None:
 
     market.sign_in = forgetful
     server = spapi_server.serve_in_thread(market)
-    spapi = source(server, reports=[], interval=0.2, max_retries=0)
+    # (a 403 carries no rate header: the configured rate holds, fast enough never to wait here)
+    spapi = source(server, reports=[], interval=0.5, max_retries=0, rate_limits={"getOrders": [100, 20]})
     runtime = Runtime(Engine(), [spapi])
     data = RuntimeData(runtime)
     app = make_app(data, refresh=0.2, show_clock=False)
