@@ -115,6 +115,7 @@ class Marketplace:
     fatal: set[str] = field(default_factory=set)
     hold: bool = False
     revoked: bool = False
+    extra_rows: dict[str, list[str]] = field(default_factory=dict)  # report type -> raw lines appended
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> when it ends (time.time())
     reports: dict[str, Report] = field(default_factory=dict)
     documents: dict[str, bytes] = field(default_factory=dict)
@@ -268,7 +269,10 @@ class Marketplace:
             text = json.dumps({"errorDetails": "The report could not be generated."}).encode()
         else:
             report.status = "DONE"
-            text = BUILDERS[report.report_type](self, report.start, report.end).encode("utf-8")
+            text = BUILDERS[report.report_type](self, report.start, report.end)
+            text = "".join(
+                [text, *(row + "\n" for row in self.extra_rows.get(report.report_type, []))]
+            ).encode()
         report.document_id = document_id
         self.documents[document_id] = gzip.compress(text) if self.gzip else text
 

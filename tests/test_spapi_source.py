@@ -293,3 +293,28 @@ def test_the_first_start_reads_the_profiles_longest_window_and_lag(server):
 async def test_one_shot_reading_ends(market, server):
     spapi = source(server)
     await asyncio.wait_for(read_all(spapi), 20)
+
+
+async def test_rows_a_report_cannot_read_are_rejections_at_their_line_and_the_rest_is_kept(market, server):
+    market.extra_rows[FEEDBACK] = [
+        "31/31/26\t1\tno such day\t\t111-0000002-0000002\tb@example.com",
+        "12/01/26\t2\tlate\t\t111-0000003-0000003\tc@example.com",
+    ]
+    spapi = source(server, reports=[FEEDBACK])
+    batches = await read_all(spapi)
+    rejected = [rejection for batch in batches for rejection in batch.rejections]
+    assert len(rejected) == 1
+    assert rejected[0].source.startswith(f"{FEEDBACK} report ") and rejected[0].position == "line 3"
+    feedback = sorted(event.order_id for event in events_of(batches) if event.kind == "feedback")
+    assert feedback == [A1, A3]
+
+
+async def test_a_gzip_document_larger_than_max_body_bytes_is_refused_unread(market, server):
+    market.gzip = True
+    market.extra_rows[RETURNS] = ["x" * 200_000]  # compresses to a few hundred bytes
+    spapi = source(server, reports=[RETURNS], max_body_bytes=8192)
+    with pytest.raises(
+        SpApiError, match=rf"{RETURNS} report \d+: the document is larger than max_body_bytes"
+    ):
+        await read_all(spapi)
+    assert spapi.position()["reports"][RETURNS] == {}  # asked again at the next turn

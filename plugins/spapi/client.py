@@ -36,8 +36,8 @@ class SpApiError(RuntimeError):
 class SpApiClient:
     """Calls of one seller authorisation against one SP-API endpoint (``https://sellingpartnerapi-...``).
 
-    ``notify(state, text)`` hears about waits (``lagging``: a retry, the quota) as they happen, for the
-    source's health; ``sleep`` is injectable for tests.
+    ``notify(state, text)`` hears about waits as they happen, for the source's health: ``lagging`` with
+    the reason (a retry, the quota), ``ok`` when a quota wait is over.
     """
 
     def __init__(
@@ -156,7 +156,10 @@ class SpApiClient:
             await asyncio.sleep(wait)
 
     def _quota_wait(self, operation: str, seconds: float) -> None:
-        self.notify("lagging", f"waiting for quota: {operation} (next call allowed in {seconds:.0f} s)")
+        if seconds > 0:
+            self.notify("lagging", f"waiting for quota: {operation} (next call allowed in {seconds:.0f} s)")
+        else:  # the wait is over: the health must not go on saying it waits
+            self.notify("ok", "")
 
     def _answer(self, operation: str, response: httpx.Response) -> dict[str, Any]:
         try:

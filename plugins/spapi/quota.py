@@ -76,10 +76,12 @@ class Quotas:
         return found
 
     async def acquire(self, operation: str, on_wait: Callable[[str, float], None] | None = None) -> None:
-        """Take a token of ``operation``, first waiting for one (``on_wait(operation, seconds)`` is told)."""
+        """Take a token of ``operation``, first waiting for one: ``on_wait(operation, seconds)`` is told
+        before the wait and ``on_wait(operation, 0)`` when it is over."""
         bucket = self.bucket(operation)
+        waited = False
         while (seconds := bucket.wait(self.clock())) > 0:
-            self.waiting = (operation, seconds)
+            self.waiting, waited = (operation, seconds), True
             if on_wait is not None:
                 on_wait(operation, seconds)
             try:
@@ -87,6 +89,8 @@ class Quotas:
             finally:
                 self.waiting = None
         bucket.tokens -= 1
+        if waited and on_wait is not None:
+            on_wait(operation, 0.0)
 
     def observe(self, operation: str, header: str | None) -> None:
         """Adopt the rate Amazon states in ``x-amzn-RateLimit-Limit`` (ignored when unreadable)."""

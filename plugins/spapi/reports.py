@@ -81,7 +81,8 @@ class ReportState:
             pending = saved.get("pending")
             if pending:
                 state.pending = {key: str(pending[key]) for key in ("id", "start", "end")}
-                parse_instant(state.pending["start"]), parse_instant(state.pending["end"])
+                for key in ("start", "end"):
+                    parse_instant(state.pending[key])
         except (TimeError, KeyError, TypeError) as exc:
             raise ValueError(f"saved state of {report_type}: {exc}") from None
         return state
@@ -176,7 +177,7 @@ class ReportJobs:
                         await self._create(client, http, state, now, first_start)
                         yield Batch()
                     continue
-                batch = await self._poll(client, http, state)
+                batch = await self._poll(client, http, state, state.pending)
                 if batch is not None:
                     yield batch
             except ReportError as exc:
@@ -200,10 +201,10 @@ class ReportJobs:
             raise ReportError(f"createReport {state.report_type}: the answer has no reportId")
         state.pending = {"id": str(report_id), "start": format_instant(start), "end": format_instant(end)}
 
-    async def _poll(self, client: SpApiClient, http: httpx.AsyncClient, state: ReportState) -> Batch | None:
-        """The report's outcome as a batch once it has one; None while Amazon still works on it."""
-        pending = state.pending
-        assert pending is not None
+    async def _poll(
+        self, client: SpApiClient, http: httpx.AsyncClient, state: ReportState, pending: dict[str, str]
+    ) -> Batch | None:
+        """The outcome of the report ``pending`` as a batch once it has one; None while Amazon works on it."""
         report_id = pending["id"]
         answer = await client.call(http, "getReport", f"{REPORTS}/{_segment(report_id)}")
         status = answer.get("processingStatus")

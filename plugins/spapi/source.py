@@ -182,7 +182,10 @@ class SpApiSource(Source):
         return text
 
     def _notify(self, state: str, text: str) -> None:
-        self.report_error(text, state=state)
+        if state == "ok":
+            self.set_state("ok", detail=self._health_text())
+        else:
+            self.report_error(text, state=state)
 
 
 def _lookback_days(settings: Mapping[str, Any]) -> float:
