@@ -281,6 +281,10 @@ def test_options_are_checked_before_anything_runs(server):
         source(server, rate_limits={"getOrder": [1, 1]})
     with pytest.raises(ValueError, match="report type"):
         source(server, reports=["GET_MERCHANT_LISTINGS_ALL_DATA"])
+    with pytest.raises(ValueError, match="lwa_endpoint must be an https:// URL"):
+        source(server, lwa_endpoint="http://api.example.com/auth/o2/token")  # credentials in clear
+    with pytest.raises(ValueError, match="endpoint must be an https:// URL"):
+        source(server, endpoint="ftp://127.0.0.1/")
 
 
 def test_the_first_start_reads_the_profiles_longest_window_and_lag(server):
@@ -318,3 +322,17 @@ async def test_a_gzip_document_larger_than_max_body_bytes_is_refused_unread(mark
     ):
         await read_all(spapi)
     assert spapi.position()["reports"][RETURNS] == {}  # asked again at the next turn
+
+
+async def test_a_report_call_that_fails_keeps_the_report_it_waits_for(market, server):
+    market.throttle["getReport"] = 2  # more 429 than the retries
+    spapi = source(server, reports=[FEEDBACK], max_retries=1)
+    with pytest.raises(SpApiError, match=r"getReport: HTTP 429.*gave up after 2 tries"):
+        await read_all(spapi)
+    pending = spapi.position()["reports"][FEEDBACK]["pending"]
+    restarted = source(server, reports=[FEEDBACK])
+    restarted.restore(spapi.position())
+    events = events_of(await read_all(restarted))
+    assert [event.kind for event in events if event.kind == "feedback"] == ["feedback"]
+    assert market.count("createReport") == 1
+    assert {given["reportId"] for name, given in market.calls if name == "getReport"} == {pending["id"]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 # operation -> (requests per second, burst): Amazon's documented defaults (docs/sp-api.md)
@@ -50,14 +50,14 @@ class Quotas:
     """The buckets of one selling-partner authorisation (Amazon counts per application and seller).
 
     ``limits`` overrides :data:`DEFAULT_LIMITS` per operation; ``clock`` and ``sleep`` are injectable
-    so tests need not wait a minute. :attr:`waiting` names the operation being waited for, if any.
+    so tests need not wait a minute.
     """
 
     def __init__(
         self,
         limits: Mapping[str, tuple[float, int]] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         for operation, (rate, burst) in self.limits.items():
@@ -66,7 +66,6 @@ class Quotas:
         self.clock = clock
         self.sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
-        self.waiting: tuple[str, float] | None = None  # (operation, seconds) while a call waits
 
     def bucket(self, operation: str) -> TokenBucket:
         found = self._buckets.get(operation)
@@ -81,13 +80,10 @@ class Quotas:
         bucket = self.bucket(operation)
         waited = False
         while (seconds := bucket.wait(self.clock())) > 0:
-            self.waiting, waited = (operation, seconds), True
+            waited = True
             if on_wait is not None:
                 on_wait(operation, seconds)
-            try:
-                await self.sleep(seconds)
-            finally:
-                self.waiting = None
+            await self.sleep(seconds)
         bucket.tokens -= 1
         if waited and on_wait is not None:
             on_wait(operation, 0.0)

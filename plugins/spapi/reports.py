@@ -29,7 +29,7 @@ from sellerpulse.core.events import Rejection
 from sellerpulse.core.official import parse_account_health
 from sellerpulse.core.readers import CsvFormatError, CsvReader
 from sellerpulse.core.sources import Batch
-from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
+from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant
 
 from ..amazon_reports import MAPPERS, ReportMapper, detect
 from .client import SpApiClient, SpApiError
@@ -45,6 +45,7 @@ REPORT_FORMATS: Mapping[str, str] = {
     "GET_V2_SELLER_PERFORMANCE_REPORT": ACCOUNT_HEALTH,
 }
 WAITING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
+CALL_RETRY_US = 5 * 60 * US_PER_SECOND  # a report call that failed is tried again after this
 
 
 class ReportError(SpApiError):
@@ -60,7 +61,7 @@ class ReportState:
     done_until: int | None = None
     pending: dict[str, str] | None = None
     retry_at: int = 0
-    error: str | None = None  # why the latest range failed, until one succeeds
+    error: str | None = None  # why its latest step failed, until one succeeds
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -177,14 +178,17 @@ class ReportJobs:
                         await self._create(client, http, state, now, first_start)
                         yield Batch()
                     continue
+                if now < state.retry_at:
+                    continue
                 batch = await self._poll(client, http, state, state.pending)
                 if batch is not None:
                     yield batch
-            except ReportError as exc:
+            except ReportError as exc:  # this report is lost: its range is asked again later
                 state.pending = None
-                state.retry_at = now + self.interval_us
-                state.error = client.mask(str(exc))
+                state.retry_at, state.error = now + self.interval_us, client.mask(str(exc))
                 yield Batch()
+            except SpApiError as exc:  # a call failed (after its retries): the same step, a while later
+                state.retry_at, state.error = now + CALL_RETRY_US, client.mask(str(exc))
 
     async def _create(
         self, client: SpApiClient, http: httpx.AsyncClient, state: ReportState, now: int, first_start: int
@@ -200,6 +204,7 @@ class ReportJobs:
         if not isinstance(report_id, str | int) or isinstance(report_id, bool) or not str(report_id):
             raise ReportError(f"createReport {state.report_type}: the answer has no reportId")
         state.pending = {"id": str(report_id), "start": format_instant(start), "end": format_instant(end)}
+        state.error = None
 
     async def _poll(
         self, client: SpApiClient, http: httpx.AsyncClient, state: ReportState, pending: dict[str, str]

@@ -14,8 +14,10 @@ Health: ``lagging`` with the reason while a call waits (a retry, the quota: "wai
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sellerpulse.core.clock import Clock, SystemClock
@@ -89,8 +91,7 @@ class SpApiSource(Source):
             raise ValueError("marketplace_ids is empty: name at least one marketplace")
         endpoint = str(settings["endpoint"]) or ENDPOINTS[settings["region"]]
         for url, what in ((endpoint, "endpoint"), (str(settings["lwa_endpoint"]), "lwa_endpoint")):
-            if not url.startswith(("https://", "http://")):
-                raise ValueError(f"{what} must start with https:// or http://")
+            _check_url(url, what)
         self.lookback_us = int(_lookback_days(settings) * US_PER_DAY)
         self.lwa = LwaToken(
             str(settings["client_id"]), str(settings["client_secret"]), str(settings["refresh_token"]),
@@ -145,9 +146,9 @@ class SpApiSource(Source):
                 first_start = now - self.lookback_us
                 try:
                     if now >= orders_due and (follow or not polled):  # one-shot: once, then the reports
+                        orders_due, polled = now + interval_us, True  # a failed poll waits as long
                         async for batch in self.orders.poll(self.client, http, now, first_start):
                             yield batch
-                        orders_due, polled = now + interval_us, True
                     async for batch in self.reports.step(self.client, http, self.clock.now(), first_start):
                         yield batch
                 except SpApiError as exc:
@@ -186,6 +187,26 @@ class SpApiSource(Source):
             self.set_state("ok", detail=self._health_text())
         else:
             self.report_error(text, state=state)
+
+
+def _check_url(url: str, what: str) -> None:
+    """``https://``, or ``http://`` to this machine only (a local stand-in): the credentials and tokens
+    must never cross a network in clear."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and _loopback(parts.hostname or ""):
+        return
+    raise ValueError(f"{what} must be an https:// URL (http:// only to this machine: 127.0.0.1, localhost)")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _lookback_days(settings: Mapping[str, Any]) -> float:
