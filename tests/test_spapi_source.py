@@ -285,6 +285,8 @@ def test_options_are_checked_before_anything_runs(server):
         source(server, lwa_endpoint="http://api.example.com/auth/o2/token")  # credentials in clear
     with pytest.raises(ValueError, match="endpoint must be an https:// URL"):
         source(server, endpoint="ftp://127.0.0.1/")
+    with pytest.raises(ValueError, match="unknown time zone: 'Mars/Olympus'"):
+        source(server, timezone="Mars/Olympus")
 
 
 def test_the_first_start_reads_the_profiles_longest_window_and_lag(server):

@@ -25,7 +25,14 @@ from sellerpulse.core.events import DEFAULT_ACCOUNT
 from sellerpulse.core.options import Option
 from sellerpulse.core.profile import ProfileError, builtin_profile
 from sellerpulse.core.sources import Batch, Source
-from sellerpulse.core.timeutil import US_PER_DAY, US_PER_SECOND, TimeError, format_instant, parse_instant
+from sellerpulse.core.timeutil import (
+    US_PER_DAY,
+    US_PER_SECOND,
+    TimeError,
+    format_instant,
+    load_zone,
+    parse_instant,
+)
 
 from ..order_statuses import OrderStatusEvents
 from .client import SpApiClient, SpApiError
@@ -82,8 +89,15 @@ class SpApiSource(Source):
         for number in ("interval", "report_interval", "report_poll", "timeout", "backoff", "max_backoff"):
             if settings[number] < 0:
                 raise ValueError(f"{number} must not be negative")
-        if settings["report_max_days"] <= 0 or settings["lookback_days"] < 0:
-            raise ValueError("report_max_days must be above 0 and lookback_days not negative")
+        if (
+            settings["report_max_days"] <= 0
+            or settings["report_interval"] <= 0
+            or settings["lookback_days"] < 0
+        ):
+            raise ValueError(
+                "report_max_days and report_interval must be above 0, lookback_days not negative"
+            )
+        load_zone(str(settings["timezone"]))  # an unknown zone is a config error now, not a report later
         if settings["max_pages"] < 1 or settings["max_retries"] < 0 or settings["max_body_bytes"] < 1:
             raise ValueError("max_pages and max_body_bytes must be at least 1, max_retries not negative")
         marketplaces = [str(value) for value in settings["marketplace_ids"] if str(value).strip()]
