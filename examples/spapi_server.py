@@ -17,8 +17,8 @@ models describe them (Orders v0, Reports 2021-06-30, Login with Amazon):
     tab-separated flat file: all orders by last update, seller feedback (1-3 stars), returns; and the
     Account Health report (``GET_V2_SELLER_PERFORMANCE_REPORT``, JSON) with Amazon's own figures.
 ``GET /s3/{id}?X-Amz-Signature=...``
-    the pre-signed document URL. It refuses a request carrying ``x-amz-access-token``: the real host is
-    another company's (S3), and the token must not go there.
+    the pre-signed document URL. It refuses a request without the signature the URL was given, or carrying
+    ``x-amz-access-token``: the real host is another company's (S3), and the token must not go there.
 
 Every SP-API call needs a valid ``x-amz-access-token``: an expired one gets 403 ``Unauthorized`` with
 "The access token you provided has expired." in ``details``, an unknown one a 403 that quotes it (as
@@ -119,6 +119,7 @@ class Marketplace:
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> when it ends (time.time())
     reports: dict[str, Report] = field(default_factory=dict)
     documents: dict[str, bytes] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)  # document id -> its URL's signature
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (operation, what it was given)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(50001))
@@ -279,7 +280,7 @@ class Marketplace:
     def get_document(self, document_id: str, base: str) -> tuple[int, dict[str, Any]]:
         if document_id not in self.documents:
             return 404, _error("NotFound", f"no document {document_id}")
-        signature = secrets.token_hex(16)
+        signature = self.signatures[document_id] = secrets.token_hex(16)
         url = (
             f"{base}/s3/{document_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2Fs3"
             f"&X-Amz-Expires=300&X-Amz-Signature={signature}"
@@ -488,8 +489,13 @@ class Handler(BaseHTTPRequestHandler):
                     {},
                     b"<Error><Code>InvalidArgument</Code><Message>unexpected header</Message></Error>",
                 )
-            data = market.documents.get(path.removeprefix("/s3/"))
-            return (200, {"Content-Type": "text/plain"}, data) if data is not None else (404, {}, b"")
+            document_id = path.removeprefix("/s3/")
+            data = market.documents.get(document_id)
+            if data is None:
+                return 404, {}, b""
+            if query.get("X-Amz-Signature") != market.signatures.get(document_id):
+                return 403, {}, b"<Error><Code>SignatureDoesNotMatch</Code></Error>"
+            return 200, {"Content-Type": "text/plain"}, data
         operation = _operation(method, path)
         if operation is None:
             return _json(404, _error("NotFound", "no such operation"))

@@ -29,7 +29,7 @@ class FetchError(RuntimeError):
 async def fetch(
     client: httpx.AsyncClient,
     url: str,
-    params: dict[str, str],
+    params: dict[str, str] | None,
     headers: dict[str, str],
     timeout: float,
     max_body_bytes: int,
@@ -37,7 +37,8 @@ async def fetch(
     body: bytes | None = None,
 ) -> httpx.Response:
     """``method`` (GET by default) ``url`` and read its body, all within ``timeout`` seconds
-    (``TimeoutError`` beyond).
+    (``TimeoutError`` beyond). ``params`` replace the query of ``url``; ``None`` keeps it as it is (a
+    pre-signed URL's signature is its query).
 
     Raises :class:`FetchError` for a body over ``max_body_bytes`` or a redirect that is not followed
     (a request with a ``body`` follows none: resending it elsewhere is not a GET's harmless repeat),

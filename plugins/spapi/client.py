@@ -135,7 +135,7 @@ class SpApiClient:
         attempt = 0
         while True:
             try:
-                response = await fetch(http, url, {}, {}, self.timeout, self.max_body_bytes)
+                response = await fetch(http, url, None, {}, self.timeout, self.max_body_bytes)
             except FetchError as exc:
                 raise SpApiError(self.mask(f"report document: {exc}")) from None
             except (TimeoutError, httpx.TimeoutException):
