@@ -68,6 +68,11 @@ async def test_orders_pages_and_three_reports_become_events(market, server):
     assert "NextToken" not in pages[0] and pages[1]["NextToken"]
     assert {k: v for k, v in pages[1].items() if k != "NextToken"} == pages[0]
     assert "CreatedAfter" in pages[0] and "LastUpdatedAfter" not in pages[0]
+    asked = [
+        given for name, given in market.calls if name == "createReport" and given["reportType"] == FEEDBACK
+    ]
+    for instant in (pages[0]["CreatedAfter"], asked[0]["dataStartTime"], asked[0]["dataEndTime"]):
+        assert len(instant) == len("2026-12-05T08:00:00Z")  # whole seconds, as Amazon writes its dates
     # one report of each type, read from a gzip document fetched without the access token
     assert Counter(given["reportType"] for name, given in market.calls if name == "createReport") == {
         FEEDBACK: 1, RETURNS: 1, ALL_ORDERS: 1, ACCOUNT_HEALTH: 1,

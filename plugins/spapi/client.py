@@ -27,6 +27,7 @@ from .lwa import LwaToken, SignInError
 from .quota import Quotas
 
 RETRIED = frozenset({408, 429, 500, 502, 503, 504})
+USER_AGENT = "sellerpulse (Language=Python)"  # Amazon asks every application to name itself
 
 
 class SpApiError(RuntimeError):
@@ -91,7 +92,11 @@ class SpApiClient:
                     raise SpApiError(self.mask(str(exc))) from None
                 error = str(exc)
             else:
-                headers = {"x-amz-access-token": token, "accept": "application/json"}
+                headers = {
+                    "x-amz-access-token": token,
+                    "accept": "application/json",
+                    "user-agent": USER_AGENT,
+                }
                 if content is not None:
                     headers["content-type"] = "application/json"
                 try:

@@ -156,14 +156,14 @@ class SpApiSource(Source):
         orders_due, polled = 0, False
         async with httpx.AsyncClient(timeout=settings["timeout"], follow_redirects=False) as http:
             while True:
-                now = self.clock.now()
+                now = self.clock.now() // US_PER_SECOND * US_PER_SECOND  # Amazon's dates: whole seconds
                 first_start = now - self.lookback_us
                 try:
                     if now >= orders_due and (follow or not polled):  # one-shot: once, then the reports
                         orders_due, polled = now + interval_us, True  # a failed poll waits as long
                         async for batch in self.orders.poll(self.client, http, now, first_start):
                             yield batch
-                    async for batch in self.reports.step(self.client, http, self.clock.now(), first_start):
+                    async for batch in self.reports.step(self.client, http, now, first_start):
                         yield batch
                 except SpApiError as exc:
                     if not follow:
