@@ -343,3 +343,23 @@ async def test_a_report_call_that_fails_keeps_the_report_it_waits_for(market, se
     assert [event.kind for event in events if event.kind == "feedback"] == ["feedback"]
     assert market.count("createReport") == 1
     assert {given["reportId"] for name, given in market.calls if name == "getReport"} == {pending["id"]}
+
+
+async def test_a_failed_poll_stays_failing_while_the_turns_only_wait_for_a_report(market, server):
+    market.hold = True
+    market.throttle["getOrders"] = 100
+    spapi = source(server, reports=[FEEDBACK], interval=3600, max_retries=0)
+
+    async def follow() -> None:
+        async for _batch in spapi.batches(True):
+            pass
+
+    task = asyncio.create_task(follow())
+    try:
+        while market.count("getReport") < 5:  # five turns after the failed poll, each polling the report
+            await asyncio.sleep(0.01)
+        health = spapi.health()
+    finally:
+        task.cancel()
+    assert health.state == "failing"
+    assert "getOrders: HTTP 429" in (health.last_error or "")

@@ -154,28 +154,34 @@ class SpApiSource(Source):
         settings = self.settings
         interval_us = int(settings["interval"] * US_PER_SECOND)
         orders_due, polled = 0, False
+        orders_error: str | None = None  # why the latest getOrders poll failed, until one works
         async with httpx.AsyncClient(timeout=settings["timeout"], follow_redirects=False) as http:
             while True:
-                now = self.clock.now() // US_PER_SECOND * US_PER_SECOND  # Amazon's dates: whole seconds
+                moment = self.clock.now()
+                now = moment // US_PER_SECOND * US_PER_SECOND  # Amazon's dates: whole seconds
                 first_start = now - self.lookback_us
-                try:
-                    if now >= orders_due and (follow or not polled):  # one-shot: once, then the reports
-                        orders_due, polled = now + interval_us, True  # a failed poll waits as long
+                if moment >= orders_due and (follow or not polled):  # one-shot: once, then the reports
+                    orders_due, polled = moment + interval_us, True  # a failed poll waits as long
+                    try:
                         async for batch in self.orders.poll(self.client, http, now, first_start):
                             yield batch
-                    async for batch in self.reports.step(self.client, http, now, first_start):
-                        yield batch
-                except SpApiError as exc:
-                    if not follow:
-                        raise
-                    self.report_error(str(exc))
-                else:
-                    if self.reports.failed and not follow:
-                        raise SpApiError(self.reports.failed)
-                    if self.reports.failed:
-                        self.report_error(self.reports.failed, state="lagging")
+                    except SpApiError as exc:
+                        if not follow:
+                            raise
+                        orders_error = str(exc)
                     else:
-                        self.set_state("ok", detail=self._health_text())
+                        orders_error = None
+                async for batch in self.reports.step(self.client, http, now, first_start):
+                    yield batch
+                if self.reports.failed and not follow:
+                    raise SpApiError(self.reports.failed)
+                # a turn that only waited for reports must not hide a failed poll, nor the reverse
+                if orders_error is not None:
+                    self.report_error(orders_error)
+                elif self.reports.failed:
+                    self.report_error(self.reports.failed, state="lagging")
+                else:
+                    self.set_state("ok", detail=self._health_text())
                 if not follow and not self.reports.busy(self.clock.now()):
                     return
                 await asyncio.sleep(self._pause(orders_due))
