@@ -3,9 +3,10 @@ account get", shared by ``report``, ``check``, ``run`` and the alerts, so they c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from .config import Config
+from .config import AccountSettings, Config
 from .engine import Engine
 from .profile import Profile
 
@@ -39,3 +40,22 @@ def engine_from_config(
         account_profiles=profiles,
         max_accounts=general.max_accounts,
     )
+
+
+def adopt_source_accounts(config: Config, sources: Iterable[Any]) -> None:
+    """Give ``config`` the accounts its sources say they hold and it does not name.
+
+    A source that simulates its stores (the mock marketplace) knows each one's time zone and profile
+    (``timezones``, ``profiles``: name -> value); added as ``[accounts.ID]`` tables, the engine and the
+    default alert rules judge a Walmart store by Walmart's profile in its own days. An account the config
+    names keeps the config's values.
+    """
+    for source in sources:
+        zones: Mapping[str, str] = getattr(source, "timezones", None) or {}
+        profiles: Mapping[str, str] = getattr(source, "profiles", None) or {}
+        for name in {**zones, **profiles}:
+            if name not in config.accounts:
+                zone = zones.get(name, config.general.timezone)
+                config.accounts[name] = AccountSettings(
+                    name, zone, profiles.get(name, config.general.profile)
+                )

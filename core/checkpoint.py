@@ -72,6 +72,9 @@ _FIELDS = attrgetter(
     "tracking", "rating", "by", "outcome", "severity",
 )  # fmt: skip
 _WIDTH = 14
+# the refund reason (EVENTS.md, added later) is written only when an event has one: rows written before
+# it, and events without one, keep the 14 fields
+_WIDTHS = (_WIDTH, _WIDTH + 1)
 _FEEDBACK = frozenset({"feedback", "feedback_removed"})
 
 
@@ -98,18 +101,23 @@ def encode_events(events: Iterable[Event]) -> list[JournalRow]:
 
 
 def _encode(events: list[Event]) -> str:
-    return json.dumps([_FIELDS(e) for e in events], separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        [(*_FIELDS(e), e.reason) if e.reason else _FIELDS(e) for e in events],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def decode_events(account: str, text: str) -> list[Event]:
     """The events of one journal row; :class:`StateError` if the row is not one this code wrote."""
     try:
         values = json.loads(text)
-        events = [Event(v[0], v[1], account, *v[2:]) for v in values if len(v) == _WIDTH]
+        events = [Event(v[0], v[1], account, *v[2:]) for v in values if len(v) in _WIDTHS]
     except (ValueError, TypeError, IndexError) as exc:
         raise StateError(f"unreadable journal row of account {account!r}: {exc}") from None
     if len(events) != len(values) or any(
-        type(e.ts) is not int or e.kind not in KINDS or type(e.rating) is not int for e in events
+        type(e.ts) is not int or e.kind not in KINDS or type(e.rating) is not int or type(e.reason) is not str
+        for e in events
     ):
         raise StateError(f"unreadable journal row of account {account!r}: not sellerpulse events")
     return events

@@ -1,4 +1,5 @@
-"""The configuration file: where it is found, what it may contain, and how secrets in it stay secret.
+"""The configuration file: what it may contain, checked strictly (where it is found:
+:mod:`.config_locations`; how its secrets are masked: :mod:`.secrets`).
 
 One TOML file configures everything (see ``docs/configuration.md``). Loading it is strict on purpose: an
 unknown key is an error naming the file, the line and the closest valid key, because a silently ignored
@@ -8,24 +9,20 @@ declares. ``[[alerts]]`` rules are validated by the alerts layer.
 
 Any string value may reference an environment variable as ``${NAME}`` (``$${`` writes a literal ``${``).
 The substituted values are collected in :attr:`Config.secrets` so that display, logs and errors can
-mask them with :func:`mask`.
+mask them (:func:`sellerpulse.core.secrets.mask`).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import stat
 import tomllib
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-from platformdirs import user_config_dir
 from sellerpulse.core.engine.engine import DEFAULT_MAX_ACCOUNTS
 from sellerpulse.core.profile import (
     MetricSpec,
@@ -35,13 +32,12 @@ from sellerpulse.core.profile import (
     builtin_profile,
     builtin_profile_names,
 )
+from sellerpulse.core.secrets import is_secret_key, mask, masked_data, permission_warnings, url_secrets
+from sellerpulse.core.suggest import closest
 from sellerpulse.core.tomllines import key_lines
 
-CONFIG_ENV = "SELLERPULSE_CONFIG"
-CONFIG_NAME = "sellerpulse.toml"
 REFRESH_FLOOR = 0.5
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-MASK = "***"
 
 KeyPath = tuple[str | int, ...]
 
@@ -116,13 +112,10 @@ DEFAULTS: dict[str, Setting] = {
 _TOP_KEYS = ("general", "accounts", "profiles", "sources", "sinks", "alerts", "keymap")
 _GENERAL_KEYS = ("profile", "timezone", "refresh", "state", "log_level", "log_file", "max_accounts")
 _ACCOUNT_KEYS = ("name", "timezone", "profile")
-_PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly")
+_PROFILE_KEYS = ("marketplace", "due_soon_hours", "horizon_days", "metrics", "queues", "weekly",
+                 "periods", "ladder")  # fmt: skip
 _METRIC_KEYS = tuple(f.name for f in fields(MetricSpec) if f.name != "id")
 _QUEUE_KEYS = tuple(f.name for f in fields(QueueSpec) if f.name != "id")
-_SECRET_WORDS = frozenset({
-    "token", "password", "passwd", "secret", "key", "apikey", "webhook", "authorization", "auth",
-    "credential", "credentials", "signature", "sig",
-})  # fmt: skip
 _VARIABLE = re.compile(r"\$(\$?)\{([^}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -191,7 +184,7 @@ class Config:
                 raise ConfigError(
                     f"unknown profile {name!r}; known profiles: {', '.join(known)}",
                     path=self.path,
-                    suggestion=_closest(name, known),
+                    suggestion=closest(name, known),
                 ) from None
         overrides = self.profiles.get(name)
         if not overrides:
@@ -219,7 +212,7 @@ class Config:
         For plugin option validation: ``raise config.error(("sources", 0), "unknown key 'paht'",
         key="paht", valid=declared_names)``.
         """
-        suggestion = _closest(key, valid) if key is not None else None
+        suggestion = closest(key, valid) if key is not None else None
         return ConfigError(
             mask(message, self.secrets),
             path=self.path,
@@ -255,49 +248,6 @@ class Config:
         if candidate.is_absolute() or self.path is None:
             return candidate
         return self.path.parent / candidate
-
-
-def user_config_path() -> Path:
-    """Where the user-level config file lives (it may not exist)."""
-    return Path(user_config_dir("sellerpulse")) / CONFIG_NAME
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One place in the search order and what was found there."""
-
-    label: str
-    path: Path | None
-    exists: bool
-
-
-def search_order(
-    explicit: str | None, env: Mapping[str, str] = os.environ, cwd: Path | None = None
-) -> list[Candidate]:
-    """Every place a config is looked for, in order, with the path each one names (if any)."""
-    here = Path(cwd) if cwd is not None else Path.cwd()
-    from_env = env.get(CONFIG_ENV) or None
-    places = [
-        ("--config FILE", Path(explicit).expanduser() if explicit else None),
-        (f"${CONFIG_ENV}", Path(from_env).expanduser() if from_env else None),
-        (f"./{CONFIG_NAME} in the current directory", here / CONFIG_NAME),
-        ("the user config directory", user_config_path()),
-    ]
-    return [Candidate(label, path, path is not None and path.is_file()) for label, path in places]
-
-
-def find_config_path(
-    explicit: str | None, env: Mapping[str, str] = os.environ, cwd: Path | None = None
-) -> Path | None:
-    """The config file to use: ``--config``, ``$SELLERPULSE_CONFIG``, ``./sellerpulse.toml``, user config dir.
-
-    A file named by ``--config`` or the environment variable is returned even when it does not exist,
-    so loading it reports the mistake instead of quietly falling back to another file.
-    """
-    for index, candidate in enumerate(search_order(explicit, env, cwd)):
-        if candidate.path is not None and (index < 2 or candidate.exists):
-            return candidate.path
-    return None
 
 
 def load_config(
@@ -364,7 +314,7 @@ class _Loader:
         valid = tuple(valid)
         for key in table:
             if key not in valid:
-                suggestion = _closest(key, valid)
+                suggestion = closest(key, valid)
                 listing = "" if suggestion else f"; valid keys: {', '.join(valid)}"
                 raise self.error(
                     where,
@@ -493,7 +443,7 @@ class _Loader:
         if level not in LOG_LEVELS:
             raise self.error(
                 where, f"general.log_level must be one of {', '.join(LOG_LEVELS)}, not {level!r}",
-                key="log_level", suggestion=_closest(level, LOG_LEVELS),
+                key="log_level", suggestion=closest(level, LOG_LEVELS),
             )  # fmt: skip
         profile = self.string(where, "profile", table.get("profile", defaults.profile))
         if not profile.strip():
@@ -548,7 +498,7 @@ class _Loader:
                     need = " (a new metric needs rule and window_days)" if section == "metrics" else ""
                     raise self.error(
                         (*where, section), f"profile {name} has no {what} {entry_id!r}{need}",
-                        key=entry_id, suggestion=_closest(entry_id, known),
+                        key=entry_id, suggestion=closest(entry_id, known),
                     )  # fmt: skip
                 if entry_id in known:  # one key at a time, so an error points at its line
                     for key, item in entry.items():
@@ -583,7 +533,7 @@ class _Loader:
             where: KeyPath = (section, index)
             kind = table.get("type")
             if kind is None:
-                typo = _closest("type", [k for k in table if k != "type"])
+                typo = closest("type", [k for k in table if k != "type"])
                 hint = f"; is {typo!r} a typo of 'type'?" if typo else ""
                 raise self.error(
                     where, f"[[{section}]] #{index + 1} needs a type (the plugin's registered name){hint}"
@@ -598,76 +548,6 @@ class _Loader:
             seen[name] = index
             result.append({**table, "name": name})
         return result
-
-
-# -- secrets and display ----------------------------------------------------------------------------
-
-
-def is_secret_key(key: str) -> bool:
-    """True for key names that hold credentials: ``token``, ``api_key``, ``x-amz-access-token``..."""
-    words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())
-    return any(word in _SECRET_WORDS for word in words)
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of every secret replaced by ``***`` (longest secrets first)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def url_secrets(text: str) -> list[str]:
-    """The password of ``scheme://user:password@host`` and the values of secret-looking query parameters."""
-    if "://" not in text:
-        return []
-    try:
-        parts = urlsplit(text)
-        password = parts.password
-    except ValueError:
-        return []
-    found = [password] if password else []
-    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if v and is_secret_key(k)]
-    return found
-
-
-def mask_url(text: str) -> str:
-    """Hide the password of ``scheme://user:password@host`` and secret-looking query parameters."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if not parts.scheme or not parts.netloc:
-        return text
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(is_secret_key(k) for k, _ in pairs):
-            query = urlencode([(k, MASK if is_secret_key(k) else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]+")
-_QUERY_PAIR = re.compile(r"([?&;])([^\s=&;#?\"'<>`]+)=([^\s&;#\"'<>`]+)")
-
-
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    """Free text that may quote URLs (a server's error reply, a program's stderr) with every secret masked:
-    the configured ``secrets`` (also percent-encoded, as a URL carries them), the password of every URL in
-    it (:func:`mask_url`) and every secret-looking query parameter, with or without a scheme
-    (``GET /orders?api_key=...``), so a secret nobody configured is hidden too."""
-    forms = {
-        form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))
-    }
-    text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group()), mask(text, forms))
-    return _QUERY_PAIR.sub(
-        lambda m: f"{m.group(1)}{m.group(2)}={MASK}" if is_secret_key(m.group(2)) else m.group(), text
-    )
 
 
 def config_to_display(config: Config) -> dict[str, Any]:
@@ -686,43 +566,7 @@ def config_to_display(config: Config) -> dict[str, Any]:
             data[section] = getattr(config, section)
     if config.keymap:
         data["keymap"] = config.keymap
-    return _masked(data, config.secrets)
-
-
-def _masked(value: Any, secrets: set[str], key: str | None = None) -> Any:
-    if isinstance(value, dict):
-        return {k: _masked(v, secrets, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, secrets, key) for v in value]
-    if isinstance(value, str):
-        if key is not None and is_secret_key(key) and value:
-            return MASK
-        return mask_url(mask(value, secrets))
-    return value
-
-
-def permission_warnings(path: Path, text: str) -> list[str]:
-    """A config that holds or references secrets should not be readable by other users."""
-    if os.name != "posix":
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    if not mode & (stat.S_IRGRP | stat.S_IROTH):
-        return []
-    if not _mentions_secrets(text):
-        return []
-    return [
-        f"{path} references secrets and is readable by other users (mode {stat.S_IMODE(mode):o}); "
-        f"run: chmod 600 {path}"
-    ]
-
-
-def _mentions_secrets(text: str) -> bool:
-    if "${" in text:
-        return True
-    return any(is_secret_key(key) for path in key_lines(text) for key in path if isinstance(key, str))
+    return masked_data(data, config.secrets)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -737,30 +581,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
-
-
-def _closest(word: str | None, choices: Iterable[str]) -> str | None:
-    """The valid key ``word`` is most likely a typo of: difflib's candidates, ranked by edit distance
-    counting a swap of two neighbours as one edit (``ord`` is closer to ``odr`` than to ``rdr``)."""
-    if not word:
-        return None
-    matches = difflib.get_close_matches(word, list(choices), n=5, cutoff=0.6)
-    return min(matches, key=lambda m: _edit_distance(word, m), default=None)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], previous2[j - 2] + 1)
-        previous2, previous = previous, row
-    return previous[-1]
 
 
 def _last_key(where: KeyPath) -> str | None:

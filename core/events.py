@@ -15,7 +15,7 @@ from .timeutil import TimeError, format_instant, parse_instant
 
 FIELDS = (
     "ts", "kind", "order_id", "account", "event_id", "ref", "channel", "ship_by", "deliver_by",
-    "amount", "tracking", "rating", "by", "outcome", "severity",
+    "amount", "tracking", "rating", "by", "outcome", "severity", "reason",
 )  # fmt: skip
 
 # kind -> the fields it needs beyond ts and kind
@@ -80,11 +80,22 @@ class Event:
     by: str = ""
     outcome: str = ""
     severity: str = ""
+    reason: str = ""  # why a refund was made, one word ("damaged", "wrong_item"); empty when not known
 
     def to_json(self) -> dict[str, object]:
         """The canonical JSON object of this event (empty fields left out)."""
         out: dict[str, object] = {"ts": format_instant(self.ts), "kind": self.kind, "account": self.account}
-        for name in ("order_id", "event_id", "ref", "amount", "tracking", "by", "outcome", "severity"):
+        for name in (
+            "order_id",
+            "event_id",
+            "ref",
+            "amount",
+            "tracking",
+            "by",
+            "outcome",
+            "severity",
+            "reason",
+        ):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -148,13 +159,13 @@ _NEEDS = {
 
 
 def build_event(values: tuple[str, ...]) -> Event:
-    """Validate the fifteen canonical fields, as text in ``FIELDS`` order, into an :class:`Event`.
+    """Validate the sixteen canonical fields, as text in ``FIELDS`` order, into an :class:`Event`.
 
     The one validation path shared by CSV rows and JSON objects; written for speed because every
     event of a multi-million-row history passes through it.
     """
     (ts_text, kind, order_id, account, event_id, ref, channel, ship_by_text, deliver_by_text, amount,
-     tracking, rating_text, by, outcome, severity) = values  # fmt: skip
+     tracking, rating_text, by, outcome, severity, reason) = values  # fmt: skip
     needs = _NEEDS.get(kind)
     if needs is None:
         kind = kind.strip()
@@ -215,7 +226,7 @@ def build_event(values: tuple[str, ...]) -> Event:
         if severity not in SEVERITIES:
             raise EventError(f"bad severity {severity!r}")
     return Event(ts, kind, account or DEFAULT_ACCOUNT, order_id, event_id, ref, channel, ship_by, deliver_by,
-                 amount, tracking, rating, by, outcome, severity)  # fmt: skip
+                 amount, tracking, rating, by, outcome, severity, reason.lower())  # fmt: skip
 
 
 def _rating(value: object) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_state_dir
-from sellerpulse.core.config import mask_text
+from sellerpulse.core.secrets import mask_text
 from sellerpulse.core.textsafe import clean, clean_lines
 
 LOGGER = "sellerpulse"

@@ -32,20 +32,14 @@ MAX_TEXT = 100  # characters of a marketplace id, status or warning type; longer
 # bytes of a report file read: a seller's report is a few KB per marketplace, so this is hundreds of them
 MAX_DOCUMENT_BYTES = 8 << 20
 
-# Amazon's rate sections: report field names -> (key, denominator field, numerator field, numerator
-# counts the good ones, component fields)
-_RATES: tuple[tuple[tuple[str, ...], str, str, str, bool, tuple[str, ...]], ...] = (
-    (("lateShipmentRate",), "lsr", "orderCount", "lateShipmentCount", False, ()),
-    (
-        ("preFulfillmentCancellationRate", "prefulfillmentCancelRate"),
-        "pfcr", "orderCount", "cancellationCount", False, (),
-    ),
-    (("validTrackingRate",), "vtr", "shipmentCount", "validTrackingCount", True, ()),
-    (("onTimeDeliveryRate",), "otdr", "shipmentCountWithValidTracking", "onTimeDeliveryCount", True, ()),
-    (
-        ("invoiceDefectRate",),
-        "invoice_defect_rate", "orderCount", "invoiceDefect", False, ("missingInvoice", "lateInvoice"),
-    ),
+# Amazon's rate sections: report field names (both spellings) -> (key, denominator field, numerator field,
+# component fields). For VTR and OTDR the numerator counts the good ones, as sellerpulse's does.
+_RATES: tuple[tuple[tuple[str, ...], str, str, str, tuple[str, ...]], ...] = (
+    (("lateShipmentRate",), "lsr", "orderCount", "lateShipmentCount", ()),
+    (("preFulfillmentCancellationRate", "prefulfillmentCancelRate"), "pfcr", "orderCount", "cancellationCount", ()),
+    (("validTrackingRate",), "vtr", "shipmentCount", "validTrackingCount", ()),
+    (("onTimeDeliveryRate",), "otdr", "shipmentCountWithValidTracking", "onTimeDeliveryCount", ()),
+    (("invoiceDefectRate",), "invoice_defect_rate", "orderCount", "invoiceDefect", ("missingInvoice", "lateInvoice")),
 )  # fmt: skip
 _ODR_COMPONENTS = ("claims", "chargebacks", "negativeFeedback")
 
@@ -177,6 +171,9 @@ def _marketplace(
     rating, rating_dates, warnings = "", None, ()
 
     def read(name: str, reader: Any) -> Any:
+        """``reader`` of section ``name``; None for a rejected section or a null one (not reported)."""
+        if item[name] is None:
+            return None
         try:
             return reader(item[name])
         except SectionError as exc:
@@ -193,12 +190,10 @@ def _marketplace(
             rejections.append(
                 Rejection(source, f"{path}.orderDefectRate", f"expected an object, got {_kind(odr)}")
             )
-    for names, key, denominator, numerator, good, components in _RATES:
+    for names, key, denominator, numerator, components in _RATES:
         name = next((n for n in names if n in item), None)
         if name is not None:
-            metrics.append(
-                read(name, lambda v, a=(key, denominator, numerator, good, components): _rate(v, *a))
-            )
+            metrics.append(read(name, lambda v, a=(key, denominator, numerator, components): _rate(v, *a)))
     for name in _VIOLATIONS:
         if name in item:
             violations.append(read(name, lambda v, n=name: _violations(v, n)))
@@ -224,13 +219,13 @@ def _marketplace(
 
 def _odr(section: object, channel: str) -> OfficialMetric:
     try:
-        return _rate(section, f"odr_{channel}", "orderCount", "orderWithDefects", False, _ODR_COMPONENTS)
+        return _rate(section, f"odr_{channel}", "orderCount", "orderWithDefects", _ODR_COMPONENTS)
     except SectionError as exc:
         raise SectionError(str(exc), f".{channel}{exc.path}") from None
 
 
 def _rate(
-    section: object, key: str, denominator: str, numerator: str, good: bool, components: tuple[str, ...]
+    section: object, key: str, denominator: str, numerator: str, components: tuple[str, ...]
 ) -> OfficialMetric:
     """One rate section: its dates, counts, rate (a fraction) and target."""
     section = _object(section)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from .engine import BadOutcome, Engine
@@ -58,10 +59,13 @@ class Comparison:
         return self.theirs.name
 
     def to_json(self) -> dict[str, Any]:
+        """The comparison as JSON (``report``'s ``metrics.X.amazon``; :meth:`from_json` reads it back,
+        for a view that gets it over the wire)."""
         ours = self.ours
         return {
+            "account": self.account,
             "marketplace_id": self.marketplace_id,
-            "amazon_metric": self.theirs.key,
+            "metric_id": self.metric_id,
             "theirs": self.theirs.to_json(),
             "ours": None
             if ours is None
@@ -70,11 +74,44 @@ class Comparison:
                 "numerator": ours.numerator,
                 "denominator": ours.denominator,
                 "days": {"from": iso_day(ours.first_day), "to": iso_day(ours.last_day)},
+                "held": None
+                if ours.held_from is None or ours.held_to is None
+                else {"from": iso_day(ours.held_from), "to": iso_day(ours.held_to)},
             },
             "verdict": self.verdict,
             "difference": self.difference,
             "explanation": list(self.explanation),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Comparison:
+        ours, value = data["ours"], None
+        if ours is not None:
+            held = ours["held"] or {"from": None, "to": None}
+            value = RangeValue(
+                data["metric_id"],
+                ours["value"],
+                ours["numerator"],
+                ours["denominator"],
+                _ordinal(ours["days"]["from"]),
+                _ordinal(ours["days"]["to"]),
+                _ordinal(held["from"]),
+                _ordinal(held["to"]),
+            )
+        return cls(
+            account=data["account"],
+            marketplace_id=data["marketplace_id"],
+            theirs=OfficialMetric.from_json(data["theirs"]),
+            metric_id=data["metric_id"],
+            ours=value,
+            verdict=data["verdict"],
+            difference=data["difference"],
+            explanation=tuple(data["explanation"]),
+        )
+
+
+def _ordinal(day: str | None) -> int | None:
+    return None if day is None else date.fromisoformat(day).toordinal()
 
 
 def compare(engine: Engine, records: Iterable[AccountHealth], at: int) -> list[Comparison]:

@@ -26,9 +26,14 @@ def saved_account_health(runtime: Any) -> dict[str, list[dict[str, Any]]]:
 
 def restore_account_health(runtime: Any, meta: Mapping[str, Any]) -> None:
     """Give ``runtime`` the records a checkpoint saved in ``meta``."""
+    runtime.restore_account_health(saved_records(meta))
+
+
+def saved_records(meta: Mapping[str, Any]) -> list[AccountHealth]:
+    """The records a checkpoint saved in a state file's ``meta`` (``report --state`` shows them too)."""
     saved = meta.get(META_KEY)
     if saved is None:
-        return
+        return []
     records = []
     for item in saved if isinstance(saved, list) else [saved]:
         try:
@@ -37,4 +42,4 @@ def restore_account_health(runtime: Any, meta: Mapping[str, Any]) -> None:
             log.warning(
                 "a saved Account Health record is unreadable and dropped: %s: %s", type(exc).__name__, exc
             )
-    runtime.keep_account_health(records)
+    return records

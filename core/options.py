@@ -8,12 +8,13 @@ say what was expected, missing required options say which.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .suggest import closest
 
 TYPES = ("str", "int", "float", "bool", "list", "dict", "path")
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -61,12 +62,6 @@ class Option:
         if self.choices:
             out["choices"] = list(self.choices)
         return out
-
-
-def closest(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate most like ``name`` (difflib), or None when nothing is close."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def validate_options(

@@ -178,7 +178,7 @@ class Plugins:
         return self._lookup("register_sinks", type_name, "sink type")
 
     def _lookup(self, hook: str, type_name: str, what: str) -> type:
-        from .options import closest
+        from .suggest import closest
 
         found = self._collect(hook)
         if type_name in found:
@@ -263,7 +263,7 @@ class Plugins:
                     if kind != "profiles" and info.registers.get(kind)
                 }
                 return details
-        from .options import closest
+        from .suggest import closest
 
         known = [*self.sources(), *self.sinks(), *(info.name for info in self.describe())]
         hint = closest(name, known)

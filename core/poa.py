@@ -38,7 +38,8 @@ CAUSES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("no_tracking", "Shipped without tracking", r"shipped without tracking"),
         ("not_delivered", "Not delivered by the promised date", r"not delivered; promised date passed"),
         ("delivered_late", "Delivered after the promised date", r"delivered .+ after the promise"),
-        ("refunded", "Refunded", r"(?:^|; )refunded(?:$|;)"),
+        ("refunded", "Refunded", r"(?:^|; )refunded(?:$|;| \()"),
+        ("case_lost", "Cases closed for the buyer", r"closed for the buyer without seller resolution"),
         ("no_reply", "No reply yet, past 24 hours", r"no reply for "),
         ("late_reply", "Replied after 24 hours", r"replied after "),
         ("return_rated_low", "Return rated 1-2 stars", r"return rated "),
@@ -62,6 +63,7 @@ POPULATION = {
     "contact_response": "buyer messages",
     "response_hours": "replied buyer messages",
     "return_dissatisfaction": "return requests",
+    "late_delivery": "orders with ship-by and delivery dates",
     "feedback_score": "feedback ratings",
     "policy_violations": "",
 }
@@ -169,7 +171,8 @@ def plan_of_action(
     out.append("")
     out.append(
         f"Drafted by sellerpulse from the events it read, as of {stamp}. Every figure above is computed "
-        "from those events; check the order list against Seller Central before sending."
+        f"from those events; check the order list against {account.marketplace or 'the marketplace'}'s own "
+        "figures before sending."
     )
     return "\n".join(out) + "\n"
 

@@ -19,6 +19,7 @@ RULES = frozenset({
     "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
     "valid_tracking", "on_time_delivery", "contact_response", "response_hours",
     "return_dissatisfaction", "refund", "perfect_order", "policy_violations", "feedback_score",
+    "case_lost", "transaction_defect", "late_delivery",
 })  # fmt: skip
 WEEKLY_RULES = frozenset({"cs_rating", "response_hours", "first_contact_resolution"})
 # rules whose windows do not decide how long order state is kept: violations are their own records,
@@ -29,11 +30,46 @@ QUEUES = frozenset({
     "messages_awaiting_reply", "claims_awaiting_response", "returns_awaiting_response", "orders_to_ship",
 })  # fmt: skip
 DIRECTIONS = frozenset({"below", "above", "at_most"})
+# rules whose metric may filter the refunds it counts by the refund's reason
+REASON_RULES = frozenset({"refund"})
 CHANNELS = frozenset({"MFN", "AFN", "any"})
 
 
 class ProfileError(ValueError):
     """A profile or an override that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSpec:
+    """A window chosen by volume: ``short_days`` while at least ``min_orders`` orders (of ``channel``)
+    were placed in the last ``short_days``, else ``long_days``. A small seller is judged over a longer
+    stretch, so that two bad orders do not decide a month (eBay's evaluation period)."""
+
+    id: str
+    short_days: int
+    long_days: int
+    min_orders: int
+    channel: str = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """One bound of a ladder level on one metric. ``allowed_count``: the bound is missed only when the
+    rate misses ``target`` *and* more than this many bad outcomes were counted."""
+
+    metric: str
+    direction: str
+    target: Decimal
+    allowed_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSpec:
+    """A rung of a seller-level ladder: held while every threshold holds."""
+
+    id: str
+    name: str
+    thresholds: tuple[Threshold, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +87,12 @@ class MetricSpec:
     unit: str = "%"
     bad_noun: str = "bad outcome"
     lifetime: bool = False  # the window reaches back to the first day (``window_days`` unused)
+    # a rate past its target is a breach only when more than this many bad outcomes were counted
+    allowed_count: int | None = None
+    # refund rules: only refunds with one of these reasons count (None: every refund)
+    reasons: tuple[str, ...] | None = None
+    # the window is chosen by volume (``window_days`` is then the period's longest, for retention)
+    period: PeriodSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +113,9 @@ class Profile:
     # weekly customer-service figures (``window_days`` = 7), for the current week and ``weeks_back`` before
     weekly: Mapping[str, MetricSpec] = field(default_factory=dict)
     weeks_back: int = 8
+    periods: Mapping[str, PeriodSpec] = field(default_factory=dict)
+    # seller levels, best first; the last is the floor a seller falls to (it has no thresholds)
+    ladder: tuple[LevelSpec, ...] = ()
 
     @property
     def retention_days(self) -> int:
@@ -80,7 +125,7 @@ class Profile:
         return max(spans, default=0) + self.horizon_days
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Profile:
-        """Apply a ``[profiles.NAME]`` config table (any value of any metric or queue)."""
+        """Apply a ``[profiles.NAME]`` config table (any value of any metric, queue, period or level)."""
         unknown = set(overrides) - {
             "metrics",
             "queues",
@@ -88,15 +133,29 @@ class Profile:
             "horizon_days",
             "marketplace",
             "weekly",
+            "periods",
+            "ladder",
         }
         if unknown:
             raise ProfileError(f"profile {self.name}: unknown key {sorted(unknown)[0]!r}")
-        metrics = dict(self.metrics)
+        periods = dict(self.periods)
+        for period_id, values in (overrides.get("periods") or {}).items():
+            base = periods.get(period_id)
+            merged = _period_fields(base) if base else {}
+            merged.update(values)
+            periods[period_id] = _period(period_id, merged, self.name)
+        # a metric judged over a period follows the period's new values
+        metrics = {
+            mid: replace(m, period=periods[m.period.id], window_days=periods[m.period.id].long_days)
+            if m.period
+            else m
+            for mid, m in self.metrics.items()
+        }
         for metric_id, values in (overrides.get("metrics") or {}).items():
             base = metrics.get(metric_id)
             merged = _metric_fields(base) if base else {}
             merged.update(values)
-            metrics[metric_id] = _metric(metric_id, merged, self.name)
+            metrics[metric_id] = _metric(metric_id, merged, self.name, periods=periods)
         weekly_overrides = dict(overrides.get("weekly") or {})
         weeks_back = weekly_overrides.pop("weeks_back", self.weeks_back)
         weekly = dict(self.weekly)
@@ -112,6 +171,19 @@ class Profile:
             if queue_id not in queues:
                 raise ProfileError(f"profile {self.name}: unknown queue {queue_id!r}")
             queues[queue_id] = _queue(queue_id, {**_queue_fields(queues[queue_id]), **values}, self.name)
+        levels = {level.id: _level_fields(level) for level in self.ladder}
+        for level_id, values in (overrides.get("ladder") or {}).items():
+            if level_id not in levels:
+                raise ProfileError(f"profile {self.name}: unknown ladder level {level_id!r}")
+            merged = dict(levels[level_id])
+            merged["metrics"] = {**merged["metrics"]}
+            for key, value in values.items():
+                if key == "metrics":
+                    for mid, bound in value.items():
+                        merged["metrics"][mid] = {**merged["metrics"].get(mid, {}), **bound}
+                else:
+                    merged[key] = value
+            levels[level_id] = merged
         return replace(
             self,
             marketplace=str(overrides.get("marketplace", self.marketplace)),
@@ -123,6 +195,8 @@ class Profile:
             queues=queues,
             weekly=weekly,
             weeks_back=_int(weeks_back, "weekly.weeks_back", self.name, minimum=1),
+            periods=periods,
+            ladder=_ladder(levels, metrics, self.name),
         )
 
 
@@ -130,7 +204,11 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
     name = str(data.get("name", "")).strip()
     if not name:
         raise ProfileError("a profile needs a name")
-    metrics = {mid: _metric(mid, values, name) for mid, values in (data.get("metrics") or {}).items()}
+    periods = {pid: _period(pid, values, name) for pid, values in (data.get("periods") or {}).items()}
+    metrics = {
+        mid: _metric(mid, values, name, periods=periods)
+        for mid, values in (data.get("metrics") or {}).items()
+    }
     queues = {qid: _queue(qid, values, name) for qid, values in (data.get("queues") or {}).items()}
     weekly_table = dict(data.get("weekly") or {})
     weekly = {
@@ -149,6 +227,8 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         queues=queues,
         weekly=weekly,
         weeks_back=_int(weeks_back, "weekly.weeks_back", name, minimum=1),
+        periods=periods,
+        ladder=_ladder(data.get("ladder") or {}, metrics, name),
     )
 
 
@@ -168,20 +248,49 @@ def builtin_profile_names() -> list[str]:
 
 _METRIC_KEYS = {
     "name", "rule", "window_days", "lag_days", "channel", "direction", "target", "warn",
-    "threshold_hours", "unit", "bad_noun", "lifetime",
+    "threshold_hours", "unit", "bad_noun", "lifetime", "allowed_count", "reasons", "period",
 }  # fmt: skip
 
 
 def _metric_fields(spec: MetricSpec) -> dict[str, Any]:
-    return {k: getattr(spec, k) for k in _METRIC_KEYS}
+    fields = {k: getattr(spec, k) for k in _METRIC_KEYS - {"period", "reasons"}}
+    if spec.period is not None:
+        fields["period"] = spec.period.id
+        del fields["window_days"]  # the period's
+    if spec.reasons is not None:
+        fields["reasons"] = list(spec.reasons)
+    return fields
 
 
 def _queue_fields(spec: QueueSpec) -> dict[str, Any]:
     return {"name": spec.name, "deadline_hours": spec.deadline_hours}
 
 
+def _period_fields(spec: PeriodSpec) -> dict[str, Any]:
+    return {
+        "short_days": spec.short_days,
+        "long_days": spec.long_days,
+        "min_orders": spec.min_orders,
+        "channel": spec.channel,
+    }
+
+
+def _level_fields(level: LevelSpec) -> dict[str, Any]:
+    return {
+        "name": level.name,
+        "metrics": {
+            t.metric: {"direction": t.direction, "target": t.target, "allowed_count": t.allowed_count}
+            for t in level.thresholds
+        },
+    }
+
+
 def _metric(
-    metric_id: str, values: Mapping[str, Any], profile: str, rules: frozenset[str] = RULES
+    metric_id: str,
+    values: Mapping[str, Any],
+    profile: str,
+    rules: frozenset[str] = RULES,
+    periods: Mapping[str, PeriodSpec] | None = None,
 ) -> MetricSpec:
     where = f"profile {profile}, metric {metric_id}"
     unknown = set(values) - _METRIC_KEYS
@@ -204,7 +313,13 @@ def _metric(
     lifetime = values.get("lifetime", False)
     if not isinstance(lifetime, bool):
         raise ProfileError(f"{where}: lifetime must be true or false")
-    window = values.get("window_days", 1 if lifetime else None)
+    allowed = values.get("allowed_count")
+    if allowed is not None:
+        allowed = _int(allowed, f"metric {metric_id}: allowed_count", profile)
+        if target is None:
+            raise ProfileError(f"{where}: allowed_count needs a target")
+    period = _period_of(values, periods, where, lifetime)
+    window = period.long_days if period else values.get("window_days", 1 if lifetime else None)
     return MetricSpec(
         id=metric_id,
         name=str(values.get("name", metric_id)),
@@ -219,7 +334,106 @@ def _metric(
         unit=str(values.get("unit", "%")),
         bad_noun=str(values.get("bad_noun", "bad outcome")),
         lifetime=lifetime,
+        allowed_count=allowed,
+        reasons=_reasons(values.get("reasons"), rule, where),
+        period=period,
     )
+
+
+def _period_of(
+    values: Mapping[str, Any], periods: Mapping[str, PeriodSpec] | None, where: str, lifetime: bool
+) -> PeriodSpec | None:
+    period_id = values.get("period")
+    if period_id is None:
+        return None
+    period = (periods or {}).get(period_id)
+    if period is None:
+        raise ProfileError(f"{where}: unknown period {period_id!r}")
+    if "window_days" in values or lifetime:
+        raise ProfileError(f"{where}: a metric with a period takes its window from it (no window_days)")
+    return period
+
+
+def _reasons(value: Any, rule: str, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if rule not in REASON_RULES:
+        raise ProfileError(f"{where}: reasons filter only the rules {', '.join(sorted(REASON_RULES))}")
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(r, str) and r.strip() == r and r for r in value)
+    ):
+        raise ProfileError(f"{where}: reasons must be a non-empty list of reason words, not {value!r}")
+    return tuple(sorted({reason.lower() for reason in value}))  # as events carry them (lower case)
+
+
+def _period(period_id: str, values: Mapping[str, Any], profile: str) -> PeriodSpec:
+    where = f"period {period_id}"
+    unknown = set(values) - {"short_days", "long_days", "min_orders", "channel"}
+    if unknown:
+        raise ProfileError(f"profile {profile}, {where}: unknown key {sorted(unknown)[0]!r}")
+    short = _int(values.get("short_days"), f"{where}: short_days", profile, minimum=1)
+    long = _int(values.get("long_days"), f"{where}: long_days", profile, minimum=1)
+    if long < short:
+        raise ProfileError(f"profile {profile}, {where}: long_days must be at least short_days")
+    channel = values.get("channel", "any")
+    if channel not in CHANNELS:
+        raise ProfileError(f"profile {profile}, {where}: channel must be MFN, AFN or any")
+    return PeriodSpec(
+        id=period_id,
+        short_days=short,
+        long_days=long,
+        min_orders=_int(values.get("min_orders"), f"{where}: min_orders", profile),
+        channel=channel,
+    )
+
+
+def _ladder(
+    levels: Mapping[str, Any], metrics: Mapping[str, MetricSpec], profile: str
+) -> tuple[LevelSpec, ...]:
+    """Levels best first, as listed; the last is the floor and takes no thresholds."""
+    out = []
+    for n, (level_id, values) in enumerate(levels.items()):
+        where = f"profile {profile}, ladder level {level_id}"
+        if not isinstance(values, Mapping):
+            raise ProfileError(f"{where}: must be a table")
+        unknown = set(values) - {"name", "metrics"}
+        if unknown:
+            raise ProfileError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        thresholds = []
+        for metric_id, bound in (values.get("metrics") or {}).items():
+            spec = metrics.get(metric_id)
+            if spec is None:
+                raise ProfileError(f"{where}: unknown metric {metric_id!r}")
+            unknown = set(bound) - {"direction", "target", "allowed_count"}
+            if unknown:
+                raise ProfileError(f"{where}, metric {metric_id}: unknown key {sorted(unknown)[0]!r}")
+            direction = bound.get("direction", spec.direction)
+            if direction not in DIRECTIONS:
+                raise ProfileError(f"{where}, metric {metric_id}: direction must be below, above or at_most")
+            target = _decimal(bound.get("target"), f"{where}, metric {metric_id}: target")
+            if target is None:
+                raise ProfileError(f"{where}, metric {metric_id}: a threshold needs a target")
+            allowed = bound.get("allowed_count")
+            thresholds.append(
+                Threshold(
+                    metric=metric_id,
+                    direction=direction,
+                    target=target,
+                    allowed_count=None
+                    if allowed is None
+                    else _int(allowed, f"ladder {level_id}, {metric_id}: allowed_count", profile),
+                )
+            )
+        if n == len(levels) - 1 and thresholds:
+            raise ProfileError(f"{where}: the last level is the floor and takes no thresholds")
+        out.append(
+            LevelSpec(id=level_id, name=str(values.get("name", level_id)), thresholds=tuple(thresholds))
+        )
+    if len(out) == 1:
+        raise ProfileError(f"profile {profile}: a ladder needs at least two levels")
+    return tuple(out)
 
 
 def _queue(queue_id: str, values: Mapping[str, Any], profile: str) -> QueueSpec:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .backoff import backoff_delay
 from .clock import Clock, SystemClock
 from .events import Event, Rejection
-from .heap import fix_mmap_threshold
+from .malloc_tuning import fix_mmap_threshold
 from .official_records import AccountHealth
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
@@ -131,7 +131,7 @@ def sources_from_config(config: Any, plugins: Any) -> list[Source]:
     """:func:`build_sources` for a loaded :class:`~sellerpulse.core.config.Config`: messages name the
     file and the line of the offending key, relative paths are taken from the config file's folder,
     and secrets (``${VAR}`` values) are masked in every message."""
-    from .config import mask
+    from .secrets import mask
 
     path = config.path
 
@@ -416,11 +416,11 @@ class Runtime:
         with self.lock:
             return [self._account_health[key] for key in sorted(self._account_health)]
 
-    def keep_account_health(self, records: Iterable[AccountHealth]) -> None:
-        """Hold ``records`` as the latest of their account and marketplace (a restart's saved ones)."""
-        with self.lock:
-            for record in records:
-                self._account_health[(record.account, record.marketplace_id)] = record
+    def restore_account_health(self, records: Iterable[AccountHealth]) -> None:
+        """Hold ``records`` (a restart's saved ones) as the latest of their account and marketplace;
+        called before running, as :meth:`restore` is (without the lock, which a caller may hold)."""
+        for record in records:
+            self._account_health[(record.account, record.marketplace_id)] = record
 
     def source(self, name: str) -> Source:
         for source in self.sources:

@@ -7,8 +7,10 @@ touches engine internals and a snapshot can be rendered, compared or serialised 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from .profile import LIFETIME_FROM_DAY, plural_noun
 from .timeutil import format_instant, iso_day
 
 
@@ -30,6 +32,8 @@ class MetricValue:
     bad_noun: str = "bad outcome"
     # daily values of this metric for the days before the snapshot's day, oldest first (when asked for)
     history: tuple[float | None, ...] = ()
+    # a rate past its target is a breach only with more bad outcomes than this (the profile's allowed_count)
+    allowed_count: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,13 +41,28 @@ class MetricValue:
             "value": self.value,
             "numerator": self.numerator,
             "denominator": self.denominator,
-            "target": self.target,
-            "warn": self.warn,
+            "target": _number(self.target),
+            "warn": _number(self.warn),
             "direction": self.direction,
             "status": self.status,
             "headroom": self.headroom,
-            "window": {"from": iso_day(self.window_from), "to": iso_day(self.window_to)},
+            "window": {"from": window_start(self), "to": iso_day(self.window_to)},
+            **({"allowed_count": self.allowed_count} if self.allowed_count is not None else {}),
         }
+
+
+def window_start(metric: MetricValue) -> str | None:
+    """The first day of the metric's window, or None for a lifetime window (it has no first day a reader
+    could use: ``0001-01-01`` is only how the engine spells "from the start")."""
+    return None if metric.window_from <= LIFETIME_FROM_DAY else iso_day(metric.window_from)
+
+
+def _number(text: str | None) -> int | float | None:
+    """A profile's exact decimal text as the JSON number it is, so ``target`` compares with ``value``."""
+    if text is None:
+        return None
+    exact = Decimal(text)
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +135,39 @@ class QueueValue:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelValue:
+    """The seller level a profile's ladder gives an account now (eBay's Top Rated, Above Standard, ...),
+    and how far the next level down is: ``headroom`` more bad outcomes of metric ``binding`` (the
+    nearest of the level's bounds), with the denominators as they are now."""
+
+    level: str  # the level's name
+    level_id: str
+    next_down: str | None = None  # the name of the level below; None at the floor
+    headroom: int | None = None  # None at the floor, or while no bound has data
+    binding: str | None = None  # the metric id whose bound is nearest
+    bad_noun: str = "bad outcome"  # of ``binding``
+    missed: tuple[str, ...] = ()  # metric ids whose bound of the level above is missed
+
+    def describe(self) -> str:
+        """``Above Standard; 3 more defects to Below Standard``."""
+        if self.next_down is None or self.headroom is None:
+            return self.level
+        if self.headroom == 0:
+            return f"{self.level}; the next {self.bad_noun} drops it to {self.next_down}"
+        return f"{self.level}; {self.headroom} more {plural_noun(self.bad_noun, self.headroom)} to {self.next_down}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "id": self.level_id,
+            "next_down": self.next_down,
+            "headroom": self.headroom,
+            "binding": self.binding,
+            "missed": list(self.missed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     account: str
     profile: str
@@ -128,10 +180,14 @@ class AccountSnapshot:
     # weekly customer-service figures (id -> weeks, oldest first), when the snapshot was asked for them;
     # each week has ``to_json()`` (see ``core.engine.weekly.WeekValue``)
     weekly: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    marketplace: str = ""  # the profile's marketplace ("Amazon", "Walmart", "eBay")
+    level: LevelValue | None = None  # when the profile has a ladder of seller levels
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
+            "marketplace": self.marketplace,
+            **({"level": self.level.to_json()} if self.level is not None else {}),
             "timezone": self.timezone,
             "day": iso_day(self.day),
             "orphans": self.orphans,

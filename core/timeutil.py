@@ -123,6 +123,12 @@ class DayClock:
         return us
 
 
+def local_minute(us: int, zone: tzinfo) -> str:
+    """An instant as an operator reads it in ``zone``: ``2026-10-03 14:49 CEST`` (to the minute, rounded
+    down: a deadline shown a minute early is still met)."""
+    return from_us(us, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def iso_day(day: int) -> str:
     return date.fromordinal(day).isoformat()
 

@@ -44,10 +44,10 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 import httpx
 from sellerpulse.core.backoff import backoff_delay, retry_after
 from sellerpulse.core.clock import Clock, SystemClock
-from sellerpulse.core.config import is_secret_key, mask_text, url_secrets
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
 from sellerpulse.core.readers import is_text
+from sellerpulse.core.secrets import is_secret_key, mask_text, url_secrets
 from sellerpulse.core.sources import Batch, Source
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant

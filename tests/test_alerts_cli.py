@@ -88,7 +88,7 @@ def test_alerts_test_sends_a_sample_through_a_configured_sink(tmp_path, receiver
 
     unknown = cli(tmp_path, "test", "nope", "--config", str(config), "--state", str(tmp_path / "s.db"),
                   env_extra={"HOOK_URL": url})  # fmt: skip
-    assert unknown.returncode == 2 and "no sink named 'nope'" in unknown.stderr
+    assert unknown.returncode == 64 and "no sink named 'nope'" in unknown.stderr
 
 
 @pytest.mark.slow
@@ -143,20 +143,20 @@ def test_errors_name_the_rule_and_key(tmp_path, receiver):
         str(tmp_path / "s.db"),
         env_extra={"HOOK_URL": url},
     )
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "alert rule 'typo' (#2): unknown key 'repaet'; did you mean 'repeat'?" in result.stderr
 
     config = write_config(tmp_path, url)
     Store(tmp_path / "s.db").close()  # the commands below amend an existing state file
     bad = cli(tmp_path, "silence", "nope", "--for", "2h", "--config", str(config), "--state", str(tmp_path / "s.db"),
               env_extra={"HOOK_URL": url})  # fmt: skip
-    assert bad.returncode == 2 and "no alert rule named 'nope'" in bad.stderr
+    assert bad.returncode == 64 and "no alert rule named 'nope'" in bad.stderr
     bad = cli(tmp_path, "silence", "lsr-breach", "--for", "soon", "--config", str(config),
               "--state", str(tmp_path / "s.db"), env_extra={"HOOK_URL": url})  # fmt: skip
-    assert bad.returncode == 2 and "expected a duration" in bad.stderr
+    assert bad.returncode == 64 and "expected a duration" in bad.stderr
     bad = cli(tmp_path, "silence", "lsr-breach", "--until", "2020-01-01T00:00:00Z", "--config", str(config),
               "--state", str(tmp_path / "s.db"), env_extra={"HOOK_URL": url})  # fmt: skip
-    assert bad.returncode == 2 and "must end in the future" in bad.stderr
+    assert bad.returncode == 64 and "must end in the future" in bad.stderr
 
 
 def test_without_a_config_the_default_rules_apply(tmp_path):

@@ -1,5 +1,5 @@
 """``sellerpulse alerts`` (a subprocess) on a --state that is not a usable sellerpulse state file: refused
-with exit status 2 and a message saying why, as ``report --state`` refuses it; the file is never written
+with exit status 64 and a message saying why, as ``report --state`` refuses it; the file is never written
 (no SQLite database made of a CSV, no alert tables added to another program's database), and no
 traceback. Real files, a real lock held by another process, a real read-only mount."""
 
@@ -30,7 +30,7 @@ def alerts(folder: Path, *args: str, hooks: dict | None = None) -> subprocess.Co
 
 
 def refused(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.returncode == 64, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith("sellerpulse: error: "), done.stderr
     return done.stderr

@@ -18,6 +18,7 @@ CASES = {
     "alerts": ["--accounts", "2", "--rounds", "2"],
     "load": ["--events", "20000"],
     "terminal": ["3", "--sizes", "80x24", "--backfill-days", "2"],
+    "account_health": ["--orders-per-day", "50", "--days", "20", "--rounds", "2"],
 }
 
 

@@ -86,7 +86,7 @@ def test_a_failed_source_beside_a_warning_is_unknown(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("UNKNOWN api: failed: ")
-    assert lines[1:] == ["WARNING shop claims_awaiting_response: 1 overdue (AZ-1 due 2026-11-19T12:00:00Z)"]
+    assert lines[1:] == ["WARNING shop claims_awaiting_response: 1 overdue (AZ-1 due 2026-11-19 12:00 UTC)"]
 
 
 def test_a_breach_beside_a_failed_source_is_a_breach_and_both_are_printed(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_an_overdue_a_to_z_claim_is_a_warning(tmp_path: Path) -> None:
     result = check("--events", "claim.csv", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        "WARNING shop claims_awaiting_response: 1 overdue (AZ-1 due 2026-11-19T12:00:00Z)"
+        "WARNING shop claims_awaiting_response: 1 overdue (AZ-1 due 2026-11-19 12:00 UTC)"
     ]
     data = check("--events", "claim.csv", "--format", "json", cwd=tmp_path)
     report = json.loads(data.stdout)

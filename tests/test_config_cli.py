@@ -100,7 +100,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path, env: dict[str, 
     target = tmp_path / "mine.toml"
     target.write_text('[general]\ntimezone = "Asia/Tokyo"\n')
     result = cli(tmp_path, env, "init", "--path", str(target))
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert target.read_text() == '[general]\ntimezone = "Asia/Tokyo"\n'
     assert cli(tmp_path, env, "init", "--path", str(target), "--force").returncode == 0
@@ -168,7 +168,7 @@ def test_show_reports_config_errors_with_line(tmp_path: Path, env: dict[str, str
     config = tmp_path / "bad.toml"
     config.write_text('[general]\ntimezone = "UTC"\nrefersh = 2\n')
     result = cli(tmp_path, env, "show", "--config", str(config))
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert f"{config}, line 3: unknown key 'refersh' in [general] (did you mean 'refresh'?)" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -181,3 +181,26 @@ def test_show_warns_about_a_shared_secret_file(tmp_path: Path, env: dict[str, st
     assert result.returncode == 0
     assert "readable by other users" in result.stderr
     assert "s3cr3t" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "reason"),
+    [
+        ('[[sources]]\ntype = "ftp"\nname = "x"\n', "unknown source type 'ftp'"),
+        ('[[sources]]\ntype = "csv"\nname = "x"\npath = "e.csv"\nfollw = true\n', "did you mean 'follow'"),
+        ('[[sources]]\ntype = "csv"\npath = "e.csv"\n[[sinks]]\ntype = "pager"\nname = "p"\n', "'pager'"),
+    ],
+    ids=["source-type", "source-option", "sink-type"],
+)
+def test_show_rejects_what_run_rejects(tmp_path: Path, env: dict[str, str], table: str, reason: str) -> None:
+    config = tmp_path / "plugins.toml"
+    config.write_text(table)
+    config.chmod(0o600)
+    shown = cli(tmp_path, env, "show", "--config", str(config))
+    assert shown.returncode == 64, shown.stdout
+    assert reason in shown.stderr and shown.stdout == ""
+    started = subprocess.run(
+        [sys.executable, "-m", "sellerpulse.tui.cli", "run", "--headless", "--config", str(config)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert started.returncode == 64 and reason in started.stderr

@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sellerpulse.core.config import (
-    ConfigError,
-    config_to_display,
-    find_config_path,
-    load_config,
-    loads_config,
-    mask,
-    mask_url,
-)
+from sellerpulse.core.config import ConfigError, config_to_display, load_config, loads_config
+from sellerpulse.core.config_locations import find_config_path
+from sellerpulse.core.secrets import mask, mask_url
 from sellerpulse.core.tomllines import key_lines
 
 

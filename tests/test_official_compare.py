@@ -3,6 +3,7 @@ ours is measured over Amazon's reporting range, not our window, and a difference
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from official_fixtures import EVENTS_CSV, US, counted, dates, odr, report, viola
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event
 from sellerpulse.core.official import parse_account_health
-from sellerpulse.core.official_compare import compare, orders_behind
+from sellerpulse.core.official_compare import Comparison, compare, orders_behind
 from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.timeutil import parse_instant
 
@@ -172,3 +173,8 @@ def test_the_range_measure_over_a_metrics_own_window_is_its_snapshot_value(engin
             metric.denominator,
         ), metric.id
     assert engine.range_value("acme", "no-such-metric", 0, 1, AT) is None
+
+
+def test_a_comparison_survives_its_json_form(engine):
+    found = list(comparisons(engine).values())
+    assert [Comparison.from_json(json.loads(json.dumps(c.to_json()))) for c in found] == found

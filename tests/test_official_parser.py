@@ -95,7 +95,11 @@ def test_a_rate_that_could_be_either_unit_is_not_comparable():
 
 
 def test_a_partial_report_gives_what_it_has_without_complaint():
-    bare = {"marketplaceId": US, "lateShipmentRate": marketplace()["lateShipmentRate"]}
+    bare = {
+        "marketplaceId": US,
+        "lateShipmentRate": marketplace()["lateShipmentRate"],
+        "validTrackingRate": None,
+    }
     parsed = parse({"performanceMetrics": [bare]})
     assert parsed.rejections == []
     record = only(parsed)

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from official_fixtures import EVENTS_CSV, US
+from sellerpulse.core.events import Event
+from sellerpulse.core.readers import read_event_file
 from test_official_compare import amazon_report
+from test_official_state import run_checkpointed
 
 AT = "2026-09-20T00:00:00Z"
 
@@ -83,6 +86,7 @@ def test_json_puts_amazon_under_each_metric_and_keeps_the_records_and_rejections
         "numerator": 2,
         "denominator": 5,
         "days": {"from": "2026-09-01", "to": "2026-09-10"},
+        "held": {"from": "2026-08-31", "to": "2026-09-11"},  # our MFN orders: A1's day to A6's
     }
     assert (odr["theirs"]["rate"], odr["theirs"]["numerator"], odr["theirs"]["denominator"]) == (0.5, 3, 6)
     assert odr["verdict"] == "differs" and odr["difference"] == pytest.approx(-0.1)
@@ -126,3 +130,32 @@ def test_whose_report_must_be_said_when_several_accounts_were_read(files, tmp_pa
     missing = run("--events", str(events), "--account-health", f"acme={tmp_path / 'nothing.json'}")
     assert missing.returncode == 64
     assert "nothing.json" in missing.stderr and missing.stdout == ""
+
+
+def test_report_of_a_state_file_shows_the_records_the_live_source_saved(files, tmp_path: Path):
+    events, _ = files
+    state = tmp_path / "state.sqlite3"
+    read = [item for item in read_event_file(events) if isinstance(item, Event)]
+    run_checkpointed(state, [("acme", amazon_report())], read)
+    result = run("--state", str(state), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    odr = report["accounts"]["acme"]["metrics"]["odr"]["amazon"][US]
+    assert (odr["ours"]["numerator"], odr["ours"]["denominator"], odr["verdict"]) == (2, 5, "differs")
+    assert [r["account"] for r in report["account_health"]["records"]] == ["acme"]
+
+
+def test_text_from_the_report_cannot_drive_the_terminal(files, tmp_path: Path):
+    events, _ = files
+    document = amazon_report()
+    document["performanceMetrics"][0]["marketplaceId"] = "EVIL\x1b[2J\u202e"
+    document["performanceMetrics"][0]["warningStates"] = [
+        {"warningType": "x\x1b]52;c;cHdu\x07", "status": "BAD"}
+    ]
+    health = tmp_path / "evil.json"
+    health.write_text(json.dumps(document))
+    result = run("--events", str(events), "--account-health", f"acme={health}")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "Amazon's numbers beside ours: acme in EVIL\\x1b[2J\\u202e" in result.stdout
+    assert "warnings (Amazon): x\\x1b]52;c;cHdu\\x07 BAD" in result.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 from official_fixtures import CA, US, marketplace, report
 from sellerpulse.core.checkpoint import Checkpointer
 from sellerpulse.core.engine import Engine
+from sellerpulse.core.events import Event
 from sellerpulse.core.official import parse_account_health
 from sellerpulse.core.runtime import Runtime
 from sellerpulse.core.sources import Batch, Source
@@ -22,11 +23,14 @@ class ReportFiles(Source):
 
     type_name = "report-files"
 
-    def __init__(self, documents: list[tuple[str, dict]]) -> None:
+    def __init__(self, documents: list[tuple[str, dict]], events: list[Event] = ()) -> None:
         super().__init__("reports", {})
         self.documents = documents
+        self.events = list(events)
 
     async def batches(self, follow: bool) -> AsyncIterator[Batch]:
+        if self.events:
+            yield Batch(self.events)
         for account, document in self.documents:
             parsed = parse_account_health(json.dumps(document), account, self.name)
             yield Batch(rejections=parsed.rejections, account_health=parsed.records)
@@ -50,8 +54,8 @@ def test_the_runtime_keeps_the_latest_record_of_each_account_and_marketplace():
     assert held == [("acme", CA, "GOOD"), ("acme", US, "AT_RISK"), ("bolt", US, "GOOD")]
 
 
-def run_checkpointed(state: Path, documents: list[tuple[str, dict]]) -> Runtime:
-    runtime = Runtime(Engine(), [ReportFiles(documents)])
+def run_checkpointed(state: Path, documents: list[tuple[str, dict]], events: list[Event] = ()) -> Runtime:
+    runtime = Runtime(Engine(), [ReportFiles(documents, events)])
     store = StateStore(state)
     checkpointer = Checkpointer(runtime, store, 0.01)
     checkpointer.restore_positions()

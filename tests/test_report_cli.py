@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,24 @@ def test_rows_a_marketplace_report_rejects_are_listed_with_their_line_and_reason
     result = run("check", "--events", str(report), "--at", AT, cwd=tmp_path)
     assert "rejected All Orders.txt:line 3: unreadable date 'yesterday'" in result.stderr
     assert "rejected All Orders.txt:line 4: unknown fulfillment-channel 'drone'" in result.stderr
+
+
+def test_a_report_in_a_zone_gives_deadlines_in_it_and_json_targets_as_numbers(tmp_path: Path) -> None:
+    # a claim opened 2026-11-18 10:00 UTC is due 48 h later: 2026-11-20 10:00 UTC = 11:00 in Berlin (CET)
+    opened = datetime(2026, 11, 18, 10, tzinfo=UTC)
+    events = write_orders(tmp_path / "claim.csv", claim_opened=opened)
+    table = run("report", "--events", str(events), "--at", AT, "--timezone", "Europe/Berlin", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    claims = next(line for line in table.stdout.splitlines() if line.startswith("claims_awaiting_response"))
+    assert claims.endswith("AZ-1 2026-11-20 11:00 CET"), claims
+    lifetime = next(line for line in table.stdout.splitlines() if line.startswith("feedback_score_lifetime"))
+    assert lifetime.endswith("lifetime..2026-11-20"), lifetime
+    assert "0001-01-01" not in table.stdout
+
+    data = json.loads(
+        run("report", "--events", str(events), "--at", AT, "--format", "json", cwd=tmp_path).stdout
+    )
+    metrics = data["accounts"]["shop"]["metrics"]
+    assert metrics["odr"]["target"] == 0.01 and metrics["vtr"]["target"] == 0.95
+    assert metrics["vtr"]["value"] >= metrics["vtr"]["target"]  # a number compares with a number
+    assert metrics["feedback_score_lifetime"]["window"] == {"from": None, "to": "2026-11-20"}

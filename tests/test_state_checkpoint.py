@@ -209,12 +209,20 @@ def test_the_demo_state_starts_over_when_the_demo_changes(tmp_path: Path) -> Non
     store.checkpoint(encode_events(events), {}, {}, {"demo": {"seed": 7}})
     store.close()
 
-    same = open_checkpointer(Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 7}}, fresh_unless="demo")
-    assert same.store.saved().events == len(events)
+    notes: list[str] = []
+    same = open_checkpointer(
+        Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 7}}, fresh_unless="demo", notes=notes
+    )
+    assert same.store.saved().events == len(events) and notes == []
     same.store.close()
-    other = open_checkpointer(Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 8}}, fresh_unless="demo")
+    other = open_checkpointer(
+        Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 8}}, fresh_unless="demo", notes=notes
+    )
     assert other.store.saved().events == 0
     other.store.close()
+    assert notes == [
+        f"demo settings changed: seed 7 -> 8: a new demo state (the previous demo's history in {state} is discarded)"
+    ]
 
 
 def test_the_dashboard_shows_a_restore_in_progress_as_a_source(tmp_path: Path) -> None:

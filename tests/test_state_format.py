@@ -157,7 +157,7 @@ def test_a_saved_state_of_another_format_version_is_refused(
 # its attributes and the shapes of their values, an account's saved fields, a series' saved parts.
 # When test_the_saved_layout_is_the_one_recorded fails, the saved format changed: bump
 # state_file.FORMAT_VERSION (states of the old layout are then replayed once), and record the new layout.
-RECORDED_FORMAT_VERSION = 3
+RECORDED_FORMAT_VERSION = 4
 RECORDED_LAYOUT: dict[str, object] = {
     "classes": {
         "sellerpulse.core.engine.deadlines.DeadlineIndex": {
@@ -188,7 +188,7 @@ RECORDED_LAYOUT: dict[str, object] = {
         },
         "sellerpulse.core.engine.orders.OrderTable": {
             "__slots__": [
-                "any_cancel, deliver_by, delivered, feedback_rating, feedback_removed, feedback_ts, flags, index, later_giver, mixed_givers, placed, placed_day, seller_cancel, ship_by, shipped"
+                "any_cancel, deliver_by, delivered, feedback_rating, feedback_removed, feedback_ts, flags, index, later_giver, mixed_givers, placed, placed_day, refund_reasons, seller_cancel, ship_by, shipped"
             ],
             "any_cancel": ["{int: int}"],
             "deliver_by": ["array[q]"],
@@ -202,6 +202,7 @@ RECORDED_LAYOUT: dict[str, object] = {
             "mixed_givers": ["{: }"],
             "placed": ["array[q]"],
             "placed_day": ["array[i]"],
+            "refund_reasons": ["{: }"],
             "seller_cancel": ["{int: int}"],
             "ship_by": ["array[q]"],
             "shipped": ["array[q]"],
@@ -255,7 +256,7 @@ RECORDED_LAYOUT: dict[str, object] = {
         },
         "sellerpulse.core.events.Event": {
             "__slots__": [
-                "account, amount, by, channel, deliver_by, event_id, kind, order_id, outcome, rating, ref, severity, ship_by, tracking, ts"
+                "account, amount, by, channel, deliver_by, event_id, kind, order_id, outcome, rating, reason, ref, severity, ship_by, tracking, ts"
             ],
             "account": ["str"],
             "amount": ["str"],
@@ -267,6 +268,7 @@ RECORDED_LAYOUT: dict[str, object] = {
             "order_id": ["str"],
             "outcome": ["str"],
             "rating": ["int"],
+            "reason": ["str"],
             "ref": ["str"],
             "severity": ["str"],
             "ship_by": ["NoneType"],

@@ -137,7 +137,7 @@ def test_a_state_file_in_a_read_only_folder_gets_a_clear_error(
     write_events(tmp_path / "events.csv", history(3))
     done = run(tmp_path, "run", "--headless", "--config", "sellerpulse.toml", "--state", str(state),
                "--log-file", "sellerpulse.log")  # fmt: skip
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 64, done.stderr
     assert "Traceback" not in done.stderr
     assert f"sellerpulse: error: state file {state}" in done.stderr
     assert says in done.stderr
@@ -198,7 +198,7 @@ def test_alerts_on_a_missing_state_file_say_so_and_create_nothing(tmp_path: Path
     before = files(tmp_path)
     missing = tmp_path / "nowhere" / "state.sqlite3"
     done = run(tmp_path, *command, "--state", str(missing))
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.returncode == 64, done.stdout + done.stderr
     assert f"sellerpulse: error: no state file at {missing}" in done.stderr
     assert "Traceback" not in done.stderr
     assert files(tmp_path) == before

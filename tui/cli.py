@@ -5,10 +5,11 @@ Sub-command modules are imported lazily by name so ``sellerpulse report`` never 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from sellerpulse.tui.commands.common import EXIT_INTERRUPTED, EXIT_OK, Parser
 
 from sellerpulse import __version__
 
@@ -25,8 +26,8 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="sellerpulse",
         description="Live account health of marketplace sellers: metrics, queues and alerts.",
     )
@@ -51,9 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":

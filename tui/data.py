@@ -160,6 +160,14 @@ class EngineData:
         profile = getattr(self.engine, "profile", None)
         return list(getattr(profile, "metrics", None) or ())
 
+    def metric_rules(self, account: str | None = None) -> dict[str, str]:
+        """Metric id -> rule, in profile order, of the profile that judges ``account`` (None: the
+        engine's default profile): the dashboard groups an account's panels by what they measure."""
+        profiles = getattr(self.engine, "account_profiles", None) or {}
+        profile = profiles.get(account) or getattr(self.engine, "profile", None)
+        metrics = getattr(profile, "metrics", None) or {}
+        return {mid: spec.rule for mid, spec in metrics.items()}
+
     def account_health(self, at: int) -> list[Comparison]:
         """Amazon's numbers (the latest Account Health records) beside ours over Amazon's ranges."""
         records = self._account_health()

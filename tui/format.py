@@ -12,7 +12,7 @@ from decimal import Decimal
 from sellerpulse.core.profile import plural_noun as plural
 from sellerpulse.core.snapshot import MetricValue, format_metric_value
 from sellerpulse.core.textsafe import clean as clean  # re-exported: panels call fmt.clean
-from sellerpulse.core.timeutil import US_PER_DAY, US_PER_HOUR, from_us, iso_day
+from sellerpulse.core.timeutil import US_PER_HOUR, from_us, human_duration, iso_day
 
 US_PER_MINUTE = US_PER_HOUR // 60
 
@@ -40,7 +40,7 @@ def target(m: MetricValue, ascii_only: bool = False) -> str:
 def headroom(m: MetricValue) -> str:
     """How much room is left, in the operator's words: "2 more defects allowed"."""
     noun = m.bad_noun
-    if m.direction == "at_most":
+    if m.direction == "at_most" and m.unit == "count":
         n = int(m.value or 0)
         return f"no open {plural(noun, 0)}" if n == 0 else f"{n} open {plural(noun, n)}"
     if m.status == "no_data":
@@ -72,6 +72,10 @@ def _over_target(m: MetricValue) -> int | None:
     if m.direction == "above":
         bad = d - m.numerator
         return bad - math.floor(d * (1 - t))
+    if m.direction == "at_most":
+        over = m.numerator - math.floor(t * d)
+        # with an allowed count, a breach ends once either the rate or the count is back within bounds
+        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
     return None
 
 
@@ -131,18 +135,9 @@ def short_window(m: MetricValue) -> str:
 
 
 def duration(us: int) -> str:
-    """``1 h 12 m``, ``2 d 4 h``, ``45 m``, ``< 1 m``: at most two units, rounded down."""
-    us = abs(us)
-    days, rest = divmod(us, US_PER_DAY)
-    hours, rest = divmod(rest, US_PER_HOUR)
-    minutes = rest // US_PER_MINUTE
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} m"
-    return "< 1 m"
+    """``1 h 12 m``, ``2 d 4 h``, ``45 m``, ``< 1 m``: the engine's wording (one home, in core), with
+    ``< 1 m`` where it would say ``0 m`` (on a deadline, "0 m" reads as "too late")."""
+    return "< 1 m" if abs(us) < US_PER_MINUTE else human_duration(us)
 
 
 # What is due for each queue's items, in the singular and plural.

@@ -5,7 +5,7 @@ secrets included), a notification program's stderr, an SMTP server's answer. Wha
 reaches every sink, the state file, the log and ``sellerpulse alerts``, so it is masked where it enters:
 the manager passes each rule's observation through :meth:`Redactor.observation` before the state machine
 or a notification sees it, and the dispatcher passes each delivery error through :meth:`Redactor.line`
-before it is stored or logged. The rule itself is :func:`sellerpulse.core.config.mask_text` (the
+before it is stored or logged. The rule itself is :func:`sellerpulse.core.secrets.mask_text` (the
 configured secrets, every URL's password and secret-looking query parameters); the text a person reads
 (summaries, errors) is also made inert with :func:`sellerpulse.core.textsafe.clean`.
 """
@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..config import mask_text
+from ..secrets import mask_text
 from ..textsafe import clean
 from .rules import Observation
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..options import closest
 from ..profile import Profile
 from ..snapshot import Snapshot
 from ..sources import SourceHealth
+from ..suggest import closest
 from .conditions import (
     Check,
     ForecastCondition,
@@ -36,7 +36,7 @@ HOUR = 3600 * 1_000_000
 
 _COMMON = {
     "name", "description", "for", "keep_firing_for", "repeat", "min_population", "accounts", "sinks",
-    "severity", "no_data", "error",
+    "severity", "no_data", "error", "profiles",
 }  # fmt: skip
 _BY_SUBJECT = {
     "metric": {"metric", "status", "above", "below", "recover", "headroom_at_most", "forecast_days"},
@@ -83,6 +83,7 @@ class Rule:
     repeat: int = 4 * HOUR
     min_population: int = 0
     accounts: tuple[str, ...] | None = None  # None: every account
+    profiles: tuple[str, ...] | None = None  # None: accounts of every profile
     sinks: tuple[str, ...] | None = None  # None: every configured sink
     severity: str = "warning"
     no_data: str = "ok"
@@ -105,6 +106,8 @@ class Rule:
             if self.accounts is not None and account not in self.accounts:
                 continue
             acc = snapshot.accounts[account]
+            if self.profiles is not None and acc.profile not in self.profiles:
+                continue
             if self.subject == "metric":
                 labels = {"account": account, "metric": self.target}
                 metric = acc.metrics.get(self.target)
@@ -217,6 +220,7 @@ def parse_rule(table: Mapping[str, Any], index: int = 1) -> Rule:
         repeat=reader.duration("repeat", 4 * HOUR),
         min_population=reader.integer("min_population", 0),
         accounts=reader.names("accounts"),
+        profiles=reader.names("profiles"),
         sinks=reader.names("sinks"),
         severity=severity,
         no_data=reader.choice("no_data", POLICIES["no_data"], "ok"),
@@ -364,38 +368,59 @@ _QUEUE_DEFAULTS = (
 )
 
 
-def default_rules(profile: Profile) -> list[Rule]:
+def default_rules(profile: Profile, *others: Profile) -> list[Rule]:
     """The rules that apply when the config has no ``[[alerts]]``: a warning and a breach rule for every
     metric with a target, headroom and forecast early warnings on ODR, the queue deadlines and the
-    sources' health. Rates need a population of 20 before they page anyone."""
+    sources' health. Rates need a population of 20 before they page anyone.
+
+    ``others``: the profiles of the config's other accounts (other marketplaces). Each metric or queue
+    rule then names the profiles that have its metric (with a target) or queue, and judges only their
+    accounts: a Walmart account is never asked for ODR, and Walmart's refund rate (a target) gets its
+    rule even though Amazon's refund rate (none) has the same id. One id, one rule name."""
+    named: dict[str, Profile] = {}
+    for each in (profile, *others):
+        named.setdefault(each.name, each)  # a profile several accounts name counts once
+    profiles = list(named.values())
+    several = len(profiles) > 1
+
+    def scoped(table: dict[str, Any], having: list[Profile]) -> dict[str, Any]:
+        return {**table, "profiles": [p.name for p in having]} if several else table
+
+    def with_target(metric_id: str) -> list[Profile]:
+        return [p for p in profiles if metric_id in p.metrics and p.metrics[metric_id].target is not None]
+
     tables: list[dict[str, Any]] = []
-    for metric_id, spec in profile.metrics.items():
-        if spec.target is None:
+    metric_ids = dict.fromkeys(mid for p in profiles for mid in p.metrics)
+    for metric_id in metric_ids:
+        having = with_target(metric_id)
+        if not having:
             continue
-        population = 0 if spec.direction == "at_most" else 20
-        if spec.warn is not None:
-            tables.append({
+        spec = having[0].metrics[metric_id]
+        population = 0 if spec.unit == "count" else 20  # a count (violations) pages at one
+        warned = [p for p in having if p.metrics[metric_id].warn is not None]
+        if warned:
+            tables.append(scoped({
                 "name": f"{metric_id}-warning", "metric": metric_id, "status": "warning", "for": "10m",
                 "keep_firing_for": "30m", "repeat": "12h", "min_population": population, "severity": "warning",
-            })  # fmt: skip
-        tables.append({
+            }, warned))  # fmt: skip
+        tables.append(scoped({
             "name": f"{metric_id}-breach", "metric": metric_id, "status": "breach", "for": "10m",
             "keep_firing_for": "30m", "repeat": "4h", "min_population": population, "severity": "critical",
-        })  # fmt: skip
+        }, having))  # fmt: skip
     for metric_id in ("odr", "odr_recent"):
-        if metric_id in profile.metrics and profile.metrics[metric_id].target is not None:
-            tables.append({
+        if having := with_target(metric_id):
+            tables.append(scoped({
                 "name": f"{metric_id}-headroom", "metric": metric_id, "headroom_at_most": 1, "for": "10m",
                 "repeat": "24h", "min_population": 20, "severity": "warning",
-            })  # fmt: skip
-    if "odr" in profile.metrics and profile.metrics["odr"].target is not None:
-        tables.append({
+            }, having))  # fmt: skip
+    if having := with_target("odr"):
+        tables.append(scoped({
             "name": "odr-forecast", "metric": "odr", "forecast_days": 7, "for": "1h", "keep_firing_for": "6h",
             "repeat": "24h", "min_population": 100, "severity": "warning",
-        })  # fmt: skip
+        }, having))  # fmt: skip
     for table in _QUEUE_DEFAULTS:
-        if table["queue"] in profile.queues:
-            tables.append({**table, "repeat": "4h", "severity": "warning"})
+        if having := [p for p in profiles if table["queue"] in p.queues]:
+            tables.append(scoped({**table, "repeat": "4h", "severity": "warning"}, having))
     tables.append(
         {"name": "queue-overdue", "queue": "*", "overdue": True, "repeat": "4h", "severity": "critical"}
     )

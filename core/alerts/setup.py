@@ -40,10 +40,12 @@ def state_path(config: Any, explicit: str | Path | None = None) -> Path:
 
 
 def rules_from_config(config: Any, profiles: Mapping[str, Profile] | None = None) -> list[Rule]:
-    """The ``[[alerts]]`` rules, or the defaults of the general profile when there are none."""
+    """The ``[[alerts]]`` rules, or when there are none the defaults of the general profile and of the
+    profiles the config's accounts name (accounts of several marketplaces)."""
     if config.alerts:
         return parse_rules(config.alerts)
-    return default_rules(config.profile_named(config.general.profile, profiles))
+    names = dict.fromkeys([config.general.profile, *(a.profile for a in config.accounts.values())])
+    return default_rules(*(config.profile_named(name, profiles) for name in names))
 
 
 def sinks_from_config(config: Any, sink_classes: Mapping[str, type]) -> dict[str, Sink]:

@@ -17,7 +17,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..options import Option, closest, validate_options
+from ..options import Option, validate_options
+from ..suggest import closest
 from .message import AlertMessage
 
 RETRY_OPTIONS = (

@@ -17,6 +17,7 @@ from ..timeutil import US_PER_HOUR, DayClock
 from .deadlines import DeadlineIndex
 from .orders import (
     AFN,
+    CASE_LOST,
     CHARGEBACK,
     CLAIM,
     INF_TS,
@@ -34,6 +35,8 @@ from .outcomes import (
     OUTLIVES_ORDERS,
     RETURN_RULES,
     VIOLATION_RULES,
+    VOLUME_RULE,
+    OrderKey,
     message_outcome,
     order_outcomes,
     return_outcome,
@@ -79,37 +82,52 @@ class AccountState:
 
         self.series: dict[str, Series] = {}  # metric id -> series (shared between metrics with one rule)
         by_key: dict[tuple[Any, ...], Series] = {}
-        order_keys: list[tuple[str, str]] = []
+        order_keys: list[OrderKey] = []
         self._message_series: list[tuple[Series, str, int]] = []
         self._return_series: list[tuple[Series, int]] = []
         self._violation_series: list[Series] = []
-        for spec in profile.metrics.values():
-            key = (spec.rule, spec.channel, spec.threshold_hours)
+        # the orders counted to choose a period's window, by period id: a series of their own (saved with
+        # the metrics' series, see ``state_file``), shared with any order series of the same key
+        self._volume: dict[str, Series] = {}
+        volume_specs = [
+            MetricSpec(id=p.id, name=p.id, rule=VOLUME_RULE, window_days=p.long_days, channel=p.channel)
+            for p in {m.period.id: m.period for m in profile.metrics.values() if m.period}.values()
+        ]
+        for spec in (*profile.metrics.values(), *volume_specs):
+            key = (spec.rule, spec.channel, spec.threshold_hours, spec.reasons)
             series = by_key.get(key)
             if series is None:
                 series = by_key[key] = Series(spec.rule, pending_counts=spec.rule != "contact_response")
                 threshold_us = (spec.threshold_hours or 0) * US_PER_HOUR
                 if spec.rule in ORDER_RULES:
-                    order_keys.append((spec.rule, spec.channel))
+                    order_keys.append((spec.rule, spec.channel, spec.reasons))
                 elif spec.rule in MESSAGE_RULES:
                     self._message_series.append((series, spec.rule, threshold_us))
                 elif spec.rule in RETURN_RULES:
                     self._return_series.append((series, threshold_us))
                 elif spec.rule in VIOLATION_RULES:
                     self._violation_series.append(series)
-            self.series[spec.id] = series
-        # per group of events, the (rule, channel) pairs they can change and the series behind them
-        self._order_groups: dict[Any, tuple[tuple[tuple[str, str], ...], tuple[Series, ...]]] = {}
+            if spec.rule == VOLUME_RULE:
+                self._volume[spec.id] = series
+            else:
+                self.series[spec.id] = series
+        # per group of events, the order keys (rule, channel, reasons) they can change and their series
+        self._order_groups: dict[Any, tuple[tuple[OrderKey, ...], tuple[Series, ...]]] = {}
         for group, rules in ORDER_GROUPS.items():
             keys = tuple(k for k in order_keys if k[0] in rules)
-            self._order_groups[group] = (keys, tuple(by_key[(rule, channel, None)] for rule, channel in keys))
+            self._order_groups[group] = (
+                keys,
+                tuple(by_key[(rule, channel, None, reasons)] for rule, channel, reasons in keys),
+            )
         self._all_orders = self._order_groups["all"]
         self._feedback_days = max(
             (m.window_days for m in profile.metrics.values() if m.rule in OUTLIVES_ORDERS and not m.lifetime),
             default=0,
         )
         self._feedback_score_series = tuple(
-            by_key[(rule, channel, None)] for rule, channel in order_keys if rule in OUTLIVES_ORDERS
+            by_key[(rule, channel, None, reasons)]
+            for rule, channel, reasons in order_keys
+            if rule in OUTLIVES_ORDERS
         )
         self._no_order_outcomes: tuple[Outcome | None, ...] = (None,) * len(order_keys)
 
@@ -322,11 +340,19 @@ class AccountState:
         self._order_changed(e.order_id, row, before, "cancelled")
 
     def _on_refund(self, e: Event) -> None:
-        row = self.orders.index.get(e.order_id)
+        t = self.orders
+        row = t.index.get(e.order_id)
         if row is None:
             self._hold(e.order_id, e)
-        else:
-            self._refresh_flag(e.order_id, row, REFUNDED, True)
+            return
+        reasons = t.refund_reasons.get(row, ())
+        if t.flags[row] & REFUNDED and (not e.reason or e.reason in reasons):
+            return
+        before = self._order_outcomes(row, REFUNDED)
+        t.set_flag(row, REFUNDED, True)
+        if e.reason:
+            t.refund_reasons[row] = tuple(sorted({*reasons, e.reason}))
+        self._order_changed(e.order_id, row, before, REFUNDED)
 
     def _on_feedback(self, e: Event) -> None:
         t = self.orders
@@ -457,8 +483,11 @@ class AccountState:
     def _refresh_case_flag(
         self, order_id: str, cases: dict[str, Any], by_order: dict[str, list[str]], bit: int
     ) -> None:
-        active = any(cases[ref].active for ref in by_order[order_id])
-        self._refresh_flag(order_id, self.orders.index[order_id], bit, active)
+        refs = by_order[order_id]
+        row = self.orders.index[order_id]
+        self._refresh_flag(order_id, row, bit, any(cases[ref].active for ref in refs))
+        if bit == CLAIM:
+            self._refresh_flag(order_id, row, CASE_LOST, any(cases[ref].lost for ref in refs))
 
     # messages
 
@@ -709,8 +738,16 @@ class AccountState:
     # ----------------------------------------------------------------- reading
 
     def window(self, spec: MetricSpec, day: int) -> tuple[int, int]:
+        """The attribution days ``lo..hi`` a metric covers on local ``day``."""
         hi = day - spec.lag_days
-        return (LIFETIME_FROM_DAY if spec.lifetime else hi - spec.window_days + 1), hi
+        if spec.lifetime:
+            return LIFETIME_FROM_DAY, hi
+        period = spec.period
+        if period is None:
+            return hi - spec.window_days + 1, hi
+        short_lo = hi - period.short_days + 1
+        volume = self._volume[period.id].totals(short_lo, hi, INF_TS)[0]
+        return (short_lo if volume >= period.min_orders else hi - period.long_days + 1), hi
 
 
 _HANDLED = (

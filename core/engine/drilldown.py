@@ -50,11 +50,11 @@ def bad_outcomes(
         return outcome[1] or (deadline is not None and deadline < at)
 
     if spec.rule in ORDER_RULES:
-        specs = ((spec.rule, spec.channel),)
+        specs = ((spec.rule, spec.channel, spec.reasons),)
         for order_id, row in acc.orders.index.items():
             outcome = order_outcomes(acc.orders, row, acc.days.day, specs)[0]
             if is_bad(outcome):
-                reason, when = _order_reason(acc, spec.rule, order_id, row)
+                reason, when = _order_reason(acc, spec.rule, order_id, row, spec.reasons)
                 placed_by = acc.orders.merged_from(row)
                 if placed_by:
                     reason = f"{reason}; {_placements(acc, placed_by)}"
@@ -102,7 +102,9 @@ def bad_outcomes(
     return out
 
 
-def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tuple[str, int]:
+def _order_reason(
+    acc: AccountState, rule: str, order_id: str, row: int, reasons: tuple[str, ...] | None = None
+) -> tuple[str, int]:
     t = acc.orders
     causes: list[tuple[str, int]] = []
     if rule in ("defect", "negative_feedback", "perfect_order") and t.negative_feedback(row):
@@ -120,7 +122,12 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
                 causes.append((f"chargeback {ref}", cb.opened))
     shipped, ship_by = t.shipped[row], t.ship_by[row]
     seller_cancel = t.seller_cancel.get(row, INF_TS)
-    if rule in ("seller_cancel", "perfect_order") and seller_cancel < shipped:
+    if rule in ("case_lost", "transaction_defect"):
+        for ref in acc.order_claims.get(order_id, ()):
+            claim = acc.claims[ref]
+            if claim.lost and claim.closed is not None:
+                causes.append((f"case {ref} closed for the buyer without seller resolution", claim.closed[0]))
+    if rule in ("seller_cancel", "perfect_order", "transaction_defect") and seller_cancel < shipped:
         causes.append(("cancelled by the seller before shipping", seller_cancel))
     if (
         rule in ("late_shipment", "perfect_order")
@@ -141,8 +148,23 @@ def _order_reason(acc: AccountState, rule: str, order_id: str, row: int) -> tupl
             causes.append(
                 (f"delivered {human_duration(delivered - deliver_by)} after the promise", delivered)
             )
+    if rule == "late_delivery":
+        delivered, deliver_by = t.delivered[row], t.deliver_by[row]
+        late = (
+            "not shipped"
+            if shipped == INF_TS
+            else f"shipped {human_duration(shipped - ship_by)} after ship-by"
+        )
+        if delivered == INF_TS:
+            causes.append((f"{late}; not delivered; promised date passed", max(ship_by, deliver_by)))
+        else:
+            causes.append(
+                (f"{late}; delivered {human_duration(delivered - deliver_by)} after the promise", delivered)
+            )
     if rule in ("refund", "perfect_order") and t.flags[row] & REFUNDED:
-        causes.append(("refunded", t.placed[row]))
+        given = t.refund_reasons.get(row, ())
+        shown = [r for r in given if reasons is None or r in reasons]
+        causes.append(("refunded" + (f" ({', '.join(shown)})" if shown else ""), t.placed[row]))
     if not causes:
         return "bad outcome", t.placed[row]
     return "; ".join(c for c, _ in causes), min(w for _, w in causes)

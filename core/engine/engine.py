@@ -24,6 +24,7 @@ from ..timeutil import DayClock
 from .account import AccountState
 from .drilldown import BadOutcome, bad_outcomes
 from .hashtable import new_seed
+from .level import account_level
 from .measure import measure_days, metric_value, queue_items, queue_value
 from .weekly import weekly_values
 
@@ -145,6 +146,8 @@ class Engine:
                 orphans=acc.orphan_count,
                 orders_held=len(acc.orders),
                 weekly=weekly_values(acc, at) if weekly else {},
+                marketplace=acc.profile.marketplace,
+                level=account_level(acc, at, day),
             )
         return Snapshot(at=at, accounts=accounts, rejected=dict(self.rejected))
 

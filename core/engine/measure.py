@@ -42,6 +42,7 @@ def metric_value(
         unit=spec.unit,
         bad_noun=spec.bad_noun,
         history=history,
+        allowed_count=spec.allowed_count,
     )
 
 
@@ -65,7 +66,9 @@ def measure_days(
         if not population:
             return None, None, 0, "no_data", None
         return amount / population / US_PER_HOUR, None, population, "info", None
-    status, headroom = rate_status(bad, population, spec.direction, spec.target, spec.warn)
+    status, headroom = rate_status(
+        bad, population, spec.direction, spec.target, spec.warn, spec.allowed_count
+    )
     numerator = population - bad if spec.direction == "above" or spec.rule in GOOD_NUMERATOR else bad
     value = numerator / population if population else None
     return value, numerator, population, status, headroom

@@ -26,6 +26,7 @@ NEG_FEEDBACK = 8  # active feedback of 1 or 2 stars
 CLAIM = 16  # at least one active A-to-z claim
 CHARGEBACK = 32  # at least one active chargeback
 NO_CHANNEL = 64  # no placement said MFN or AFN (the order counts as MFN)
+CASE_LOST = 128  # a claim (case) of the order was closed for the buyer: granted, without seller resolution
 DEFECT = NEG_FEEDBACK | CLAIM | CHARGEBACK
 
 # the placement fields merged one by one (EVENTS.md, "One order, several sources"), in ``givers`` order
@@ -49,6 +50,7 @@ class OrderTable:
         "mixed_givers",
         "placed",
         "placed_day",
+        "refund_reasons",
         "seller_cancel",
         "ship_by",
         "shipped",
@@ -72,6 +74,8 @@ class OrderTable:
         self.feedback_ts = array("q")
         self.feedback_rating = array("B")  # 0: no feedback
         self.feedback_removed: dict[int, int] = {}  # the latest removal
+        # the reasons of the order's refunds that gave one (most refunds are of few orders): row -> sorted
+        self.refund_reasons: dict[int, tuple[str, ...]] = {}
         # Which placement gave an order's channel, ship-by and deliver-by, for the orders some of whose
         # fields came from a placement later than the earliest (another source's): see ``givers``. A
         # seller reading two sources has one for most orders, so it is packed: row + 1 -> (that
@@ -117,6 +121,7 @@ class OrderTable:
         self.seller_cancel.pop(row, None)
         self.any_cancel.pop(row, None)
         self.feedback_removed.pop(row, None)
+        self.refund_reasons.pop(row, None)
         self.later_giver.remove(row + 1)
         self.mixed_givers.pop(row, None)
 

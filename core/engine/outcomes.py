@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from .orders import (
     AFN,
+    CASE_LOST,
     CHARGEBACK,
     CLAIM,
     DEFECT,
@@ -27,8 +28,11 @@ from .series import Outcome
 
 ORDER_RULES = frozenset({
     "defect", "negative_feedback", "claim", "chargeback", "seller_cancel", "late_shipment",
-    "valid_tracking", "on_time_delivery", "refund", "perfect_order", "feedback_score",
+    "valid_tracking", "on_time_delivery", "refund", "perfect_order", "feedback_score", "case_lost",
+    "transaction_defect", "late_delivery", "orders",
 })  # fmt: skip
+# not a metric's rule: every order of a channel, counted to choose a window by volume (``PeriodSpec``)
+VOLUME_RULE = "orders"
 # order rules whose day counts stay when the order is evicted
 OUTLIVES_ORDERS = frozenset({"feedback_score"})
 # rules whose numerator counts good outcomes even without a target direction
@@ -42,24 +46,38 @@ VIOLATION_RULES = frozenset({"policy_violations"})
 ORDER_GROUPS: dict[object, frozenset[str]] = {
     "all": ORDER_RULES,
     "shipped": frozenset(
-        {"late_shipment", "valid_tracking", "on_time_delivery", "seller_cancel", "perfect_order"}
+        {
+            "late_shipment",
+            "valid_tracking",
+            "on_time_delivery",
+            "seller_cancel",
+            "perfect_order",
+            "transaction_defect",
+            "late_delivery",
+        }
     ),
-    "delivered": frozenset({"on_time_delivery"}),
-    "cancelled": frozenset({"seller_cancel", "late_shipment", "perfect_order"}),
+    "delivered": frozenset({"on_time_delivery", "late_delivery"}),
+    "cancelled": frozenset(
+        {"seller_cancel", "late_shipment", "perfect_order", "transaction_defect", "late_delivery"}
+    ),
     "feedback": frozenset({"defect", "negative_feedback", "perfect_order", "feedback_score"}),
     CLAIM: frozenset({"defect", "claim", "perfect_order"}),
     CHARGEBACK: frozenset({"defect", "chargeback", "perfect_order"}),
     REFUNDED: frozenset({"refund", "perfect_order"}),
+    CASE_LOST: frozenset({"case_lost", "transaction_defect"}),
 }
 
 _FLAG_RULES = {"defect": DEFECT, "negative_feedback": NEG_FEEDBACK, "claim": CLAIM, "chargeback": CHARGEBACK,
-               "refund": REFUNDED}  # fmt: skip
+               "case_lost": CASE_LOST}  # fmt: skip
+
+# One order metric's series, as :func:`order_outcomes` reads it: (rule, channel, refund reasons or None).
+OrderKey = tuple[str, str, tuple[str, ...] | None]
 
 
 def order_outcomes(
-    table: OrderTable, row: int, day_of: Callable[[int], int], specs: tuple[tuple[str, str], ...]
+    table: OrderTable, row: int, day_of: Callable[[int], int], specs: tuple[OrderKey, ...]
 ) -> tuple[Outcome | None, ...]:
-    """Outcomes of order ``row`` for every ``(rule, channel)`` in ``specs``, in that order."""
+    """Outcomes of order ``row`` for every ``(rule, channel, reasons)`` in ``specs``, in that order."""
     flags = table.flags[row]
     afn = flags & AFN
     placed_day = table.placed_day[row]
@@ -70,15 +88,26 @@ def order_outcomes(
     in_lsr = ship_by != NO_TS and table.any_cancel.get(row, INF_TS) >= shipped
     late = in_lsr and shipped != INF_TS and shipped > ship_by
     out: list[Outcome | None] = []
-    for rule, channel in specs:
+    for rule, channel, reasons in specs:
         if (channel == "MFN" and afn) or (channel == "AFN" and not afn):
             out.append(None)
             continue
         bit = _FLAG_RULES.get(rule)
         if bit is not None:
             out.append((placed_day, bool(flags & bit), None, 0))
+        elif rule == "refund":
+            refunded = bool(flags & REFUNDED) and (
+                reasons is None or not set(reasons).isdisjoint(table.refund_reasons.get(row, ()))
+            )
+            out.append((placed_day, refunded, None, 0))
         elif rule == "seller_cancel":
             out.append((placed_day, seller_cancelled, None, 0))
+        elif rule == "transaction_defect":
+            out.append((placed_day, seller_cancelled or bool(flags & CASE_LOST), None, 0))
+        elif rule == VOLUME_RULE:
+            out.append((placed_day, False, None, 0))
+        elif rule == "late_delivery":
+            out.append(_late_delivery(table, row, placed_day, shipped, ship_by))
         elif rule == "late_shipment":
             if not in_lsr:
                 out.append(None)
@@ -113,6 +142,24 @@ def order_outcomes(
         else:
             raise ValueError(f"{rule} is not an order rule")
     return tuple(out)
+
+
+def _late_delivery(
+    table: OrderTable, row: int, placed_day: int, shipped: int, ship_by: int
+) -> Outcome | None:
+    """Late in eBay's sense: shipped after its ship-by *and* delivered after its promise (a late carrier
+    after an on-time hand-over is not the seller's). The population: orders with both dates that were
+    not cancelled before shipping; attributed to the order date (the transaction)."""
+    deliver_by = table.deliver_by[row]
+    if ship_by == NO_TS or deliver_by == NO_TS or table.any_cancel.get(row, INF_TS) < shipped:
+        return None
+    if shipped <= ship_by:
+        return (placed_day, False, None, 0)
+    delivered = table.delivered[row]
+    if delivered != INF_TS:
+        return (placed_day, delivered > deliver_by, None, 0)
+    # not delivered: bad once the promise passes, and (not shipped yet) the ship-by too
+    return (placed_day, False, deliver_by if shipped != INF_TS else max(ship_by, deliver_by), 0)
 
 
 def message_outcome(

@@ -34,6 +34,11 @@ class Claim:
         return self.closed is None or self.closed[1] not in ("denied", "withdrawn")
 
     @property
+    def lost(self) -> bool:
+        """Decided for the buyer (``granted``): a case closed without the seller's resolution."""
+        return self.closed is not None and self.closed[1] == "granted"
+
+    @property
     def awaiting_response(self) -> bool:
         return self.responded == INF_TS and self.closed is None
 

@@ -45,8 +45,9 @@ from .account import AccountState
 
 MAGIC = b"sellerpulse engine state\n"
 # 1: checked against a digest of the engine's source as well; 2: the version alone decides;
-# 3: orders keep which placement gave each field (one order, several sources)
-FORMAT_VERSION = 3
+# 3: orders keep which placement gave each field (one order, several sources); 4: orders keep their
+# refunds' reasons, and a flag for a case lost
+FORMAT_VERSION = 4
 _LENGTH = struct.Struct(">I")
 
 DATA_FIELDS = (
@@ -57,7 +58,7 @@ DATA_FIELDS = (
 DERIVED_FIELDS = (
     "name", "profile", "days", "series", "_message_series", "_return_series", "_violation_series",
     "_order_groups", "_all_orders", "_feedback_days", "_feedback_score_series", "_no_order_outcomes",
-    "_queue_hours", "retention_days", "_handlers",
+    "_queue_hours", "retention_days", "_handlers", "_volume",
 )  # fmt: skip
 _SERIES_FIELDS = ("pop", "bad", "amount", "pending")
 
@@ -205,8 +206,9 @@ def _account(
 
 
 def _unique_series(acc: AccountState) -> list[Any]:
-    """An account's series, each once (metrics with one rule share one), in profile order."""
-    return list({id(s): s for s in acc.series.values()}.values())
+    """An account's series, each once (metrics with one rule share one), in profile order, then those
+    that count orders for a period's window."""
+    return list({id(s): s for s in (*acc.series.values(), *acc._volume.values())}.values())
 
 
 class _Unpickler(pickle.Unpickler):

@@ -49,19 +49,22 @@ DESK_MEAN_HOURS = (1.0, 1.6)
 # Baseline rates of a healthy store. The scenario peaks add to them.
 BUYER_CANCEL = 0.015
 SELLER_CANCEL = 0.004
+SELLER_CANCEL_PEAK = 0.25  # extra share of seller-fulfilled orders the seller cancels at the peak
 AUTO_CANCEL = 0.001
 LATE_SHIP = 0.007
 WEEKEND_LATE_FACTOR = 2.5
 LATE_SHIP_PEAK = 0.14
-VALID_TRACKING = 0.985
 LOST = 0.002
 LATE_DELIVERY = 0.006
+LATE_DELIVERY_PEAK = 0.6  # extra share of parcels the carrier delivers late at the peak
 FEEDBACK = 0.10
 FEEDBACK_NEGATIVE = 0.03
 FEEDBACK_STORM_EXTRA = 0.25  # extra share of orders leaving feedback at the storm's peak
 FEEDBACK_STORM_NEGATIVE = 0.7  # extra negative share at the peak
 CLAIM_MFN = 0.0012
 CLAIM_AFN = 0.0003
+CASE_PEAK = 0.1  # extra share of delivered orders with a buyer case (claim) at the peak
+CASE_CLOSES_AFTER = 5 * US_PER_DAY  # about when a case left unanswered is closed for the buyer
 CHARGEBACK = 0.0004
 MESSAGE_MFN = 0.09
 MESSAGE_AFN = 0.04
@@ -241,21 +244,22 @@ class _Store:
     ) -> None:  # fmt: skip
         rng = self.rng
         roll = rng.random()
-        if roll < SELLER_CANCEL:  # out of stock, found before shipping
+        seller_cancel = SELLER_CANCEL + SELLER_CANCEL_PEAK * self.scenario.pressure("cancels", ts)
+        if roll < seller_cancel:  # out of stock, found before shipping
             when = ts + int(rng.uniform(H, max(2 * H, ship_by - ts - H)))
             self._later(min(when, ship_by - MINUTE), "order_cancelled", order_id=order_id, by="seller")
             return
-        if roll < SELLER_CANCEL + AUTO_CANCEL:  # never shipped: the marketplace cancels it
+        if roll < seller_cancel + AUTO_CANCEL:  # never shipped: the marketplace cancels it
             self._later(ship_by + 3 * D, "order_cancelled", order_id=order_id, by="marketplace")
             return
         shipped = self._ship_time(ts, day, day_start, ship_by, ship_by_day)
-        if roll < SELLER_CANCEL + AUTO_CANCEL + BUYER_CANCEL:
+        if roll < seller_cancel + AUTO_CANCEL + BUYER_CANCEL:
             cancelled = ts + int(rng.uniform(5 * MINUTE, 6 * H))
             self._later(cancelled, "order_cancelled", order_id=order_id, by="buyer")
             if cancelled < shipped:
                 return
             # Too late: the parcel had left. The cancellation stands in the data, the order goes on.
-        tracking = f"1Z{rng.randrange(10**12):012d}" if rng.random() < VALID_TRACKING else ""
+        tracking = f"1Z{rng.randrange(10**12):012d}" if rng.random() < self.spec.valid_tracking else ""
         self._later(shipped, "order_shipped", order_id=order_id, tracking=tracking)
         late_ship = shipped > ship_by
         if not tracking:
@@ -264,7 +268,8 @@ class _Store:
         if rng.random() < LOST:
             self._aftermath(ts, order_id, amount, deliver_by, mfn=True, trouble=True, lost=True)
             return
-        if rng.random() < LATE_DELIVERY + (0.45 if late_ship else 0.0):
+        carrier = LATE_DELIVERY_PEAK * self.scenario.pressure("delivery", deliver_by)
+        if rng.random() < LATE_DELIVERY + (0.45 if late_ship else 0.0) + carrier:
             delivered = max(deliver_by, shipped) + int(rng.uniform(2 * H, 72 * H))
         else:
             delivered = shipped + int(rng.uniform(18 * H, 96 * H))
@@ -313,6 +318,7 @@ class _Store:
             self._message(received, order_id, follow_up=True)
         self._feedback(order_id, delivered, mfn, trouble)
         claim = (CLAIM_MFN if mfn else CLAIM_AFN) + (0.4 if lost else 0.02 if trouble else 0.0)
+        claim += CASE_PEAK * self.scenario.pressure("cases", delivered + CASE_CLOSES_AFTER)
         if rng.random() < claim:
             self._claim(order_id, delivered, amount)
         if rng.random() < CHARGEBACK:
@@ -321,7 +327,7 @@ class _Store:
             self._return(order_id, delivered, mfn, amount)
         elif rng.random() < 0.003 + (0.1 if trouble else 0.0):  # goodwill partial refund
             self._later(delivered + int(rng.uniform(1, 10) * D), "refund", order_id=order_id,
-                        amount=f"{float(amount) * rng.uniform(0.1, 0.3):.2f}")  # fmt: skip
+                        amount=f"{float(amount) * rng.uniform(0.1, 0.3):.2f}", reason="goodwill")  # fmt: skip
 
     def _feedback(self, order_id: str, delivered: int, mfn: bool, trouble: bool) -> None:
         rng = self.rng
@@ -347,6 +353,14 @@ class _Store:
     def _claim(self, order_id: str, delivered: int, amount: str) -> None:
         rng = self.rng
         ref = self._ref("claim")
+        pressure = self.scenario.pressure("cases", delivered + CASE_CLOSES_AFTER)
+        if pressure and rng.random() < pressure:  # left unanswered: the marketplace steps in for the buyer
+            opened = delivered + int(rng.uniform(0.5, 2) * D)
+            closed = opened + int(rng.uniform(3, 3.5) * D)
+            self._later(opened, "claim_opened", order_id=order_id, ref=ref)
+            self._later(closed, "claim_closed", ref=ref, outcome="granted")
+            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount, reason="not_received")
+            return
         opened = delivered + int(rng.uniform(2, 20) * D)
         self._later(opened, "claim_opened", order_id=order_id, ref=ref)
         closed = opened + int(rng.uniform(3, 14) * D)
@@ -360,7 +374,7 @@ class _Store:
         outcome = rng.choices(("granted", "denied", "withdrawn"), (35, 40, 25))[0]
         self._later(closed, "claim_closed", ref=ref, outcome=outcome)
         if outcome == "granted":
-            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount)
+            self._later(closed + 2 * H, "refund", order_id=order_id, amount=amount, reason="not_received")
 
     def _chargeback(self, order_id: str, placed: int) -> None:
         rng = self.rng
@@ -389,14 +403,16 @@ class _Store:
             responded = requested + int(delay)
             outcome = rng.choices(("authorized", "refunded", "rejected", "closed"), (85, 6, 5, 4))[0]
         self._later(responded, "return_responded", ref=ref, outcome=outcome)
+        reason = _return_reason(ref)
         if outcome == "refunded":
-            self._later(responded + MINUTE, "refund", order_id=order_id, amount=amount)
+            self._later(responded + MINUTE, "refund", order_id=order_id, amount=amount, reason=reason)
         elif outcome == "authorized" and rng.random() < 0.92:
-            self._later(responded + int(rng.uniform(3, 12) * D), "refund", order_id=order_id, amount=amount)
+            refunded = responded + int(rng.uniform(3, 12) * D)
+            self._later(refunded, "refund", order_id=order_id, amount=amount, reason=reason)
         elif outcome == "rejected" and rng.random() < 0.3:
             ruled = responded + int(rng.uniform(2, 10) * D)
             self._later(ruled, "return_invalid_rejection", ref=ref)
-            self._later(ruled + H, "refund", order_id=order_id, amount=amount)
+            self._later(ruled + H, "refund", order_id=order_id, amount=amount, reason=reason)
         if rng.random() < 0.18:
             negative = rng.random() < (0.6 if outcome == "rejected" else 0.08)
             rating = rng.choice((1, 2)) if negative else rng.choice((3, 4, 5, 5))
@@ -456,3 +472,17 @@ def _forgotten_for(ref: str, low_hours: int, high_hours: int) -> int:
     """How long a forgotten message or return waits, derived from its ref rather than drawn from the
     seeded stream, so forgetting changes no other event of the marketplace."""
     return (low_hours + zlib.crc32(ref.encode()) % (high_hours - low_hours)) * H
+
+
+# Why buyers return: half of it is the buyer's own doing, half the seller's (the reasons a marketplace such as
+# Walmart holds against the seller's refund rate).
+RETURN_REASONS = (
+    "changed_mind", "changed_mind", "no_longer_needed", "ordered_by_mistake", "better_price",
+    "damaged", "defective", "wrong_item", "not_as_described", "missing_parts",
+)  # fmt: skip
+
+
+def _return_reason(ref: str) -> str:
+    """The reason a return's refund gives, derived from its ref rather than drawn from the seeded stream,
+    so carrying reasons changed no other event of the marketplace."""
+    return RETURN_REASONS[zlib.crc32(ref.encode()) % len(RETURN_REASONS)]

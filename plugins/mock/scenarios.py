@@ -1,6 +1,7 @@
 """Scenarios: how the simulated seller's trouble grows toward the present.
 
-A scenario names one concern (late shipments, a storm of negative feedback, slow replies). Its pressure
+A scenario names one concern (late shipments, a storm of negative feedback, slow replies, seller
+cancellations, buyer cases the seller leaves to the marketplace, a carrier delivering late). Its pressure
 is 0 until ``ramp_days`` before the scenario's ``peak_at`` instant (the demo's "now"), rises linearly to
 1 at ``peak_at`` and stays there, so the relevant metric walks from healthy through warning into breach
 over the last days of the backfill and stays in trouble while the demo runs live.
@@ -16,6 +17,9 @@ SCENARIOS: dict[str, str] = {
     "late-shipping": "shipping",
     "feedback-storm": "feedback",
     "slow-replies": "replies",
+    "seller-cancels": "cancels",
+    "unresolved-cases": "cases",
+    "late-deliveries": "delivery",
 }
 RAMP_DAYS = 14
 

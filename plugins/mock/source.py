@@ -22,7 +22,7 @@ from sellerpulse.core.options import Option
 from sellerpulse.core.sources import Batch, Source
 from sellerpulse.core.timeutil import TimeError, format_instant, parse_instant
 
-from .accounts import account_specs
+from .accounts import MARKETPLACES, account_specs
 from .generator import Marketplace
 from .scenarios import SCENARIOS
 
@@ -41,6 +41,13 @@ class MockSource(Source):
         Option("accounts", "int", 2, "how many accounts to simulate (acme-us, bolt-eu, cedar-uk, ...)"),
         Option("account_names", "list", [], "names of the accounts to simulate (overrides accounts)"),
         Option(
+            "marketplace",
+            "str",
+            "amazon",
+            "whose stores to simulate, each judged by its marketplace's profile (mixed: one of each in turn)",
+            choices=MARKETPLACES,
+        ),
+        Option(
             "scenario", "str", "healthy", "which metric to push toward a breach", choices=tuple(SCENARIOS)
         ),
         Option("speed", "float", 60.0, "simulated seconds per real second once the backfill is done"),
@@ -54,7 +61,8 @@ class MockSource(Source):
         settings = self.settings
         if settings["speed"] <= 0:
             raise ValueError("speed must be positive")
-        self.specs = account_specs(settings["accounts"], [str(n) for n in settings["account_names"]])
+        names = [str(n) for n in settings["account_names"]]
+        self.specs = account_specs(settings["accounts"], names, settings["marketplace"])
         start_text = settings["start"]
         try:
             self.start = parse_instant(start_text) if start_text else SystemClock().now()
@@ -68,6 +76,11 @@ class MockSource(Source):
     def timezones(self) -> dict[str, str]:
         """Each simulated account's time zone (days and hours of the simulation are local to it)."""
         return {spec.name: spec.timezone for spec in self.specs}
+
+    @property
+    def profiles(self) -> dict[str, str]:
+        """Each simulated account's profile name (the marketplace whose rules judge it)."""
+        return {spec.name: spec.profile for spec in self.specs}
 
     def _build_market(self) -> Marketplace:
         settings = self.settings

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from sellerpulse.core.backoff import backoff_delay, retry_after
-from sellerpulse.core.config import mask_text
+from sellerpulse.core.secrets import mask_text
 from sellerpulse.core.textsafe import clean
 
 from ..http_fetch import FetchError, fetch

@@ -11,9 +11,14 @@ import json
 import sys
 from typing import Any
 
-from .common import add_config_argument, fail, load_config_from_args, load_plugins_warned
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_config_argument,
+    fail,
+    load_config_from_args,
+    load_plugins_warned,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,11 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options accepted before and after the action (``alerts --state F list`` and ``alerts list --state F``);
     SUPPRESS keeps an action's parser from overwriting what was given before it."""
-    add_config_argument(parser)
-    parser.set_defaults(config=None)
-    for action in parser._actions:
-        if action.dest == "config":
-            action.default = argparse.SUPPRESS
+    parser.set_defaults(config=None)  # before the option exists: a default of the parser, not of the option
+    add_config_argument(parser, default=argparse.SUPPRESS)
     parser.add_argument("--state", metavar="PATH", default=argparse.SUPPRESS,
                         help="state file (default: general.state, else state.sqlite3 in the user data directory)")  # fmt: skip
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")

@@ -2,8 +2,11 @@
 
 A command that reads the config adds :func:`add_config_argument` to its parser and calls
 :func:`load_config_from_args`; one that writes the log adds :func:`add_log_arguments` and calls
-:func:`start_logging`. Errors are printed by :func:`fail` as ``sellerpulse: error: ...`` (exit status 2,
-as argparse does for a bad command line).
+:func:`start_logging`. Errors are printed by :func:`fail` as ``sellerpulse: error: ...``.
+
+Every command exits by one scheme (the README's table): 0 done, 1 the operation failed, 64 the command line
+or the config needs fixing (``EX_USAGE`` of sysexits.h: ``check`` uses 1-3 for warning, breach and
+unknown, as monitoring plugins do, so a usage error cannot be argparse's 2), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,22 +15,33 @@ import argparse
 import logging
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
-from sellerpulse.core.config import LOG_LEVELS, Config, find_config_path, load_config, search_order
+from sellerpulse.core.config import LOG_LEVELS, Config, load_config
+from sellerpulse.core.config_locations import find_config_path, search_order
 from sellerpulse.core.logs import setup_logging
 from sellerpulse.core.textsafe import clean, clean_lines
 
-EXIT_USAGE = 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 64, 130
 
 
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE``: the config to use instead of the search order."""
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's usage status: a bad command line exits 64, as a bad config does."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_config_argument(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """``--config FILE``: the config to use instead of the search order (``default=argparse.SUPPRESS``
+    where a sub-command's parser must not overwrite what was given before it)."""
     parser.add_argument(
         "--config",
         metavar="FILE",
-        default=None,
+        default=default,
         help="config file (default: $SELLERPULSE_CONFIG, ./sellerpulse.toml, then the user config directory)",
     )
 

@@ -15,18 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sellerpulse.core.config import (
-    CONFIG_ENV,
-    DEFAULTS,
-    ConfigError,
-    GeneralSettings,
-    config_to_display,
-    find_config_path,
-    search_order,
-    user_config_path,
-)
+from sellerpulse.core.config import DEFAULTS, ConfigError, GeneralSettings, config_to_display
+from sellerpulse.core.config_locations import CONFIG_ENV, find_config_path, search_order, user_config_path
 from sellerpulse.core.logs import default_log_path
-from sellerpulse.core.profile import Profile, builtin_profile
+from sellerpulse.core.profile import PeriodSpec, Profile, builtin_profile, builtin_profile_names
 from sellerpulse.core.textsafe import clean_toml
 from sellerpulse.tui.commands.common import add_config_argument, fail, load_config_from_args, write_private
 from sellerpulse.tui.commands.toml_render import render
@@ -117,6 +109,9 @@ def defaults_text() -> str:
     out += ["", f"# [profiles.NAME]: {DEFAULTS['profiles.NAME'].doc}; the built-in values:"]
     profile = builtin_profile(GeneralSettings().profile)
     out += _commented(render({"profiles": {profile.name: _profile_data(profile)}}))
+    for name in builtin_profile_names():  # the other marketplaces' profiles, for accounts that name them
+        if name != profile.name:
+            out += ["", *_commented(render({"profiles": {name: _profile_data(builtin_profile(name))}}))]
     out += [
         "",
         "# [[sources]]",
@@ -155,20 +150,36 @@ def _profile_data(profile: Profile) -> dict[str, Any]:
     """A profile's values in the shape of a ``[profiles.NAME]`` table (decimals as strings)."""
 
     def plain(spec: Any) -> dict[str, Any]:
-        values = {}
+        values: dict[str, Any] = {}
         for item in fields(spec):
             value = getattr(spec, item.name)
-            if item.name != "id" and value is not None:
+            if item.name in ("id", "metric", "thresholds") or value is None:
+                continue
+            if isinstance(value, PeriodSpec):  # a metric judged over a period: its window is the period's
+                values[item.name] = value.id
+                values.pop("window_days", None)
+            elif isinstance(value, tuple):
+                values[item.name] = list(value)
+            else:
                 values[item.name] = value if isinstance(value, str | int) else str(value)
         return values
 
-    return {
+    data: dict[str, Any] = {
         "marketplace": profile.marketplace,
         "due_soon_hours": profile.due_soon_hours,
         "horizon_days": profile.horizon_days,
         "metrics": {mid: plain(spec) for mid, spec in profile.metrics.items()},
         "queues": {qid: plain(spec) for qid, spec in profile.queues.items()},
     }
+    if profile.periods:
+        data["periods"] = {pid: plain(period) for pid, period in profile.periods.items()}
+    if profile.ladder:
+        data["ladder"] = {
+            level.id: {"name": level.name}
+            | ({"metrics": {t.metric: plain(t) for t in level.thresholds}} if level.thresholds else {})
+            for level in profile.ladder
+        }
+    return data
 
 
 def _commented(text: str) -> list[str]:
@@ -256,7 +267,10 @@ def run_init(args: argparse.Namespace) -> int:
     try:
         write_private(target, starter_text(), replace=args.force)
     except FileExistsError:
-        return fail(f"{target} already exists; use --force to replace it")
+        return fail(
+            f"{target} already exists: edit it (its [[sources]] section says what `run` reads; "
+            "`sellerpulse plugins` lists the source types), or use --force to replace it with the starter"
+        )
     except OSError as error:
         return fail(f"cannot write {target}: {error.strerror}")
     print(f"wrote {target}")
@@ -271,12 +285,36 @@ def run_show(args: argparse.Namespace) -> int:
         config = load_config_from_args(args)
     except ConfigError as error:
         return fail(error)
-    if config.sources or config.sinks:
+    if config.sources or config.sinks or config.alerts:
         from sellerpulse.core.plugins import load_plugins
 
-        config.add_plugin_secrets(load_plugins())
+        plugins = load_plugins()
+        config.add_plugin_secrets(plugins)
+        try:
+            _build_plugin_tables(config, plugins)
+        except _plugin_table_errors() as error:
+            return fail(error)
     display = config_to_display(config)
     origin = config.path if config.path is not None else "no file (defaults)"
     sys.stdout.write(f"# effective configuration from {origin}; secrets masked\n")
     sys.stdout.write(clean_toml(render(display)))  # config values may hold escapes or bidi controls
     return 0
+
+
+def _build_plugin_tables(config: Any, plugins: Any) -> None:
+    """Build (never start) the sources, sinks and alert rules exactly as ``run`` does, so ``show`` rejects
+    what ``run`` would reject instead of printing it as if it were valid."""
+    from sellerpulse.core.alerts.setup import rules_from_config, sinks_from_config
+    from sellerpulse.core.runtime import sources_from_config
+
+    sources_from_config(config, plugins)
+    sinks_from_config(config, plugins.sinks())
+    rules_from_config(config, plugins.profiles())
+
+
+def _plugin_table_errors() -> tuple[type[Exception], ...]:
+    from sellerpulse.core.alerts.rules import RuleError
+    from sellerpulse.core.alerts.sink import SinkConfigError
+    from sellerpulse.core.runtime import SourceConfigError
+
+    return (SourceConfigError, SinkConfigError, RuleError, ConfigError, ValueError)

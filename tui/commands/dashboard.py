@@ -19,6 +19,7 @@ from typing import Any
 from sellerpulse.core.textsafe import clean
 
 from .common import (
+    EXIT_USAGE,
     add_config_argument,
     add_log_arguments,
     fail,
@@ -38,6 +39,16 @@ To watch your own accounts, write a starter config and edit its [[sources]]:
     sellerpulse config init
     sellerpulse run
 """
+
+
+NOT_A_TERMINAL = (
+    "`sellerpulse {command}` draws a dashboard on a terminal and stdout is not one (a file or a pipe"
+    " would get escape codes); {instead}"
+)
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same seller)")
     demo.add_argument(
+        "--marketplace", default="amazon", choices=("amazon", "walmart", "ebay", "mixed"),
+        help="whose stores to simulate, each judged by its own marketplace's rules (mixed: one of each)",
+    )  # fmt: skip
+    demo.add_argument(
         "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
     )
     demo.add_argument(
@@ -83,12 +98,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_default() -> int:
     """A bare ``sellerpulse``: the dashboard on the config found, or how to start when there is none."""
-    from sellerpulse.core.config import find_config_path, search_order
+    from sellerpulse.core.config_locations import find_config_path, search_order
 
     if find_config_path(None) is None:
         searched = ", ".join(str(c.path) for c in search_order(None) if c.path is not None)
-        print(HOW_TO_START.format(searched=searched or "none"))
-        return 0
+        print(HOW_TO_START.format(searched=searched or "none"), file=sys.stderr)
+        return EXIT_USAGE
     args = argparse.Namespace(
         config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
         state=None, no_state=False, checkpoint_interval=5.0, headless=False,
@@ -96,11 +111,23 @@ def run_default() -> int:
     return run_dashboard(args)
 
 
+def _no_sources_message(path: Path | None) -> str:
+    """What to do when a config reads nothing: edit the file that exists (``config init`` refuses to
+    write over it), or write one."""
+    if path is None:
+        return "no config file and so no [[sources]]: `sellerpulse config init` writes one, or try `sellerpulse demo`"
+    return (
+        f"{path}: no [[sources]] configured: edit that file's [[sources]] section (a commented example is in"
+        " the file `sellerpulse config init` writes; `sellerpulse plugins` lists the source types),"
+        " or try `sellerpulse demo`"
+    )
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     if args.headless:
         return run_headless(args)
     from sellerpulse.core.alerts.setup import state_path
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.runtime import Runtime, SourceConfigError, sources_from_config
     from sellerpulse.core.state_store import StateError
@@ -110,16 +137,21 @@ def run_dashboard(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(exc)
     if not config.sources:
-        where = config.path or "the defaults"
-        return fail(
-            f"{where}: no [[sources]] configured; add one (see `sellerpulse config init`) or try `sellerpulse demo`"
-        )
+        return fail(_no_sources_message(config.path))
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)
+    if not _on_a_terminal():
+        return fail(
+            NOT_A_TERMINAL.format(
+                command="run",
+                instead="for text use `sellerpulse report`, with no UI `sellerpulse run --headless`",
+            )
+        )
     start_logging(args, config, plugins=plugins)
     runtime = Runtime(engine, sources)
     refresh = args.refresh if args.refresh is not None else config.general.refresh
@@ -139,8 +171,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from sellerpulse.core.config import load_config
-    from sellerpulse.core.engine import Engine
+    from sellerpulse.core.assembly import engine_from_config
     from sellerpulse.core.logs import setup_logging
     from sellerpulse.core.options import OptionError, validate_options
     from sellerpulse.core.runtime import Runtime
@@ -154,14 +185,19 @@ def run_demo(args: argparse.Namespace) -> int:
         "orders_per_day": args.orders_per_day,
         "backfill_days": args.backfill_days,
         "start": args.start,
+        "marketplace": args.marketplace,
+        **({"accounts": 3} if args.marketplace == "mixed" else {}),
     }
     try:
         options = validate_options(MockSource.options, wanted, "demo")
         source = MockSource("mock", options)
     except (OptionError, ValueError) as exc:
         return fail(exc)
+    if not _on_a_terminal():
+        return fail(NOT_A_TERMINAL.format(command="demo", instead="run it in a terminal"))
     setup_logging(args.log_level or "warning", args.log_file)
-    engine = Engine(account_timezones=source.timezones)
+    config = demo_config(source)
+    engine = engine_from_config(config)
     runtime = Runtime(engine, [source])
     refresh = args.refresh if args.refresh is not None else 2.0
     settings = {key: value for key, value in wanted.items() if key not in ("speed", "start")}
@@ -169,18 +205,33 @@ def run_demo(args: argparse.Namespace) -> int:
     clock = BackfillClock(source, runtime)
     scratch = tempfile.TemporaryDirectory(prefix="sellerpulse-demo-") if args.no_state else None
     state = demo_state_path(args)
+    notes: list[str] = []
     try:
-        checkpointer = open_checkpointer(runtime, state, args.checkpoint_interval, meta, fresh_unless="demo")
+        checkpointer = open_checkpointer(
+            runtime, state, args.checkpoint_interval, meta, fresh_unless="demo", notes=notes
+        )
         # the demo's alerts: the default rules, shown in the feed, judged on simulated time
         alert_path = state or Path(scratch.name) / "demo-state.sqlite3"
-        alerts = Alerting.open(load_config(None), load_plugins_warned(), alert_path, runtime, clock=clock)
+        alerts = Alerting.open(config, load_plugins_warned(), alert_path, runtime, clock=clock)
     except (StateError, *_alert_setup_errors()) as exc:
         return fail(exc)
     try:
-        return _serve(runtime, clock, refresh, args, {}, checkpointer, alerts)
+        return _serve(runtime, clock, refresh, args, {}, checkpointer, alerts, notes)
     finally:
         if scratch is not None:
             scratch.cleanup()
+
+
+def demo_config(source: Any) -> Any:
+    """The demo's config: no file, and the simulated accounts as a config would name them, each with its
+    time zone and its marketplace's profile, so the engine and the default alert rules judge each
+    account by its own marketplace's rules."""
+    from sellerpulse.core.assembly import adopt_source_accounts
+    from sellerpulse.core.config import load_config
+
+    config = load_config(None)
+    adopt_source_accounts(config, [source])
+    return config
 
 
 class BackfillClock:
@@ -211,6 +262,7 @@ def _serve(
     keymap: dict[str, str],
     checkpointer: Any = None,
     alerts: Alerting | None = None,
+    notes: list[str] | None = None,
 ) -> int:
     """Start the sources on their thread, run the dashboard until it quits, then stop the sources.
     With a ``checkpointer``, the saved state is replayed first and the last checkpoint written at the end;
@@ -221,6 +273,8 @@ def _serve(
         start_sources()
         if alerts is not None:
             alerts.start(None if checkpointer is None else checkpointer.ready)
+        for note in notes or ():
+            app.notify(note, title="demo", timeout=10, markup=False)
 
     if args.no_color:
         os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is created

@@ -55,12 +55,18 @@ def demo_state_path(args: argparse.Namespace) -> Path | None:
 
 
 def open_checkpointer(
-    runtime: Any, path: Path | None, interval: float, meta: dict[str, Any], fresh_unless: str | None = None
+    runtime: Any,
+    path: Path | None,
+    interval: float,
+    meta: dict[str, Any],
+    fresh_unless: str | None = None,
+    notes: list[str] | None = None,
 ) -> Any:
     """A :class:`~sellerpulse.core.checkpoint.Checkpointer` on ``path`` with positions restored (None
     without a path). A damaged file is moved aside with a warning on stderr; a newer one raises
     ``StateError``. ``fresh_unless`` names a ``meta`` key whose saved value must match, else the
-    (throwaway, demo) file is started over. Every run that keeps state (or not) also gets a
+    (throwaway, demo) file is started over, and why is printed and added to ``notes`` (the dashboard
+    shows it: a demo that forgot its history without a word looks broken). Every run that keeps state (or not) also gets a
     :class:`~sellerpulse.core.garbage_guard.GarbageGuard` on its sources, attached here."""
     from sellerpulse.core.garbage_guard import GarbageGuard
 
@@ -79,13 +85,26 @@ def open_checkpointer(
             store.close()
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
-            log.info("%s: other demo settings than last time; starting the demo over", path)
+            note = f"{_changed(saved.meta.get(fresh_unless), meta.get(fresh_unless))}: a new demo state"
+            note += f" (the previous demo's history in {path} is discarded)"
+            log.warning("%s", note)
+            print(f"sellerpulse: note: {clean(note)}", file=sys.stderr)
+            if notes is not None:
+                notes.append(note)
             store, _ = StateStore.open(path)
     checkpointer = Checkpointer(runtime, store, interval, meta)
     saved = checkpointer.restore_positions()
     if saved.events:
         log.info("resuming from %s: %d events journalled", path, saved.events)
     return checkpointer
+
+
+def _changed(before: Any, now: Any) -> str:
+    """``scenario healthy -> late-shipping``: the settings that differ between two runs' saved values."""
+    before = before if isinstance(before, dict) else {}
+    now = now if isinstance(now, dict) else {}
+    moved = [f"{key} {before.get(key)} -> {now.get(key)}" for key in now if before.get(key) != now.get(key)]
+    return "demo settings changed: " + (", ".join(moved) or "other settings than last time")
 
 
 def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
@@ -95,6 +114,7 @@ def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
             "profile": profile,
             "timezone": engine.timezone,
             "account_timezones": dict(engine.account_timezones),
+            "account_profiles": {name: p.name for name, p in engine.account_profiles.items()},
         }
     }
 
@@ -109,7 +129,7 @@ def run_headless(args: argparse.Namespace) -> int:
     )
     from sellerpulse.core.alerts.sink import SinkConfigError
     from sellerpulse.core.alerts.store import Store, StoreError
-    from sellerpulse.core.assembly import engine_from_config
+    from sellerpulse.core.assembly import adopt_source_accounts, engine_from_config
     from sellerpulse.core.clock import SystemClock
     from sellerpulse.core.config import ConfigError
     from sellerpulse.core.health_log import HealthLog
@@ -125,6 +145,7 @@ def run_headless(args: argparse.Namespace) -> int:
     plugins = load_plugins_warned()
     try:
         sources = sources_from_config(config, plugins)
+        adopt_source_accounts(config, sources)
         engine = engine_from_config(config, plugins.profiles())
     except (SourceConfigError, ConfigError, ValueError) as exc:
         return fail(exc)

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_USAGE = 0, 64
+from .common import EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sellerpulse.core.config import ConfigError, find_config_path
+from sellerpulse.core.config import ConfigError
+from sellerpulse.core.config_locations import find_config_path
 from sellerpulse.core.poa import PoaError, plan_of_action
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.remedies import RemedyError, remedies_for
@@ -19,10 +20,9 @@ from sellerpulse.core.runtime import SourceConfigError
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import TimeError
 
-from .common import add_config_argument, write_private
+from .common import EXIT_OK, EXIT_USAGE, add_config_argument, write_private
 from .report import UsageError, build_engine
 
-EXIT_OK, EXIT_USAGE = 0, 64
 HISTORY_DAYS = 30  # days of daily values behind "down from X on DATE"
 
 

@@ -23,21 +23,24 @@ from sellerpulse.core.engine import Engine
 from sellerpulse.core.engine.orders import NO_TS
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.logs import add_secrets
+from sellerpulse.core.official_records import AccountHealth
+from sellerpulse.core.official_state import saved_records
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import event_file_problem, open_regular, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
 from sellerpulse.core.snapshot import QueueValue, Snapshot
 from sellerpulse.core.sources import Batch
 from sellerpulse.core.textsafe import clean, clean_lines
-from sellerpulse.core.timeutil import TimeError, format_instant, load_zone, parse_instant
+from sellerpulse.core.timeutil import TimeError, load_zone, local_minute, parse_instant
 
-from .common import add_config_argument, load_config_from_args, load_plugins_warned
+from .common import EXIT_OK, EXIT_USAGE, add_config_argument, load_config_from_args, load_plugins_warned
+from .report_accounts import levels_json
 from .report_official import add_argument as add_account_health_argument
 from .report_official import beside
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
-EXIT_OK, EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN, EXIT_USAGE = 0, 1, 2, 3, 64
+EXIT_WARNING, EXIT_BREACH, EXIT_UNKNOWN = 1, 2, 3  # check's statuses; the others are every command's
 # exit status -> the word ``check`` prints, most urgent first: a breach in what was read wins over an
 # input that could not be read, which wins over a warning (what was not read could be a breach)
 CHECK_STATUSES = {EXIT_BREACH: "breach", EXIT_UNKNOWN: "unknown", EXIT_WARNING: "warning", EXIT_OK: "ok"}
@@ -95,6 +98,7 @@ class Reading:
     engine: Engine
     at: int
     unread: list[tuple[str, str]] = field(default_factory=list)
+    account_health: list[AccountHealth] = field(default_factory=list)  # a state file's saved records
 
 
 def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
@@ -171,6 +175,9 @@ def _engine(args: argparse.Namespace, config: Any, plugins: Any, saved: dict[str
     )
     for name, zone in saved.get("account_timezones", {}).items():
         engine.account_timezones.setdefault(str(name), str(zone))
+    for name, profile in saved.get("account_profiles", {}).items():  # a mixed demo's accounts
+        if str(name) not in engine.account_profiles:
+            engine.account_profiles[str(name)] = config.profile_named(str(profile), plugins.profiles())
     return engine
 
 
@@ -220,7 +227,7 @@ def _read_saved(
         raise UsageError(str(exc)) from None
     engine.rejected.update(saved.rejected)
     unread = [] if saved.events else [(Path(args.state).name, "no events read")]
-    return Reading(engine, at, unread)
+    return Reading(engine, at, unread, saved_records(saved.meta))
 
 
 def _newest_event(engine: Engine) -> int:
@@ -295,7 +302,7 @@ def run_report(args: argparse.Namespace) -> int:
     _warn_unread(reading)
     snapshot = reading.engine.snapshot(reading.at, weekly=True)
     try:
-        official = beside(args.account_health, reading.engine, reading.at)
+        official = beside(args.account_health, reading.engine, reading.at, reading.account_health)
     except (ValueError, OSError) as exc:
         print(f"sellerpulse report: {clean_lines(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -333,6 +340,7 @@ def run_check(args: argparse.Namespace) -> int:
                 "unhealthy": [{"account": name, "metric": m.id, **m.to_json()} for name, m in unhealthy],
                 "overdue": [_overdue_json(name, q) for name, q in overdue],
                 "unread": [{"source": name, "problem": problem} for name, problem in reading.unread],
+                "accounts": levels_json(snapshot),
             },
             sys.stdout,
             indent=1,
@@ -346,7 +354,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{metric.status.upper()} {clean(name)} {metric.id} {format_value(metric)}{target}")
     for name, queue in overdue:
         first = queue.items[0] if queue.items else None
-        due = f" ({clean(first.ref)} due {format_instant(first.deadline)})" if first else ""
+        zone = load_zone(snapshot.accounts[name].timezone)
+        due = f" ({clean(first.ref)} due {local_minute(first.deadline, zone)})" if first else ""
         print(f"WARNING {clean(name)} {queue.id}: {queue.overdue} overdue{due}")
     return worst
 

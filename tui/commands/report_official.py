@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,16 +84,18 @@ class Beside:
         return "\n".join(lines) + "\n" if lines else ""
 
 
-def beside(specs: list[str], engine: Engine, at: int) -> Beside:
-    """Read every ``[ACCOUNT=]FILE`` and compare; rejected sections are printed on stderr. Raises
-    ValueError for a command line to fix, OSError for a file that cannot be read."""
-    out = Beside()
+def beside(specs: list[str], engine: Engine, at: int, saved: Sequence[AccountHealth] = ()) -> Beside:
+    """Read every ``[ACCOUNT=]FILE`` and compare, with the records a state file ``saved`` (a file
+    given replaces the saved record of its account and marketplace); rejected sections are printed on
+    stderr. Raises ValueError for a command line to fix, OSError for a file that cannot be read."""
+    out = Beside(records=list(saved))
     for spec in specs:
         account, path = _split(spec, engine)
         parsed = read_account_health_file(path, account)
         for rejection in parsed.rejections:
             print(f"rejected {clean(str(rejection))}", file=sys.stderr)
-        out.records.extend(parsed.records)
+        given = {(r.account, r.marketplace_id) for r in parsed.records}
+        out.records = [r for r in out.records if (r.account, r.marketplace_id) not in given] + parsed.records
         out.rejections.extend(parsed.rejections)
     out.comparisons = compare(engine, out.records, at)
     out.behind = [

@@ -6,9 +6,11 @@ come from data and are stripped of control characters so a hostile id cannot mov
 
 from __future__ import annotations
 
-from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value
+from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value, window_start
 from sellerpulse.core.textsafe import clean
-from sellerpulse.core.timeutil import format_instant, iso_day
+from sellerpulse.core.timeutil import format_instant, iso_day, load_zone, local_minute
+
+from .report_accounts import level_line, shows_side_by_side, summary_lines
 
 _COLORS = {"ok": "32", "warning": "33", "breach": "1;31", "no_data": "2", "info": "36"}
 
@@ -40,11 +42,17 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
         return f"\x1b[{_COLORS[status]}m{padded}\x1b[0m" if color and status in _COLORS else padded
 
     lines = [f"sellerpulse report as of {format_instant(snapshot.at)}"]
+    if shows_side_by_side(snapshot):
+        lines += ["", *summary_lines(snapshot)]
     for name, acc in snapshot.accounts.items():
         lines.append("")
         lines.append(
             f"account {clean(name)}  profile {acc.profile}  time zone {acc.timezone}  day {iso_day(acc.day)}"
         )
+        zone = load_zone(acc.timezone)
+        level = level_line(acc)
+        if level is not None:
+            lines.append(level)
         header = ("metric", "value", "target", "n/d", "status", "headroom", "window")
         rows = [
             (
@@ -54,7 +62,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
                 _ratio(m),
                 m.status,
                 "" if m.headroom is None else str(m.headroom),
-                f"{iso_day(m.window_from)}..{iso_day(m.window_to)}",
+                f"{window_start(m) or 'lifetime'}..{iso_day(m.window_to)}",
             )
             for m in acc.metrics.values()
         ]
@@ -69,7 +77,7 @@ def render_table(snapshot: Snapshot, color: bool = False) -> str:
         lines.append("")
         lines.append("queue                       count  overdue  due soon  next deadline")
         for q in acc.queues.values():
-            nxt = f"{clean(q.items[0].ref)} {format_instant(q.items[0].deadline)}" if q.items else ""
+            nxt = f"{clean(q.items[0].ref)} {local_minute(q.items[0].deadline, zone)}" if q.items else ""
             overdue = paint(str(q.overdue), "breach" if q.overdue else "ok", 7)
             lines.append(f"{q.id:<27} {q.count:>5}  {overdue}  {q.due_soon:>8}  {nxt}".rstrip())
         if acc.weekly:

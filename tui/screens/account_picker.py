@@ -1,4 +1,5 @@
-"""Pick a seller account; each line shows its worst status so the one in trouble stands out."""
+"""Pick a seller account; each line shows its worst status so the one in trouble stands out, and its
+marketplace and seller level, so accounts of several marketplaces can be told apart."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from .. import format as fmt
+from ..level import level_status
 from ..theme import STATUS_WORD, status_styles
 
 SEVERITY = ("breach", "warning", "ok", "info", "no_data")
@@ -39,7 +41,12 @@ class AccountPicker(ModalScreen[str | None]):
             label.append("> " if name == self.current else "  ")
             label.append(f"{fmt.clean(name):<{width}}")
             label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
-            label.append(f" {fmt.clean(account.profile)} · {fmt.clean(account.timezone)}")
+            label.append(
+                f" {fmt.clean(account.marketplace or account.profile)} · {fmt.clean(account.timezone)}"
+            )
+            if account.level is not None:
+                label.append(" · ")
+                label.append(fmt.clean(account.level.describe()), styles[level_status(account.level)])
             options.append(Option(label, id=name))
         with Vertical(id="picker-box") as box:
             box.border_title = "Accounts"

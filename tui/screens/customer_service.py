@@ -248,6 +248,9 @@ def feedback_text(metrics: dict[str, MetricValue]) -> Text:
     """The feedback score buyers see, per window: share of 4-5 star ratings and the counts."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{'Feedback':<12}", BOLD)
+    if not any(mid in metrics for mid, _ in FEEDBACK):  # another marketplace's profile (Walmart, eBay)
+        text.append("no feedback score in this profile", DIM)
+        return text
     shown = [(label, metrics.get(mid)) for mid, label in FEEDBACK]
     for label, _ in shown:
         text.append(f"{label:<16}", BOLD)

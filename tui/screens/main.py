@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from ..data import AlertLine
-from ..panels import GROUPS, ODR_COMPONENTS, metric_group, panel_metrics
+from ..panels import GROUPS, PanelSpec, panel_layout
 from ..theme import status_styles
 from ..widgets.alert_feed import AlertFeed
 from ..widgets.footer import KeysFooter
@@ -58,7 +58,8 @@ class MainScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(id="main")
-        self._metric_ids: list[str] = []
+        self._layout: list[PanelSpec] = []
+        self._panels: list[MetricPanel] = []  # the panels of ``_layout`` (drawn even before they mount)
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
@@ -84,9 +85,7 @@ class MainScreen(Screen):
         # the panels of the profile's metrics now, with the first frame: built when the first data
         # arrives, they made that refresh (styles, layout, render of a hundred widgets) hold up the
         # operator's first keys while ingest starts
-        expected = getattr(self.app.data, "metric_ids", None)
-        if expected is not None:
-            self._ensure_panels(expected())
+        self._ensure_panels(self._metric_rules(None))
         self.app.main_ready()
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -124,8 +123,8 @@ class MainScreen(Screen):
             )
         )
         if account is not None:
-            self._ensure_panels(list(account.metrics))
-            for panel in self.query(MetricPanel):
+            self._ensure_panels(self._metric_rules(account))
+            for panel in self._panels:
                 comps = {cid: account.metrics[cid] for cid in panel.components if cid in account.metrics}
                 differs = next(
                     (c for c in amazon if c.metric_id == panel.metric_id and c.verdict == DIFFERS), None
@@ -137,22 +136,49 @@ class MainScreen(Screen):
         if self.filter_text:
             self._apply_filter()
 
-    def _ensure_panels(self, metric_ids: list[str]) -> None:
-        wanted = panel_metrics(metric_ids)
-        if wanted == self._metric_ids:
+    def _metric_rules(self, account: AccountSnapshot | None) -> dict[str, str]:
+        """Metric id -> rule of the account's panels (None: the default profile's, before any data).
+
+        The snapshot says which metrics the account has; the data provider says what each measures.
+        A provider that cannot say (rule "") still gets every panel, in the last metric group."""
+        data = self.app.data
+        rules_of = getattr(data, "metric_rules", None)
+        known = rules_of(account.account if account else None) if rules_of is not None else {}
+        if account is not None:
+            return {mid: known.get(mid, "") for mid in account.metrics}
+        if rules_of is None and hasattr(data, "metric_ids"):
+            return dict.fromkeys(data.metric_ids(), "")
+        return known
+
+    def _ensure_panels(self, rules: dict[str, str]) -> None:
+        wanted = panel_layout(rules)
+        if wanted == self._layout:
             return
-        self._metric_ids = wanted
-        grid = self.query_one("#metric-grid", Grid)
-        grid.remove_children()
+        self._layout = wanted
         panels = []
-        for mid in wanted:
-            comps = ODR_COMPONENTS if mid == "odr" else ()
-            panel = MetricPanel(mid, metric_group(mid), [c for c in comps if c in metric_ids])
-            panel.set_class(metric_group(mid) in self.app.hidden_groups, "-hidden")
+        for spec in wanted:
+            panel = MetricPanel(spec.metric_id, spec.group, spec.components)
+            panel.set_class(spec.group in self.app.hidden_groups, "-hidden")
             panels.append(panel)
+        self._panels = panels
+        grid = self.query_one("#metric-grid", Grid)
+        if grid.children:  # another profile's panels: the new ones mount once those are gone (ids recur)
+            self.run_worker(self._swap_panels(grid, panels), group="panels", exclusive=True)
+            return
         grid.mount_all(panels)
         if self.focused is None:
             self.call_after_refresh(self.focus_next_panel)
+
+    async def _swap_panels(self, grid: Grid, panels: list[MetricPanel]) -> None:
+        """Replace another profile's panels (an account switch): its ids recur, so the old panels must
+        be gone before the new ones mount. A focus on a metric panel moves to the first new one."""
+        on_metric = self.focused is None or isinstance(self.focused, MetricPanel)
+        await grid.remove_children()
+        await grid.mount_all(panels)
+        if self.filter_text:
+            self._apply_filter()
+        if on_metric:
+            self.focus_next_panel()
 
     # -- panels -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from sellerpulse.core.config import find_config_path
+from sellerpulse.core.config_locations import find_config_path
 from sellerpulse.core.poa import plan_of_action
 from sellerpulse.core.profile import ProfileError, builtin_profile
 from sellerpulse.core.remedies import Remedy, RemedyError, load_remedies, override_path

@@ -1,7 +1,8 @@
-"""The header line: account, overall status, the account's local clock, sources' health, refresh.
+"""The header line: account, overall status, its marketplace and seller level, the account's local clock,
+sources' health, refresh.
 
-Parts have priorities: on a narrow terminal the least important (brand, profile, time zone name) are
-left out first, so the account, its status and failing sources always stay visible at 80 columns.
+Parts have priorities: on a narrow terminal the least important (brand, time zone name) are left out first,
+so the account, its status, its level and failing sources always stay visible at 80 columns.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
 
 from .. import format as fmt
+from ..level import level_status
 from ..theme import SOURCE_STATUS, status_mark
 from .line import Line
 
@@ -51,6 +53,7 @@ def header_text(
         part(0, ("waiting for data", DIM))
     else:
         part(0, (fmt.clean(account.account), BOLD), (f" {position}/{accounts}" if accounts > 1 else "", DIM))
+        part(2, (fmt.clean(account.marketplace or account.profile), DIM))
         counts: dict[str, int] = {}
         for metric in account.metrics.values():
             counts[metric.status] = counts.get(metric.status, 0) + 1
@@ -67,10 +70,11 @@ def header_text(
             pieces.append((f" {overdue} overdue", styles.get("breach")))
         if pieces:
             part(1, *pieces)
+        if account.level is not None:
+            part(1, (fmt.clean(account.level.describe()), styles.get(level_status(account.level))))
         if at is not None and tz is not None:
             part(3, (fmt.instant(at, tz), None))
             parts.append((5, Text(fmt.clean(account.timezone), DIM)))
-        part(5, (fmt.clean(account.profile), DIM))
     for name, h in sorted(health.items()):
         status = SOURCE_STATUS.get(h.state, "no_data")
         part(

@@ -21,12 +21,24 @@ DIM = Style(dim=True)
 BOLD = Style(bold=True)
 ITEM_LINES = 3  # the narrow layout shows the first only (CSS hides the others)
 
+# a queue the account's profile does not track, by its id (any marketplace's words)
 SHORT_NAMES = {
     "messages_awaiting_reply": "Messages",
-    "claims_awaiting_response": "A-to-z claims",
+    "claims_awaiting_response": "Claims",
     "returns_awaiting_response": "Returns",
     "orders_to_ship": "Orders to ship",
 }
+WAITING = (" awaiting reply", " awaiting response")
+
+
+def short_name(queue: QueueValue) -> str:
+    """The profile's name of a queue without its "awaiting ..." tail: "A-to-z claims" (Amazon), "Cases"
+    (eBay), "Customer inquiries" (Walmart)."""
+    name = fmt.clean(queue.name)
+    for tail in WAITING:
+        if name.endswith(tail) and len(name) > len(tail):
+            return name[: -len(tail)]
+    return name
 
 
 class QueueBlock(Widget, can_focus=True):
@@ -56,7 +68,8 @@ class QueueBlock(Widget, can_focus=True):
 
     def show(self, queue: QueueValue | None, at: int, styles: Mapping[str, Style]) -> None:
         head = Text(no_wrap=True, overflow="ellipsis")
-        name = SHORT_NAMES.get(self.queue_id) or fmt.clean(queue.name if queue else self.queue_id)
+        name = short_name(queue) if queue else SHORT_NAMES.get(self.queue_id, fmt.clean(self.queue_id))
+        self.search_text = f"{self.queue_id} {name}".lower()
         head.append(f"{name:<15}", BOLD)
         lines: list[Text] = []
         if queue is None:

@@ -1,4 +1,4 @@
-"""glibc's adaptive mmap threshold is fixed once the runtime runs (see ``core/heap.py``).
+"""glibc's adaptive mmap threshold is fixed once the runtime runs (see ``core/malloc_tuning.py``).
 
 Each case runs in a fresh interpreter, since the threshold is a setting of the whole process. The probe
 frees a 4 MiB block (which, left alone, raises glibc's threshold to 4 MiB), then allocates 1 MiB and
@@ -47,7 +47,8 @@ def test_left_alone_glibc_puts_a_megabyte_in_the_heap_after_a_big_block_was_free
 
 def test_fixed_threshold_keeps_large_blocks_in_their_own_mappings() -> None:
     assert (
-        run("from sellerpulse.core.heap import fix_mmap_threshold\nassert fix_mmap_threshold()\n") == "mapped"
+        run("from sellerpulse.core.malloc_tuning import fix_mmap_threshold\nassert fix_mmap_threshold()\n")
+        == "mapped"
     )
 
 
