@@ -141,7 +141,11 @@ def test_killed_before_reports_are_done_it_polls_them_after_the_restart(tmp_path
         cwd=tmp_path, env=environment(tmp_path), capture_output=True, check=False,
     )  # fmt: skip
     assert report.returncode in (0, 1, 2), report.stderr.decode()
-    acme = json.loads(report.stdout)["accounts"]["acme-us"]
+    answer = json.loads(report.stdout)
+    acme = answer["accounts"]["acme-us"]
+    # Amazon's own numbers from the Account Health report, saved with the state beside the events
+    records = answer["account_health"]["records"]
+    assert [(r["account"], r["marketplace_id"]) for r in records] == [("acme-us", "ATVPDKIKX0DER")]
     # order 1: its 1-star feedback (feedback report) and its A-to-z claim (returns report), one defect
     assert acme["metrics"]["odr_recent"]["numerator"] == 1
     texts = [
