@@ -58,7 +58,11 @@ def test_the_example_config_reads_the_stand_in_and_config_show_masks_the_credent
         assert secret not in shown.stdout + shown.stderr + report.stdout + report.stderr
     assert 'client_secret = "***"' in shown.stdout
     assert report.returncode in (0, 1, 2), report.stderr
-    acme = json.loads(report.stdout)["accounts"]["acme-us"]
+    answer = json.loads(report.stdout)
+    acme = answer["accounts"]["acme-us"]
+    # Amazon's own numbers, read by the source from the Account Health report, beside ours
+    assert [r["marketplace_id"] for r in answer["account_health"]["records"]] == ["ATVPDKIKX0DER"]
+    assert "ATVPDKIKX0DER" in acme["metrics"]["pfcr"]["amazon"]
     # order 1's 1-star feedback and its A-to-z claim make it the one defective order of the last 60 days
     assert acme["metrics"]["odr_recent"]["numerator"] == 1
     assert market.count("createReport") == 4
