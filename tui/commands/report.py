@@ -151,6 +151,7 @@ def read_inputs(args: argparse.Namespace) -> Reading:
                 reading.unread.append((name, f"failed: {health.last_error or health.detail}"))
             elif not health.events:
                 reading.unread.append((name, "no events read"))
+        reading.account_health = runtime.account_health()  # Amazon's numbers a source read (sp-api)
     return reading
 
 
