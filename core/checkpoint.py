@@ -54,6 +54,7 @@ from .engine import state_file
 from .engine.orders import NO_TS
 from .engine.outcomes import OUTLIVES_ORDERS
 from .events import KINDS, Event
+from .official_state import restore_account_health, saved_account_health
 from .sources import Batch, SourceHealth
 from .state_store import JournalRow, Saved, StateError, StateStore, problem
 
@@ -226,6 +227,7 @@ class Checkpointer:
         self._starter: threading.Thread | None = None
         self._prune: dict[str, list[int]] = {}  # account -> [watermark day, first seq after eviction]
         self._dirty = False  # something was applied since the last write
+        self._positions_seen: dict[str, Any] = {}  # each source's position at its latest batch
         self._saved: Saved | None = None
         self._complete = False  # the engine holds exactly the journal (replay done, not stopped)
         self.engine_row = 0  # the last journal row the saved engine state includes (0: none)
@@ -247,6 +249,7 @@ class Checkpointer:
                 for name, value in prune.items()
                 if isinstance(value, list) and len(value) == 2
             }
+        restore_account_health(self.runtime, saved.meta)
         self._saved = saved
         return saved
 
@@ -379,8 +382,12 @@ class Checkpointer:
 
     # -- collecting and writing (the runtime's loop thread) -----------------------------------------
 
-    def _collect(self, _source: str, batch: Batch) -> None:
-        if not batch.events and not batch.rejections:
+    def _collect(self, source: str, batch: Batch) -> None:
+        position = self.runtime.positions().get(source)
+        moved, self._positions_seen[source] = position != self._positions_seen.get(source), position
+        # An empty batch matters only when it moved the source's position (a report asked for, so a
+        # restart polls it instead of asking again).
+        if not batch.events and not batch.rejections and not batch.account_health and not moved:
             return
         rows = encode_events(batch.events) if batch.events else []
         with self._guard:
@@ -450,7 +457,7 @@ class Checkpointer:
             began = time.perf_counter()
             first_seq = self.store.next_seq()
             prunable = self._advance_days(first_seq)
-            meta = dict(self.meta, prune=self._prune)
+            meta = dict(self.meta, prune=self._prune, **saved_account_health(self.runtime))
             try:
                 self.store.checkpoint(
                     rows, self.runtime.positions(), dict(self.runtime.engine.rejected), meta

@@ -30,6 +30,7 @@ from .backoff import backoff_delay
 from .clock import Clock, SystemClock
 from .events import Event, Rejection
 from .malloc_tuning import fix_mmap_threshold
+from .official_records import AccountHealth
 from .options import OptionError, validate_options
 from .sources import Batch, Source, SourceHealth
 
@@ -178,6 +179,8 @@ class Runtime:
         self.on_batch: list[BatchCallback] = []
         self.finished = threading.Event()
         self._positions: dict[str, dict[str, Any]] = {}
+        # Amazon's own numbers: the latest Account Health record per (account, marketplace)
+        self._account_health: dict[tuple[str, str], AccountHealth] = {}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -297,6 +300,8 @@ class Runtime:
                     if batch.rejections:
                         self.engine.note_rejections(source.name, len(batch.rejections))
                     self._positions[source.name] = source.position()
+                    for record in batch.account_health:
+                        self._account_health[(record.account, record.marketplace_id)] = record
             if part:
                 self._fit_slice(len(part), held)
             if last:
@@ -404,6 +409,18 @@ class Runtime:
 
     def health(self) -> dict[str, SourceHealth]:
         return {source.name: source.health() for source in self.sources}
+
+    def account_health(self) -> list[AccountHealth]:
+        """The latest Account Health record of each account and marketplace, by account and marketplace
+        (what a source handed over in :attr:`Batch.account_health`, or a checkpoint restored)."""
+        with self.lock:
+            return [self._account_health[key] for key in sorted(self._account_health)]
+
+    def restore_account_health(self, records: Iterable[AccountHealth]) -> None:
+        """Hold ``records`` (a restart's saved ones) as the latest of their account and marketplace;
+        called before running, as :meth:`restore` is (without the lock, which a caller may hold)."""
+        for record in records:
+            self._account_health[(record.account, record.marketplace_id)] = record
 
     def source(self, name: str) -> Source:
         for source in self.sources:

@@ -65,6 +65,23 @@ def _number(text: str | None) -> int | float | None:
     return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
+@dataclass(frozen=True, slots=True)
+class RangeValue:
+    """A metric measured over an explicit range of local days (``first_day..last_day``, ordinals) rather
+    than its window: value, numerator and denominator as in :class:`MetricValue`. ``held_from`` and
+    ``held_to`` are the first and last days holding any item of the metric at all (None when none
+    does): when they do not reach the ends of the range, our events do not cover all of it."""
+
+    metric_id: str
+    value: float | int | None
+    numerator: int | None
+    denominator: int | None
+    first_day: int
+    last_day: int
+    held_from: int | None
+    held_to: int | None
+
+
 def format_metric_value(metric: MetricValue, value: float | int | None = None) -> str:
     """A metric's value (its own, or one of its history's) with its unit: ``0.45 %``, ``3.2 h``, ``2``;
     ``no data`` without one. One wording for the report, the dashboard and the plan of action."""

@@ -35,6 +35,7 @@ from itertools import chain
 from typing import Any, ClassVar
 
 from .events import Event, Rejection
+from .official_records import AccountHealth
 from .options import Option
 
 STATES = ("starting", "ok", "lagging", "failing", "done")
@@ -106,10 +107,15 @@ class Rejections:
 @dataclass(slots=True)
 class Batch:
     """Events read together, plus the rows that could not be read (counted, a sample kept with their
-    positions: see :class:`Rejections`). A list of rejections given here becomes a ``Rejections``."""
+    positions: see :class:`Rejections`). A list of rejections given here becomes a ``Rejections``.
+
+    ``account_health`` carries Amazon's own numbers when the source read an Account Health report
+    (:func:`core.official.parse_account_health`); they are not events: the runtime keeps the latest
+    record per account and marketplace beside the engine (:meth:`Runtime.account_health`)."""
 
     events: list[Event] = field(default_factory=list)
     rejections: Rejections = field(default_factory=Rejections)
+    account_health: list[AccountHealth] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.rejections, Rejections):

@@ -18,6 +18,7 @@ BUILTIN_SOURCES: dict[str, str] = {
     "csv": "sellerpulse.plugins.csv_source:CsvSource",
     "mock": "sellerpulse.plugins.mock.source:MockSource",
     "http": "sellerpulse.plugins.http_source:HttpSource",
+    "sp-api": "sellerpulse.plugins.spapi.source:SpApiSource",
 }
 BUILTIN_SINKS: dict[str, str] = {
     "terminal": "sellerpulse.plugins.sinks.terminal:TerminalSink",

@@ -1,4 +1,4 @@
-"""One GET of the ``http`` source, bounded in every way a server could stretch it.
+"""One request of the ``http`` and ``sp-api`` sources, bounded in every way a server could stretch it.
 
 - Time: ``timeout`` bounds the whole exchange, from connecting to the last byte of the body, redirects
   included. httpx's own timeouts bound each read only: a server dripping one byte a second kept a
@@ -29,24 +29,31 @@ class FetchError(RuntimeError):
 async def fetch(
     client: httpx.AsyncClient,
     url: str,
-    params: dict[str, str],
+    params: dict[str, str] | None,
     headers: dict[str, str],
     timeout: float,
     max_body_bytes: int,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> httpx.Response:
-    """GET ``url`` and read its body, all within ``timeout`` seconds (``TimeoutError`` beyond).
+    """``method`` (GET by default) ``url`` and read its body, all within ``timeout`` seconds
+    (``TimeoutError`` beyond). ``params`` replace the query of ``url``; ``None`` keeps it as it is (a
+    pre-signed URL's signature is its query).
 
-    Raises :class:`FetchError` for a body over ``max_body_bytes`` or a redirect that is not followed,
+    Raises :class:`FetchError` for a body over ``max_body_bytes`` or a redirect that is not followed
+    (a request with a ``body`` follows none: resending it elsewhere is not a GET's harmless repeat),
     and httpx's errors for the transport.
     """
     async with asyncio.timeout(timeout):
-        request = client.build_request("GET", url, params=params, headers=headers)
+        request = client.build_request(method, url, params=params, headers=headers, content=body)
         for _hop in range(MAX_REDIRECTS + 1):
             response = await client.send(request, stream=True)
             try:
                 location = response.headers.get("Location")
                 if response.status_code not in REDIRECTS or not location:
                     return await _read(response, request, max_body_bytes)
+                if body is not None:
+                    raise FetchError(f"redirect of a {method} with a body refused")
             finally:
                 await response.aclose()
             request = client.build_request("GET", _follow(request.url, location), headers=headers)

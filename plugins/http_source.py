@@ -26,28 +26,23 @@ Two response shapes (``format``):
 - ``events``: canonical JSON events (EVENTS.md) as an array, as ``{"events": [...], "next": token}``, or
   as JSON Lines.
 - ``sp-api-orders``: Amazon SP-API Orders v0 ``getOrders`` (``payload.Orders[]``, ``payload.NextToken``).
-  Order statuses become ``order_placed`` (at ``PurchaseDate``, with ``LatestShipDate`` and
-  ``LatestDeliveryDate`` as the promises), ``order_shipped`` and ``order_cancelled`` (at ``LastUpdateDate``)
-  with ids ``ORDER:placed`` / ``:shipped`` / ``:cancelled``, each emitted once. ``Pending`` orders wait:
-  their promises are not known yet. ``getOrders`` carries no tracking numbers, so shipments from it have
-  none.
+  Order statuses become ``order_placed``, ``order_shipped`` and ``order_cancelled``, each once, by the
+  mapping the ``sp-api`` source shares (:mod:`sellerpulse.plugins.order_statuses`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import json
 import random
 import re
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
-from sellerpulse.core.backoff import backoff_delay
+from sellerpulse.core.backoff import backoff_delay, retry_after
 from sellerpulse.core.clock import Clock, SystemClock
 from sellerpulse.core.events import DEFAULT_ACCOUNT, FIELDS, Event, EventError, Rejection, parse_event
 from sellerpulse.core.options import Option
@@ -58,16 +53,12 @@ from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import US_PER_SECOND, TimeError, format_instant, parse_instant
 
 from .http_fetch import FetchError, fetch
+from .order_statuses import OrderStatusEvents
 
 FORMATS = ("events", "sp-api-orders")
 # format -> (cursor parameter, page-token parameter)
 PARAMETERS = {"events": ("since", "next"), "sp-api-orders": ("LastUpdatedAfter", "NextToken")}
 RETRIED = frozenset({408, 429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 3600.0
-WAITING_STATUSES = frozenset({"Pending", "PendingAvailability"})
-SHIPPED_STATUSES = frozenset({"Shipped", "PartiallyShipped"})
-PLACED, SHIPPED, CANCELLED = 1, 2, 4
-ORDERS_KEPT = 500_000  # order statuses remembered; the oldest half is forgotten beyond this
 MAX_TOKEN = 8192  # characters of a page token: it goes back in a URL, and servers refuse longer ones
 _CONTENT = re.compile(r"\S")
 # The cursor never moves past the source's now plus this (clocks differ a little): one item dated 2099
@@ -144,7 +135,7 @@ class HttpSource(Source):
         self._cursor: int | None = None  # the newest instant seen (inclusive lower bound of the next poll)
         self._etag: str | None = None
         self._at_cursor: set[Key] = set()  # events already delivered at the cursor instant
-        self._orders: dict[str, int] = {}  # SP-API order id -> statuses already emitted
+        self._statuses = OrderStatusEvents(settings["account"], settings["cancelled_by"])
         self._polls = 0
         self._jitter = random.Random()
         self._follow = True
@@ -277,9 +268,7 @@ class HttpSource(Source):
             self._future = {key: ts for key, ts in self._future.items() if ts >= self._cursor}
         if len(self._future) > FUTURE_KEPT:
             self._future = dict(list(self._future.items())[FUTURE_KEPT // 2 :])
-        if len(self._orders) > ORDERS_KEPT:
-            for order_id in list(self._orders)[: ORDERS_KEPT // 2]:
-                del self._orders[order_id]
+        self._statuses.trim()
 
     async def _get(
         self, client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
@@ -309,7 +298,7 @@ class HttpSource(Source):
                         self._error(f"{error} from {self._safe_url()}: {_snippet(_body_text(response))}")
                     )
                 if status in (429, 503):
-                    wait = _retry_after(response.headers.get("Retry-After"))
+                    wait = retry_after(response.headers.get("Retry-After"))
                     if wait is not None and wait > timeout and not self._follow:
                         raise HttpSourceError(
                             self._error(
@@ -421,54 +410,9 @@ class HttpSource(Source):
         try:
             if undecoded and not is_text(order):
                 raise EventError(NOT_UTF8)
-            batch.events.extend(self._order_events(order))
+            batch.events.extend(self._statuses.events(order))
         except (ValueError, OverflowError) as exc:
             batch.rejections.append(Rejection(self.name, f"{where} order {index}", _reason(exc)))
-
-    def _order_events(self, order: Any) -> list[Event]:
-        """The events an order's status calls for that were not emitted yet (each status once). An
-        order that fails is not marked: its statuses come again with its next update."""
-        if not isinstance(order, dict):
-            raise EventError("expected an order object")
-        order_id = _text(order, "AmazonOrderId")
-        status = _text(order, "OrderStatus")
-        if status in WAITING_STATUSES:
-            return []
-        updated = _text(order, "LastUpdateDate")
-        account = self.settings["account"]
-        done = self._orders.get(order_id, 0)
-        events: list[Event] = []
-        if not done & PLACED:
-            total = order.get("OrderTotal")
-            channel = order.get("FulfillmentChannel") or ""  # unknown: another source may give it
-            events.append(parse_event({
-                "ts": _text(order, "PurchaseDate"), "kind": "order_placed", "order_id": order_id,
-                "account": account, "event_id": f"{order_id}:placed", "channel": channel,
-                "ship_by": order.get("LatestShipDate"), "deliver_by": order.get("LatestDeliveryDate"),
-                "amount": total.get("Amount") if isinstance(total, dict) else None,
-            }))  # fmt: skip
-            done |= PLACED
-        if status in SHIPPED_STATUSES and not done & (SHIPPED | CANCELLED):
-            events.append(parse_event({
-                "ts": updated, "kind": "order_shipped", "order_id": order_id, "account": account,
-                "event_id": f"{order_id}:shipped",
-            }))  # fmt: skip
-            done |= SHIPPED
-        elif status == "Canceled" and not done & (SHIPPED | CANCELLED):
-            events.append(parse_event({
-                "ts": updated, "kind": "order_cancelled", "order_id": order_id, "account": account,
-                "event_id": f"{order_id}:cancelled", "by": self.settings["cancelled_by"],
-            }))  # fmt: skip
-            done |= CANCELLED
-        self._orders[order_id] = done
-        return events
-
-
-def _text(order: dict[str, Any], name: str) -> str:
-    value = order.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise EventError(f"order has no {name}")
-    return value
 
 
 def _key(event: Event) -> Key:
@@ -548,21 +492,3 @@ def _body_text(response: httpx.Response) -> str:
 def _snippet(text: str, limit: int = 200) -> str:
     text = " ".join(text[: limit * 4].split())
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date; None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)

@@ -51,6 +51,7 @@ async def collect(
             async for batch in stream:
                 merged.events.extend(batch.events)
                 merged.rejections.extend(batch.rejections)
+                merged.account_health.extend(batch.account_health)
                 source.record_batch(batch, 0)
                 if until is not None and until(merged):
                     break

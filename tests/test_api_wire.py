@@ -106,3 +106,18 @@ def test_a_field_with_a_default_may_be_missing_one_without_may_not() -> None:
     del doc["accounts"]["acme-us"]["metrics"]["odr"]["status"]
     with pytest.raises(wire.WireError, match=r"metrics\.odr: missing status"):
         wire.decode_snapshot(doc)
+
+
+def test_amazons_numbers_beside_ours_come_back_equal(tmp_path) -> None:
+    from test_official_compare import comparisons, engine
+
+    compared = list(comparisons(engine.__wrapped__(tmp_path)).values())
+    assert any(c.ours is not None for c in compared) and any(c.explanation for c in compared)
+    ours, _ = example_engine()
+    doc = through_json(wire.encode_view(ours.snapshot(AT), {}, [], [], compared))
+    assert wire.decode_account_health(doc) == compared
+    del doc["account_health"]  # a serve that sends none
+    assert wire.decode_account_health(doc) == []
+    doc["account_health"] = [{"account": "acme"}]
+    with pytest.raises(wire.WireError, match=r"view.account_health\[0\]: KeyError"):
+        wire.decode_account_health(doc)

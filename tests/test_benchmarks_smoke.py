@@ -18,6 +18,8 @@ CASES = {
     "alerts": ["--accounts", "2", "--rounds", "2"],
     "load": ["--events", "20000"],
     "terminal": ["3", "--sizes", "80x24", "--backfill-days", "2"],
+    "account_health": ["--orders-per-day", "50", "--days", "20", "--rounds", "2"],
+    "attach": ["3", "--orders", "2000", "--views", "3", "--backfill-days", "2"],
     "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "1"],
 }
 

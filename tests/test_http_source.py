@@ -16,11 +16,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from sellerpulse.core.backoff import retry_after
 from sellerpulse.core.events import Event
 from sellerpulse.core.options import validate_options
 from sellerpulse.core.sources import Batch
 from sellerpulse.core.timeutil import US_PER_HOUR, format_instant, parse_instant
-from sellerpulse.plugins.http_source import HttpSource, HttpSourceError, _retry_after
+from sellerpulse.plugins.http_source import HttpSource, HttpSourceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import http_server
@@ -128,13 +129,13 @@ async def test_429_waits_for_retry_after_then_succeeds(serve):
 
 
 def test_retry_after_reads_seconds_and_http_dates():
-    assert _retry_after("3") == 3.0
-    assert _retry_after(None) is None
-    assert _retry_after("soon") is None
+    assert retry_after("3") == 3.0
+    assert retry_after(None) is None
+    assert retry_after("soon") is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= _retry_after(later) <= 31
+    assert 25 <= retry_after(later) <= 31
     past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
-    assert _retry_after(past) == 0.0
+    assert retry_after(past) == 0.0
 
 
 async def test_500_is_retried_with_backoff_then_succeeds(serve):

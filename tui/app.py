@@ -16,6 +16,7 @@ from datetime import tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from sellerpulse.core.official_compare import Comparison
 from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
 from sellerpulse.core.sources import SourceHealth
 from sellerpulse.core.timeutil import TimeError, load_zone
@@ -49,6 +50,7 @@ class Reading:
     health: dict[str, SourceHealth] = field(default_factory=dict)
     alerts: list[AlertLine] = field(default_factory=list)
     error: str | None = None
+    amazon: tuple[Comparison, ...] = ()  # Amazon's numbers beside ours (Account Health reports read)
 
 
 def faster(interval: float) -> float:
@@ -184,7 +186,8 @@ class SellerPulseApp(App):
 
     def read(self, at: int) -> Reading:
         try:
-            return Reading(at, self.data.snapshot(at), self.data.health(), self.data.alerts())
+            amazon = tuple(self.data.account_health(at))
+            return Reading(at, self.data.snapshot(at), self.data.health(), self.data.alerts(), amazon=amazon)
         except Exception as exc:  # a broken engine or feed is a message on screen, never a crash
             health = {}
             with contextlib.suppress(Exception):
@@ -196,7 +199,13 @@ class SellerPulseApp(App):
         if reading.error:
             self.notify(reading.error, title="reading the engine failed", severity="error", markup=False)
             if self.reading is not None:
-                reading = Reading(reading.at, self.reading.snapshot, reading.health, self.reading.alerts)
+                reading = Reading(
+                    reading.at,
+                    self.reading.snapshot,
+                    reading.health,
+                    self.reading.alerts,
+                    amazon=self.reading.amazon,
+                )
         self.reading = reading
         self.redraw()
         if self.live and (reading.snapshot is None or not reading.snapshot.accounts):
@@ -237,6 +246,7 @@ class SellerPulseApp(App):
             reading.health,
             snapshot.rejected if snapshot else {},
             reading.alerts,
+            amazon=[found for found in reading.amazon if found.account == self.account],
         )
 
     @property
@@ -370,6 +380,7 @@ def forget_closed_widgets() -> None:
 
 def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
+    from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
@@ -392,6 +403,7 @@ def binding_ids() -> set[str]:
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,
+        AttachedApp,
     )
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 

@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "dashboard",
     "poa": "poa",
     "serve": "serve",
+    "attach": "attach",
 }
 
 

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from sellerpulse.core.clock import Clock
 from sellerpulse.core.events import Rejection
+from sellerpulse.core.official_compare import Comparison, compare
+from sellerpulse.core.official_records import AccountHealth
 from sellerpulse.core.snapshot import QueueItem, Snapshot
 from sellerpulse.core.sources import SourceHealth
 from sellerpulse.core.timeutil import TimeError, parse_instant
@@ -56,6 +58,7 @@ class DashboardData(Protocol):
     def alerts(self) -> list[AlertLine]: ...
     def note_input(self) -> None: ...
     def metric_ids(self) -> list[str]: ...
+    def account_health(self, at: int) -> list[Comparison]: ...
 
 
 AlertFeed = Callable[[], Sequence[Any]]
@@ -115,6 +118,7 @@ class EngineData:
         rejections: dict[str, list[Rejection]] | None = None,
         alerts: AlertFeed | None = None,
         lock: AbstractContextManager[Any] | None = None,
+        account_health: Callable[[], Sequence[AccountHealth]] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -122,6 +126,7 @@ class EngineData:
         self._rejections = dict(rejections or {})
         self._alerts = alerts
         self._lock = lock if lock is not None else nullcontext()
+        self._account_health = account_health or tuple
 
     def snapshot(self, at: int, weekly: bool = False) -> Snapshot:
         """The snapshot the panels draw; ``weekly`` adds the weekly customer-service figures (asked for
@@ -163,6 +168,14 @@ class EngineData:
         metrics = getattr(profile, "metrics", None) or {}
         return {mid: spec.rule for mid, spec in metrics.items()}
 
+    def account_health(self, at: int) -> list[Comparison]:
+        """Amazon's numbers (the latest Account Health records) beside ours over Amazon's ranges."""
+        records = self._account_health()
+        if not records:
+            return []
+        with self._lock:
+            return compare(self.engine, records, at)
+
     def alerts(self) -> list[AlertLine]:
         if self._alerts is None:
             return []
@@ -182,7 +195,13 @@ class RuntimeData(EngineData):
         restoring: Callable[[], SourceHealth | None] | None = None,
     ) -> None:
         lock: AbstractContextManager[Any] = getattr(runtime, "lock", None) or threading.Lock()
-        super().__init__(runtime.engine, clock or runtime.clock, alerts=alerts, lock=lock)
+        super().__init__(
+            runtime.engine,
+            clock or runtime.clock,
+            alerts=alerts,
+            lock=lock,
+            account_health=runtime.account_health,
+        )
         self.runtime = runtime
         self._restoring = restoring  # the saved state's progress while it is restored (see Checkpointer)
 

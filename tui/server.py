@@ -72,8 +72,15 @@ class Service:
     def view(self, weekly: bool = False) -> dict[str, Any]:
         """The view document of now (on a worker thread: it reads the engine under the lock);
         ``weekly`` adds the weekly customer-service figures."""
-        snapshot = self.data.snapshot(self.data.clock.now(), weekly=weekly)
-        return wire.encode_view(snapshot, self.data.health(), self.manager.states(), self.data.metric_ids())
+        now = self.data.clock.now()
+        snapshot = self.data.snapshot(now, weekly=weekly)
+        return wire.encode_view(
+            snapshot,
+            self.data.health(),
+            self.manager.states(),
+            self.data.metric_ids(),
+            self.data.account_health(now),
+        )
 
     def reading(self) -> Reading:
         """What a Prometheus scrape reports, as of now."""

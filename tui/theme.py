@@ -42,6 +42,7 @@ def status_mark(status: str, ascii_only: bool = False) -> str:
 # source health state -> status colour
 SOURCE_STATUS = {
     "ok": "ok", "done": "ok", "starting": "info", "restoring": "warning", "lagging": "warning", "failing": "breach",
+    "reconnecting": "breach",
 }  # fmt: skip
 
 _cache: dict[tuple[int, str], dict[str, Style]] = {}

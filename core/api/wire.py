@@ -16,6 +16,7 @@ from typing import Any
 from ..engine.drilldown import BadOutcome
 from ..engine.weekly import WeekValue
 from ..events import Rejection
+from ..official_compare import Comparison
 from ..snapshot import AccountSnapshot, LevelValue, MetricValue, QueueItem, QueueValue, Snapshot
 from ..sources import SourceHealth
 
@@ -218,16 +219,31 @@ def encode_view(
     health: Mapping[str, SourceHealth],
     alerts: list[dict[str, Any]],
     metric_ids: list[str],
+    account_health: Iterable[Comparison] = (),
 ) -> dict[str, Any]:
     """What a dashboard draws at one instant: the document the stream keeps in step with patches.
-    ``alerts`` are the alert manager's states (``AlertManager.states()``), already JSON."""
+    ``alerts`` are the alert manager's states (``AlertManager.states()``), already JSON;
+    ``account_health`` Amazon's numbers beside ours (when a source read Amazon's Account Health)."""
     return {
         "version": WIRE_VERSION,
         "snapshot": encode_snapshot(snapshot),
         "health": encode_health(health),
         "alerts": alerts,
         "metric_ids": list(metric_ids),
+        "account_health": [comparison.to_json() for comparison in account_health],
     }
+
+
+def decode_account_health(doc: Any) -> list[Comparison]:
+    """The comparisons of a view document (none from a serve that sends none)."""
+    items = _need(_need(doc, dict, "view").get("account_health", []), list, "view.account_health")
+    out = []
+    for index, item in enumerate(items):
+        try:
+            out.append(Comparison.from_json(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WireError(f"view.account_health[{index}]: {type(exc).__name__}: {exc}") from None
+    return out
 
 
 def decode_view(doc: Any) -> tuple[Snapshot, dict[str, SourceHealth], list[dict[str, Any]], list[str]]:

@@ -35,8 +35,12 @@ class BadOutcome:
     placed_by: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
-def bad_outcomes(acc: AccountState, spec: MetricSpec, at: int) -> list[BadOutcome]:
-    lo, hi = acc.window(spec, acc.days.day(at))
+def bad_outcomes(
+    acc: AccountState, spec: MetricSpec, at: int, days: tuple[int, int] | None = None
+) -> list[BadOutcome]:
+    """The bad outcomes attributed to the metric's window as of ``at``, or to the local days ``days``
+    (first, last) when given."""
+    lo, hi = days or acc.window(spec, acc.days.day(at))
     out: list[BadOutcome] = []
 
     def is_bad(outcome) -> bool:

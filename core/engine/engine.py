@@ -18,14 +18,14 @@ from collections.abc import Iterable, Mapping
 
 from ..events import Event
 from ..profile import Profile, builtin_profile
-from ..snapshot import AccountSnapshot, QueueItem, Snapshot
+from ..snapshot import AccountSnapshot, QueueItem, RangeValue, Snapshot
 from ..textsafe import clean
 from ..timeutil import DayClock
 from .account import AccountState
 from .drilldown import BadOutcome, bad_outcomes
 from .hashtable import new_seed
 from .level import account_level
-from .measure import metric_value, queue_items, queue_value
+from .measure import measure_days, metric_value, queue_items, queue_value
 from .weekly import weekly_values
 
 # Ten times the accounts of a large multi-marketplace seller; at this many the engine holds about 25 MB
@@ -158,9 +158,36 @@ class Engine:
             return []
         return queue_items(acc, queue_id, limit)
 
-    def bad_outcomes(self, account: str, metric_id: str, at: int) -> list[BadOutcome]:
-        """The items behind a metric's bad outcomes in its current window (O(items held))."""
+    def bad_outcomes(
+        self, account: str, metric_id: str, at: int, days: tuple[int, int] | None = None
+    ) -> list[BadOutcome]:
+        """The items behind a metric's bad outcomes in its current window, or attributed to the local
+        days ``days`` (first, last ordinal) when given (O(items held))."""
         acc = self._accounts.get(account)
         if acc is None or metric_id not in acc.profile.metrics:
             return []
-        return bad_outcomes(acc, acc.profile.metrics[metric_id], at)
+        return bad_outcomes(acc, acc.profile.metrics[metric_id], at, days)
+
+    def range_value(
+        self, account: str, metric_id: str, first_day: int, last_day: int, at: int
+    ) -> RangeValue | None:
+        """Metric ``metric_id`` of ``account`` over the account's local days ``first_day..last_day``
+        (ordinals, inclusive) as of ``at``, instead of over its window: the measure to put beside a
+        figure computed over another range, such as Amazon's own. None for an account or metric not
+        held."""
+        acc = self._accounts.get(account)
+        spec = None if acc is None else acc.profile.metrics.get(metric_id)
+        if acc is None or spec is None:
+            return None
+        value, numerator, denominator, _status, _headroom = measure_days(acc, spec, first_day, last_day, at)
+        held = acc.series[metric_id].pop
+        return RangeValue(
+            metric_id,
+            value,
+            numerator,
+            denominator,
+            first_day,
+            last_day,
+            min(held, default=None),
+            max(held, default=None),
+        )

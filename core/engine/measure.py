@@ -50,7 +50,15 @@ def _measure(
     acc: AccountState, spec: MetricSpec, at: int, day: int
 ) -> tuple[float | int | None, int | None, int | None, str, int | None]:
     """(value, numerator, denominator, status, headroom) of one metric as of ``at`` (local ``day``)."""
-    lo, hi = acc.window(spec, day)
+    return measure_days(acc, spec, *acc.window(spec, day), at)
+
+
+def measure_days(
+    acc: AccountState, spec: MetricSpec, lo: int, hi: int, at: int
+) -> tuple[float | int | None, int | None, int | None, str, int | None]:
+    """(value, numerator, denominator, status, headroom) of one metric over the attribution days
+    ``lo..hi`` (local, inclusive) as of ``at``: its window's measure, or any other range's (Amazon's
+    reporting range, to put our value beside theirs)."""
     population, bad, amount = acc.series[spec.id].totals(lo, hi, at)
     if spec.rule == "policy_violations":
         return bad, bad, None, count_status(bad, spec.target), None

@@ -110,7 +110,11 @@ def run_default() -> int:
         config=None, log_level=None, log_file=None, refresh=None, no_color=False, ascii=False,
         state=None, no_state=False, checkpoint_interval=5.0, headless=False,
     )  # fmt: skip
-    return run_dashboard(args)
+
+    from .attach import attach_to_running
+
+    attached = attach_to_running(find_config_path(None))  # a serve runs for this config: watch it,
+    return run_dashboard(args) if attached is None else attached  # never start a second engine
 
 
 def _no_sources_message(path: Path | None) -> str:

@@ -23,6 +23,8 @@ from sellerpulse.core.engine import Engine
 from sellerpulse.core.engine.orders import NO_TS
 from sellerpulse.core.events import Event, Rejection
 from sellerpulse.core.logs import add_secrets
+from sellerpulse.core.official_records import AccountHealth
+from sellerpulse.core.official_state import saved_records
 from sellerpulse.core.profile import ProfileError
 from sellerpulse.core.readers import event_file_problem, open_regular, read_event_file
 from sellerpulse.core.runtime import Runtime, SourceConfigError, build_sources, sources_from_config
@@ -33,6 +35,8 @@ from sellerpulse.core.timeutil import TimeError, load_zone, local_minute, parse_
 
 from .common import EXIT_OK, EXIT_USAGE, add_config_argument, load_config_from_args, load_plugins_warned
 from .report_accounts import levels_json
+from .report_official import add_argument as add_account_health_argument
+from .report_official import beside
 from .report_table import format_value, render_table
 from .report_table import target_text as _target
 
@@ -81,6 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument("--timezone", default=None, help="time zone of accounts that set none (IANA)")
         parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         add_config_argument(parser)
+        if name == "report":
+            add_account_health_argument(parser)
         parser.set_defaults(handler=run_check if name == "check" else run_report)  # fmt: skip
 
 
@@ -92,6 +98,7 @@ class Reading:
     engine: Engine
     at: int
     unread: list[tuple[str, str]] = field(default_factory=list)
+    account_health: list[AccountHealth] = field(default_factory=list)  # a state file's saved records
 
 
 def build_engine(args: argparse.Namespace) -> tuple[Engine, int]:
@@ -144,6 +151,7 @@ def read_inputs(args: argparse.Namespace) -> Reading:
                 reading.unread.append((name, f"failed: {health.last_error or health.detail}"))
             elif not health.events:
                 reading.unread.append((name, "no events read"))
+        reading.account_health = runtime.account_health()  # Amazon's numbers a source read (sp-api)
     return reading
 
 
@@ -220,7 +228,7 @@ def _read_saved(
         raise UsageError(str(exc)) from None
     engine.rejected.update(saved.rejected)
     unread = [] if saved.events else [(Path(args.state).name, "no events read")]
-    return Reading(engine, at, unread)
+    return Reading(engine, at, unread, saved_records(saved.meta))
 
 
 def _newest_event(engine: Engine) -> int:
@@ -294,11 +302,18 @@ def run_report(args: argparse.Namespace) -> int:
         return reading
     _warn_unread(reading)
     snapshot = reading.engine.snapshot(reading.at, weekly=True)
+    try:
+        official = beside(args.account_health, reading.engine, reading.at, reading.account_health)
+    except (ValueError, OSError) as exc:
+        print(f"sellerpulse report: {clean_lines(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
-        json.dump(snapshot.to_json(), sys.stdout, indent=1)
+        report = snapshot.to_json()
+        official.add_json(report)
+        json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_table(snapshot, color=_color(args)))
+        sys.stdout.write(render_table(snapshot, color=_color(args)) + official.table())
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sellerpulse.core.textsafe import clean
 
+from ..web import add_web_arguments
 from .common import (
     add_config_argument,
     add_log_arguments,
@@ -62,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_log_arguments(serve)
     add_state_arguments(serve)
     add_serve_arguments(serve)
+    add_web_arguments(serve)
     serve.set_defaults(handler=run_serve)
 
 
@@ -137,7 +139,9 @@ def run_serve(args: argparse.Namespace) -> int:
     status = 0
     try:
         status = asyncio.run(
-            _serve(service, host, port, config.path, path, checkpointer, scheduler, health_log, stopping)
+            _serve(
+                service, host, port, config.path, path, checkpointer, scheduler, health_log, stopping, args
+            )
         )
     finally:
         stopping.restore()
@@ -196,11 +200,13 @@ async def _serve(
     scheduler: Any,
     health_log: Any,
     stopping: _Stopping,
+    args: Any = None,
 ) -> int:
     """Listen, publish the view and watch the runtime until SIGTERM/SIGINT; the exit status."""
     from aiohttp import web
     from sellerpulse.core.api import discovery
     from sellerpulse.tui.server import make_runner, publish
+    from sellerpulse.tui.web import start_web
 
     stop = stopping.on_loop(asyncio.get_running_loop())
     runner = make_runner(service)
@@ -219,6 +225,7 @@ async def _serve(
     })  # fmt: skip
     log.info("listening on %s; the action token is in %s", url, service.token_file)
     print(f"sellerpulse serve: {url} (token in {service.token_file})", flush=True)
+    start_web(args, url)  # --web: the dashboard for browsers, in a child process that ends with this one
     publisher = asyncio.create_task(publish(service, stop))
     status = 0
     try:

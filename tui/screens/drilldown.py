@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from sellerpulse.core.timeutil import iso_day
+from sellerpulse.core.official_compare import Comparison, format_counts, format_difference, format_rate
+from sellerpulse.core.timeutil import from_us, iso_day
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -23,6 +24,7 @@ CHART_HEIGHT = 5
 SHORT_CHART_HEIGHT = 3  # below 30 rows
 DIM = Style(dim=True)
 REMEDY_LINES = 6  # actions shown when the screen is tall enough (34 rows); 2 below that
+AMAZON_LINES = 8  # lines of Amazon's numbers beside ours (figures, then what could explain a difference)
 
 
 class MetricDetails(TableScreen):
@@ -35,6 +37,7 @@ class MetricDetails(TableScreen):
     ]
     DEFAULT_CSS = """
     MetricDetails .remedies { height: auto; padding: 0 1; border: round $foreground-darken-3; }
+    MetricDetails .amazon { height: auto; padding: 0 1; border: round $warning 60%; }
     """
 
     def __init__(self, account: str, metric_id: str) -> None:
@@ -55,6 +58,11 @@ class MetricDetails(TableScreen):
             for n in range(CHART_HEIGHT):
                 yield Line(classes=f"chart-row chart-{n}")
             yield Line(classes="chart-axis")
+        with Vertical(classes="amazon") as box:
+            box.border_title = "Amazon's numbers beside ours"
+            box.display = False  # until an Account Health report gives this metric
+            for n in range(AMAZON_LINES):
+                yield Line(classes=f"amazon-line amazon-{n}")
         with Vertical(classes="remedies") as box:
             box.border_title = "what fixes it"
             for n in range(REMEDY_LINES + 1):
@@ -88,7 +96,28 @@ class MetricDetails(TableScreen):
             window.append(f"  {words} since yesterday", DIM)
         self.query_one(".window", Line).set(window)
         self._draw_chart(account, metric, styles)
+        self._draw_amazon(styles)
         self._draw_remedy(account.profile)
+
+    def _draw_amazon(self, styles) -> None:
+        """Amazon's figure of this metric (each marketplace's), ours over the same days, the difference
+        and what could explain it; hidden when no Account Health report gave it."""
+        reading = self.app.reading
+        found = [
+            c
+            for c in (reading.amazon if reading else ())
+            if (c.account, c.metric_id) == (self.account, self.metric_id)
+        ]
+        box = self.query_one(".amazon", Vertical)
+        box.display = bool(found)
+        lines = [text for comparison in found for text in amazon_lines(comparison, styles)]
+        if len(lines) > AMAZON_LINES:
+            lines[AMAZON_LINES - 1 :] = [
+                Text(f"{len(lines) - AMAZON_LINES + 1} more: sellerpulse report --account-health", DIM)
+            ]
+        for n, line in enumerate(self.query(".amazon-line").results(Line)):
+            line.display = n < len(lines)
+            line.set(lines[n] if n < len(lines) else Text())
 
     def _draw_remedy(self, profile: str) -> None:
         """The metric's remedy from the remedies file: its title, then its actions (as many as fit)."""
@@ -159,6 +188,31 @@ class MetricDetails(TableScreen):
                 )
             )
         return rows
+
+
+def amazon_lines(found: Comparison, styles) -> list[Text]:
+    """Amazon's figure and range, ours over the same days with the difference, then the explanation."""
+    theirs, ours = found.theirs, found.ours
+    days = f"{from_us(theirs.dates.start):%Y-%m-%d}..{from_us(theirs.dates.end):%Y-%m-%d}"
+    head = Text(no_wrap=True, overflow="ellipsis")
+    head.append("Amazon ", Style(bold=True))
+    head.append(f"{format_rate(theirs.rate)}  {format_counts(theirs.numerator, theirs.denominator)}  {days}")
+    head.append(f"  {fmt.clean(found.marketplace_id)}", DIM)
+    mine = Text(no_wrap=True, overflow="ellipsis")
+    mine.append("ours   ", Style(bold=True))
+    if ours is None:
+        mine.append("no events of this account", DIM)
+    else:
+        mine.append(
+            f"{format_rate(ours.value)}  {format_counts(ours.numerator, ours.denominator)}  same days"
+        )
+    mine.append(f"  {format_difference(found.difference)}  ")
+    mine.append(found.verdict, styles["ok"] if found.verdict == "same" else styles["warning"])
+    return [
+        head,
+        mine,
+        *(Text(f"- {fmt.clean(line)}", no_wrap=True, overflow="ellipsis") for line in found.explanation),
+    ]
 
 
 class QueueDetails(TableScreen):

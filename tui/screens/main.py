@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from sellerpulse.core.official_compare import DIFFERS, Comparison
 from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
 from textual.app import ComposeResult
@@ -97,8 +98,10 @@ class MainScreen(Screen):
         health: Mapping[str, SourceHealth],
         rejected: Mapping[str, int],
         alerts: Sequence[AlertLine],
+        amazon: Sequence[Comparison] = (),
     ) -> None:
-        """Draw what changed since the last call; equal panels are left untouched."""
+        """Draw what changed since the last call; equal panels are left untouched. ``amazon``: the
+        account's metrics beside Amazon's own; a panel whose figure differs from Amazon's says so."""
         app = self.app
         styles = status_styles(app)
         tz = app.zone(account.timezone) if account else None
@@ -123,7 +126,10 @@ class MainScreen(Screen):
             self._ensure_panels(self._metric_rules(account))
             for panel in self._panels:
                 comps = {cid: account.metrics[cid] for cid in panel.components if cid in account.metrics}
-                panel.show(account.metrics.get(panel.metric_id), comps, styles, app.ascii_only)
+                differs = next(
+                    (c for c in amazon if c.metric_id == panel.metric_id and c.verdict == DIFFERS), None
+                )
+                panel.show(account.metrics.get(panel.metric_id), comps, styles, app.ascii_only, differs)
             self.query_one(QueuesPanel).show(account.queues, at or 0, styles)
         self.query_one(AlertFeed).show(alerts, tz or app.zone("UTC"), styles)
         self.query_one(SourcesPanel).show(health, rejected, styles)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from sellerpulse.core.official_compare import Comparison, format_difference, format_rate
 from sellerpulse.core.snapshot import MetricValue
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -46,6 +47,8 @@ class MetricPanel(Widget, can_focus=True):
         self.ratio_line = Line(classes="ratio")
         self.graph_line = Line(classes="graph")
         self.component_lines = {cid: Line(classes=f"component component-{cid}") for cid in self.components}
+        self.amazon_line = Line(classes="amazon")  # shown only while Amazon's figure differs from ours
+        self.amazon_line.display = False
 
     def compose(self) -> ComposeResult:
         yield self.value_line
@@ -53,6 +56,7 @@ class MetricPanel(Widget, can_focus=True):
         yield self.ratio_line
         yield self.graph_line
         yield from self.component_lines.values()
+        yield self.amazon_line
 
     def action_details(self) -> None:
         self.post_message(self.Opened(self.metric_id))
@@ -63,9 +67,11 @@ class MetricPanel(Widget, can_focus=True):
         components: Mapping[str, MetricValue],
         styles: Mapping[str, Style],
         ascii_only: bool,
+        amazon: Comparison | None = None,
     ) -> None:
-        """Draw ``metric``; nothing happens when it and its components equal what is shown."""
-        key = (metric, tuple(components.get(c) for c in self.components), ascii_only, id(styles))
+        """Draw ``metric``; nothing happens when it and its components equal what is shown. ``amazon``:
+        Amazon's own figure of it where it differs from ours over the same days, shown on one line."""
+        key = (metric, tuple(components.get(c) for c in self.components), ascii_only, id(styles), amazon)
         if key == self._last:
             return
         self._last = key
@@ -103,6 +109,9 @@ class MetricPanel(Widget, can_focus=True):
         self.graph_line.set(graph)
         for cid in self.components:
             self.component_lines[cid].set(_component_line(components.get(cid), styles))
+        self.amazon_line.display = amazon is not None
+        if amazon is not None:
+            self.amazon_line.set(amazon_line(amazon, styles))
 
     def _set_status(self, status: str) -> None:
         wanted = f"-{status}"
@@ -121,4 +130,17 @@ def _component_line(metric: MetricValue | None, styles: Mapping[str, Style]) -> 
     text.append(f" {fmt.clean(metric.name)}")
     if metric.numerator is not None:
         text.append(f" ({metric.numerator})", DIM)
+    return text
+
+
+def amazon_line(found: Comparison, styles: Mapping[str, Style]) -> Text:
+    """``Amazon 2.22 %, ours 3.37 % (+1.15 pp)``: the one line a panel gives it, ours measured over
+    Amazon's days (the drill-down shows which)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("Amazon ", styles.get("warning"))
+    text.append(format_rate(found.theirs.rate))
+    if found.ours is not None:
+        text.append(f", ours {format_rate(found.ours.value)}")
+    if found.difference is not None:
+        text.append(f" ({format_difference(found.difference)})", DIM)
     return text
