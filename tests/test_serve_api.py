@@ -136,7 +136,7 @@ def test_a_view_applying_the_streamed_patches_ends_with_the_served_view(tmp_path
     assert stream.response.headers["Content-Type"] == "text/event-stream"
     patches = read_events(stream, follower, quiet=1.0)
     assert follower.document is not None
-    first = wire.decode_view(follower.document)[0]
+    first = wire.decode_view(follower.document).snapshot
     with (tmp_path / "events.csv").open("a", encoding="utf-8") as handle:
         for start in range(301, len(rows), 400):  # the rest of the file, in three appends
             handle.writelines(rows[start : start + 400])
@@ -149,7 +149,7 @@ def test_a_view_applying_the_streamed_patches_ends_with_the_served_view(tmp_path
         if follower.document == served or time.monotonic() > deadline:
             break
     assert follower.document == served
-    last = wire.decode_view(follower.document)[0]
+    last = wire.decode_view(follower.document).snapshot
     assert patches >= 2 and last != first
     assert sum(q.count for a in last.accounts.values() for q in a.queues.values()) > 0
     assert stop(child)[0] == 0
@@ -199,7 +199,7 @@ def test_drill_down_rows_come_from_the_api(tmp_path: Path, children) -> None:
     status, rows = get(url + "/api/v1/accounts/acme-us/metrics/odr/rows")
     assert status == 200 and rows
     decoded = wire.decode_bad_outcomes(rows)
-    view = wire.decode_view(get(url + "/api/v1/view")[1])[0]
+    view = wire.decode_view(get(url + "/api/v1/view")[1]).snapshot
     assert len(decoded) == view.accounts["acme-us"].metrics["odr"].numerator
     status, items = get(url + "/api/v1/accounts/acme-us/queues/orders_to_ship/items")
     assert status == 200 and len(items) == view.accounts["acme-us"].queues["orders_to_ship"].count
@@ -218,7 +218,7 @@ def test_a_second_serve_on_the_same_state_is_refused(tmp_path: Path, children) -
         serve_command("--state", "state.sqlite3", "--listen", "127.0.0.1:0", "--at", AT),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert second.returncode == 2
+    assert second.returncode == 64
     assert "is in use by another sellerpulse" in second.stderr and f"pid {first.pid}" in second.stderr
     assert second.stdout == ""  # it never listened
     assert get(url + "/api/v1/snapshot")[0] == 200
@@ -257,7 +257,7 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path, children) -> None:
         serve_command("--state", "two.sqlite3", "--listen", taken, "--at", AT),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 2 and f"cannot listen on {taken}" in result.stderr
+    assert result.returncode == 64 and f"cannot listen on {taken}" in result.stderr
     assert stop(first)[0] == 0
 
 
@@ -274,6 +274,6 @@ def test_bad_serve_arguments_are_clear_errors(tmp_path: Path, args: list[str], m
         serve_command("--state", "state.sqlite3", *args),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 2 and result.stderr.startswith("sellerpulse: error: ")
+    assert result.returncode == 64 and result.stderr.startswith("sellerpulse: error: ")
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "state.sqlite3").exists()  # refused before anything was opened
