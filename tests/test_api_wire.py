@@ -7,8 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from mixed_fixtures import AT as MIXED_AT
+from mixed_fixtures import EBAY, WALMART, mixed_engine
+from official_fixtures import EVENTS_CSV, US, marketplace, odr, report
 from sellerpulse.core.api import wire
+from sellerpulse.core.engine import Engine
+from sellerpulse.core.events import Event
+from sellerpulse.core.official import parse_account_health
+from sellerpulse.core.official_compare import compare
+from sellerpulse.core.readers import read_event_file
 from sellerpulse.core.sources import SourceHealth
+from sellerpulse.core.timeutil import parse_instant
 from tui_fixtures import AT, SOURCE, example_engine
 
 
@@ -52,8 +61,32 @@ def test_the_view_document_gives_back_snapshot_health_alerts_and_metric_ids() ->
     snapshot = engine.snapshot(AT, items=5, history_days=30)
     health = {SOURCE: SourceHealth("failing", "boom", 12, 3, AT, "line 9"), "api": SourceHealth("ok")}
     alerts = [{"rule": "odr-breach", "labels": {"account": "acme-us"}, "state": "firing", "value": 0.03}]
-    doc = through_json(wire.encode_view(snapshot, health, alerts, ["odr", "lsr_10d"]))
-    assert wire.decode_view(doc) == (snapshot, health, alerts, ["odr", "lsr_10d"])
+    rules = {"acme-us": {"odr": "order_defect", "lsr_10d": "late_shipment"}}
+    view = wire.View(snapshot, health, alerts, ["odr", "lsr_10d"], rules)
+    assert wire.decode_view(through_json(wire.encode_view(view))) == view
+
+
+def test_marketplaces_seller_levels_and_allowed_counts_come_back_equal() -> None:
+    """A mixed seller: an eBay account's level and its metrics' allowed counts, a Walmart account's
+    marketplace; what the header and the picker of an attached view show."""
+    snapshot = mixed_engine("unresolved-cases").snapshot(MIXED_AT, items=5)
+    ebay = snapshot.accounts[EBAY]
+    assert ebay.level is not None and ebay.marketplace == "eBay"
+    assert any(m.allowed_count is not None for m in ebay.metrics.values())
+    assert snapshot.accounts[WALMART].marketplace == "Walmart"
+    assert wire.decode_snapshot(through_json(wire.encode_snapshot(snapshot))) == snapshot
+
+
+def test_amazons_numbers_beside_ours_come_back_equal(tmp_path) -> None:
+    engine = Engine()
+    (tmp_path / "events.csv").write_text(EVENTS_CSV)
+    engine.ingest(item for item in read_event_file(tmp_path / "events.csv") if isinstance(item, Event))
+    mfn = odr(5, 1, 0, 1, "2026-09-01", "2026-09-10", fulfillmentType="mfn")
+    parsed = parse_account_health(report(marketplace(US, orderDefectRate={"mfn": mfn})), "acme")
+    comparisons = compare(engine, parsed.records, parse_instant("2026-10-15T09:00:00Z"))
+    assert comparisons and any(c.explanation for c in comparisons)
+    view = wire.View(engine.snapshot(parse_instant("2026-10-15T09:00:00Z")), {}, [], [], {}, comparisons)
+    assert wire.decode_view(through_json(wire.encode_view(view))).account_health == comparisons
 
 
 @pytest.mark.parametrize(
@@ -77,47 +110,7 @@ def test_a_damaged_document_is_refused_with_where_and_why(damage, message: str) 
 
 def test_a_view_of_another_wire_version_is_refused() -> None:
     engine, _ = example_engine()
-    doc = through_json(wire.encode_view(engine.snapshot(AT), {}, [], []))
+    doc = through_json(wire.encode_view(wire.View(engine.snapshot(AT), {}, [], [])))
     doc["version"] = 99
     with pytest.raises(wire.WireError, match="wire version 99"):
         wire.decode_view(doc)
-
-
-def test_three_marketplaces_with_seller_levels_and_allowed_counts_come_back_equal() -> None:
-    from mixed_fixtures import AT as MIXED_AT
-    from mixed_fixtures import mixed_engine
-
-    snapshot = mixed_engine().snapshot(MIXED_AT, items=5, history_days=30, weekly=True)
-    accounts = snapshot.accounts.values()
-    assert {a.marketplace for a in accounts} == {"Amazon", "Walmart", "eBay"}
-    assert any(a.level is not None for a in accounts)
-    assert any(m.allowed_count is not None for a in accounts for m in a.metrics.values())
-    assert wire.decode_snapshot(through_json(wire.encode_snapshot(snapshot))) == snapshot
-
-
-def test_a_field_with_a_default_may_be_missing_one_without_may_not() -> None:
-    """A view reads a serve one version older: a field the engine added since (with its default) is
-    taken as that default; a field every version has is required."""
-    engine, _ = example_engine()
-    snapshot = engine.snapshot(AT, items=5)
-    doc = through_json(wire.encode_snapshot(snapshot))
-    del doc["accounts"]["acme-us"]["metrics"]["odr"]["allowed_count"]
-    assert wire.decode_snapshot(doc).accounts["acme-us"].metrics["odr"].allowed_count is None
-    del doc["accounts"]["acme-us"]["metrics"]["odr"]["status"]
-    with pytest.raises(wire.WireError, match=r"metrics\.odr: missing status"):
-        wire.decode_snapshot(doc)
-
-
-def test_amazons_numbers_beside_ours_come_back_equal(tmp_path) -> None:
-    from test_official_compare import comparisons, engine
-
-    compared = list(comparisons(engine.__wrapped__(tmp_path)).values())
-    assert any(c.ours is not None for c in compared) and any(c.explanation for c in compared)
-    ours, _ = example_engine()
-    doc = through_json(wire.encode_view(ours.snapshot(AT), {}, [], [], compared))
-    assert wire.decode_account_health(doc) == compared
-    del doc["account_health"]  # a serve that sends none
-    assert wire.decode_account_health(doc) == []
-    doc["account_health"] = [{"account": "acme"}]
-    with pytest.raises(wire.WireError, match=r"view.account_health\[0\]: KeyError"):
-        wire.decode_account_health(doc)

@@ -105,7 +105,7 @@ def test_a_stream_that_ends_or_is_refused_is_opened_again_and_reported(server: _
 
 def _full(seq: int, events: int, epoch: str = "e1") -> bytes:
     view = wire.encode_view(
-        Snapshot(at=1_000_000, accounts={}), {"orders": SourceHealth("ok", events=events)}, [], []
+        wire.View(Snapshot(at=1_000_000, accounts={}), {"orders": SourceHealth("ok", events=events)}, [], [])
     )
     return sse("full", seq, {"seq": seq, "epoch": epoch, "view": view})
 

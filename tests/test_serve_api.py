@@ -136,7 +136,7 @@ def test_a_view_applying_the_streamed_patches_ends_with_the_served_view(tmp_path
     assert stream.response.headers["Content-Type"] == "text/event-stream"
     patches = read_events(stream, follower, quiet=1.0)
     assert follower.document is not None
-    first = wire.decode_view(follower.document)[0]
+    first = wire.decode_view(follower.document).snapshot
     with (tmp_path / "events.csv").open("a", encoding="utf-8") as handle:
         for start in range(301, len(rows), 400):  # the rest of the file, in three appends
             handle.writelines(rows[start : start + 400])
@@ -149,7 +149,7 @@ def test_a_view_applying_the_streamed_patches_ends_with_the_served_view(tmp_path
         if follower.document == served or time.monotonic() > deadline:
             break
     assert follower.document == served
-    last = wire.decode_view(follower.document)[0]
+    last = wire.decode_view(follower.document).snapshot
     assert patches >= 2 and last != first
     assert sum(q.count for a in last.accounts.values() for q in a.queues.values()) > 0
     assert stop(child)[0] == 0
@@ -209,7 +209,7 @@ def test_drill_down_rows_come_from_the_api(tmp_path: Path, children) -> None:
     status, rows = get(url + "/api/v1/accounts/acme-us/metrics/odr/rows")
     assert status == 200 and rows
     decoded = wire.decode_bad_outcomes(rows)
-    view = wire.decode_view(get(url + "/api/v1/view")[1])[0]
+    view = wire.decode_view(get(url + "/api/v1/view")[1]).snapshot
     assert len(decoded) == view.accounts["acme-us"].metrics["odr"].numerator
     status, items = get(url + "/api/v1/accounts/acme-us/queues/orders_to_ship/items")
     assert status == 200 and len(items) == view.accounts["acme-us"].queues["orders_to_ship"].count
@@ -228,7 +228,7 @@ def test_a_second_serve_on_the_same_state_is_refused(tmp_path: Path, children) -
         serve_command("--state", "state.sqlite3", "--listen", "127.0.0.1:0", "--at", AT),
         cwd=tmp_path, env=child_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert second.returncode == 64  # the usage status of every command
+    assert second.returncode == 64
     assert "is in use by another sellerpulse" in second.stderr and f"pid {first.pid}" in second.stderr
     assert second.stdout == ""  # it never listened
     assert get(url + "/api/v1/snapshot")[0] == 200

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -65,7 +66,7 @@ class RemoteData:
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=REQUEST_TIMEOUT)
         self._lock = threading.Lock()
         self._follower = StreamFollower()  # the view document, kept in step by the stream's patches
-        self._decoded: tuple[Snapshot, dict[str, SourceHealth], list[AlertLine], list[str]] | None = None
+        self._decoded: wire.View | None = None  # its alerts already the feed's lines
         self._version = 0
         self._connected = False
         self._lost_reason = "connecting"
@@ -115,30 +116,27 @@ class RemoteData:
             self._stream.reconnect()
 
     @staticmethod
-    def _decode(doc: Any) -> tuple[Snapshot, dict[str, SourceHealth], list[AlertLine], list[str]]:
-        snapshot, health, alerts, metric_ids = wire.decode_view(doc)
-        lines = [alert_line(item) for item in alerts]
-        return snapshot, health, [line for line in lines if line.state not in QUIET_STATES], metric_ids
+    def _decode(doc: Any) -> wire.View:
+        """The view, its alert states turned into the feed's lines (quiet states left out)."""
+        view = wire.decode_view(doc)
+        lines = [alert_line(item) for item in view.alerts]
+        return replace(view, alerts=[line for line in lines if line.state not in QUIET_STATES])
 
     def _on_state(self, state: str, reason: str) -> None:
         with self._lock:
             self._connected = state == "connected"
             self._lost_reason = reason
 
-    def _view(self) -> tuple[Snapshot, dict[str, SourceHealth], list[AlertLine], list[str]]:
+    def _view(self) -> wire.View:
         """The latest view, with a ``serve`` entry in the health while the stream is down."""
         with self._lock:
-            snapshot, health, alerts, metric_ids = self._decoded or (
-                Snapshot(self.clock.now(), {}),
-                {},
-                [],
-                [],
-            )
+            view = self._decoded or wire.View(Snapshot(self.clock.now(), {}), {}, [], [])
             if self._decoded is not None:
-                self.clock.at = snapshot.at
+                self.clock.at = view.snapshot.at
             if not self._connected:
-                health = {**health, SERVE: SourceHealth("reconnecting", last_error=self._lost_reason)}
-            return snapshot, health, alerts, metric_ids
+                lost = SourceHealth("reconnecting", last_error=self._lost_reason)
+                view = replace(view, health={**view.health, SERVE: lost})
+            return view
 
     # -- DashboardData ----------------------------------------------------------------------------
 
@@ -146,23 +144,30 @@ class RemoteData:
         """The latest view ``serve`` sent (``at`` is serve's own, see :class:`ServeClock`); with
         ``weekly``, asked for afresh (only the customer-service screen wants the weekly figures)."""
         if weekly:
-            return wire.decode_view(self._get("/view", {"weekly": "1"}))[0]
-        return self._view()[0]
-
-    def account_health(self, at: int) -> list[Comparison]:
-        """Amazon's numbers beside ours, as serve compared them (carried in the view it streams)."""
-        with self._lock:
-            document = self._follower.document
-        return wire.decode_account_health(document) if document is not None else []
+            return wire.decode_view(self._get("/view", {"weekly": "1"})).snapshot
+        return self._view().snapshot
 
     def health(self) -> dict[str, SourceHealth]:
-        return self._view()[1]
+        return self._view().health
 
     def alerts(self) -> list[AlertLine]:
-        return list(self._view()[2])
+        return list(self._view().alerts)
 
     def metric_ids(self) -> list[str]:
-        return list(self._view()[3])
+        return list(self._view().metric_ids)
+
+    def metric_rules(self, account: str | None = None) -> dict[str, str]:
+        """Metric id -> rule of ``account``'s profile, as serve's engine judges it (panels are grouped
+        by what they measure); before any state, or for an account serve has not named, none."""
+        rules = self._view().metric_rules
+        if account is None:
+            return dict(next(iter(rules.values()), {}))
+        return dict(rules.get(account, {}))
+
+    def account_health(self, at: int) -> list[Comparison]:
+        """Amazon's numbers beside ours, as serve compared them for its latest state (``at`` is
+        serve's own, see :class:`ServeClock`)."""
+        return list(self._view().account_health)
 
     def note_input(self) -> None:
         """A key press: the engine runs in ``serve``, nothing here to make way for."""

@@ -72,15 +72,17 @@ class Service:
     def view(self, weekly: bool = False) -> dict[str, Any]:
         """The view document of now (on a worker thread: it reads the engine under the lock);
         ``weekly`` adds the weekly customer-service figures."""
-        now = self.data.clock.now()
-        snapshot = self.data.snapshot(now, weekly=weekly)
-        return wire.encode_view(
+        at = self.data.clock.now()
+        snapshot = self.data.snapshot(at, weekly=weekly)
+        view = wire.View(
             snapshot,
             self.data.health(),
             self.manager.states(),
             self.data.metric_ids(),
-            self.data.account_health(now),
+            {account: self.data.metric_rules(account) for account in snapshot.accounts},
+            self.data.account_health(at),
         )
+        return wire.encode_view(view)
 
     def reading(self) -> Reading:
         """What a Prometheus scrape reports, as of now."""

@@ -9,8 +9,8 @@ so this encoding keeps every field, instants as integer microseconds and days as
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.drilldown import BadOutcome
@@ -20,10 +20,14 @@ from ..official_compare import Comparison
 from ..snapshot import AccountSnapshot, LevelValue, MetricValue, QueueItem, QueueValue, Snapshot
 from ..sources import SourceHealth
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2  # 2: seller levels, marketplaces, allowed counts, metric rules, Amazon's numbers
 
+_METRIC_FIELDS = (
+    "id", "name", "value", "numerator", "denominator", "target", "warn", "direction", "status",
+    "headroom", "window_from", "window_to", "unit", "bad_noun", "allowed_count",
+)  # fmt: skip
+_LEVEL_FIELDS = ("level", "level_id", "next_down", "headroom", "binding", "bad_noun")
 _QUEUE_FIELDS = ("id", "name", "count", "overdue", "due_soon")
-_ACCOUNT_FIELDS = ("account", "profile", "timezone", "day", "orphans", "orders_held", "marketplace")
 _WEEK_FIELDS = ("week_from", "week_to", "value", "numerator", "denominator", "status", "partial")
 _HEALTH_FIELDS = ("state", "last_error", "events", "rejected", "last_event_at", "detail")
 
@@ -32,17 +36,10 @@ class WireError(ValueError):
     """A document that is not this wire format; the message says where (a JSON path) and why."""
 
 
-def _plain(record: Any) -> dict[str, Any]:
-    """Every field of a flat snapshot record (a metric, a seller level), tuples as lists. Taken from the
-    dataclass itself, so a field the engine adds is carried without a change here."""
-    return {
-        f.name: list(value) if isinstance(value := getattr(record, f.name), tuple) else value
-        for f in dataclasses.fields(record)
-    }
-
-
 def encode_metric(metric: MetricValue) -> dict[str, Any]:
-    return _plain(metric)
+    out = {name: getattr(metric, name) for name in _METRIC_FIELDS}
+    out["history"] = list(metric.history)
+    return out
 
 
 def encode_queue(queue: QueueValue) -> dict[str, Any]:
@@ -58,8 +55,14 @@ def encode_queue_item(item: QueueItem) -> list[Any]:
 
 def encode_account(acc: AccountSnapshot) -> dict[str, Any]:
     return {
-        **{name: getattr(acc, name) for name in _ACCOUNT_FIELDS},
-        "level": _plain(acc.level) if acc.level is not None else None,
+        "account": acc.account,
+        "profile": acc.profile,
+        "timezone": acc.timezone,
+        "day": acc.day,
+        "orphans": acc.orphans,
+        "orders_held": acc.orders_held,
+        "marketplace": acc.marketplace,
+        "level": encode_level(acc.level),
         "metrics": {mid: encode_metric(m) for mid, m in acc.metrics.items()},
         "queues": {qid: encode_queue(q) for qid, q in acc.queues.items()},
         "weekly": {
@@ -67,6 +70,20 @@ def encode_account(acc: AccountSnapshot) -> dict[str, Any]:
             for wid, weeks in acc.weekly.items()
         },
     }
+
+
+def encode_level(level: LevelValue | None) -> dict[str, Any] | None:
+    if level is None:
+        return None
+    return {**{name: getattr(level, name) for name in _LEVEL_FIELDS}, "missed": list(level.missed)}
+
+
+def decode_level(doc: Any, where: str = "level") -> LevelValue | None:
+    if doc is None:
+        return None
+    values = _fields(doc, (*_LEVEL_FIELDS, "missed"), where)
+    values["missed"] = tuple(str(m) for m in _need(values["missed"], list, f"{where}.missed"))
+    return LevelValue(**values)
 
 
 def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
@@ -123,21 +140,10 @@ def _fields(doc: Any, names: Iterable[str], where: str) -> dict[str, Any]:
     return {name: doc[name] for name in names}
 
 
-def _record(cls: type, doc: Any, where: str) -> Any:
-    """A flat record of ``cls`` from :func:`_plain`'s form: every field without a default is required,
-    one with a default may be missing (sent by an older serve); lists become tuples again."""
-    _need(doc, dict, where)
-    known = dataclasses.fields(cls)
-    required = [
-        f.name for f in known if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
-    _fields(doc, required, where)
-    values = {f.name: doc[f.name] for f in known if f.name in doc}
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-
 def decode_metric(doc: Any, where: str = "metric") -> MetricValue:
-    return _record(MetricValue, doc, where)
+    values = _fields(doc, (*_METRIC_FIELDS, "history"), where)
+    values["history"] = tuple(_need(values["history"], list, f"{where}.history"))
+    return MetricValue(**values)
 
 
 def decode_queue_item(doc: Any, where: str = "item") -> QueueItem:
@@ -156,14 +162,14 @@ def decode_queue(doc: Any, where: str = "queue") -> QueueValue:
 
 
 def decode_account(doc: Any, where: str = "account") -> AccountSnapshot:
-    values = _fields(doc, (*_ACCOUNT_FIELDS, "metrics", "queues", "weekly", "level"), where)
-    level = values.pop("level")
+    names = ("account", "profile", "timezone", "day", "orphans", "orders_held", "marketplace")
+    values = _fields(doc, (*names, "level", "metrics", "queues", "weekly"), where)
+    values["level"] = decode_level(values["level"], f"{where}.level")
     metrics = _need(values.pop("metrics"), dict, f"{where}.metrics")
     queues = _need(values.pop("queues"), dict, f"{where}.queues")
     weekly = _need(values.pop("weekly"), dict, f"{where}.weekly")
     return AccountSnapshot(
         **values,
-        level=_record(LevelValue, level, f"{where}.level") if level is not None else None,
         metrics={mid: decode_metric(m, f"{where}.metrics.{mid}") for mid, m in metrics.items()},
         queues={qid: decode_queue(q, f"{where}.queues.{qid}") for qid, q in queues.items()},
         weekly={
@@ -214,46 +220,52 @@ def decode_rejections(doc: Any, where: str = "rejections") -> list[Rejection]:
 # -- the view -------------------------------------------------------------------------------------
 
 
-def encode_view(
-    snapshot: Snapshot,
-    health: Mapping[str, SourceHealth],
-    alerts: list[dict[str, Any]],
-    metric_ids: list[str],
-    account_health: Iterable[Comparison] = (),
-) -> dict[str, Any]:
-    """What a dashboard draws at one instant: the document the stream keeps in step with patches.
-    ``alerts`` are the alert manager's states (``AlertManager.states()``), already JSON;
-    ``account_health`` Amazon's numbers beside ours (when a source read Amazon's Account Health)."""
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a dashboard draws at one instant, decoded: the snapshot, source health, alert states (the
+    alert manager's JSON), the metric ids known before any data, each account's metric rules (the
+    dashboard groups panels by them) and Amazon's numbers beside ours."""
+
+    snapshot: Snapshot
+    health: dict[str, SourceHealth]
+    alerts: list[Any]  # the alert manager's JSON states (an attached view keeps its feed lines here)
+    metric_ids: list[str]
+    metric_rules: dict[str, dict[str, str]] = field(default_factory=dict)
+    account_health: list[Comparison] = field(default_factory=list)
+
+
+def encode_view(view: View) -> dict[str, Any]:
+    """The document the stream keeps in step with patches."""
     return {
         "version": WIRE_VERSION,
-        "snapshot": encode_snapshot(snapshot),
-        "health": encode_health(health),
-        "alerts": alerts,
-        "metric_ids": list(metric_ids),
-        "account_health": [comparison.to_json() for comparison in account_health],
+        "snapshot": encode_snapshot(view.snapshot),
+        "health": encode_health(view.health),
+        "alerts": view.alerts,
+        "metric_ids": list(view.metric_ids),
+        "metric_rules": {account: dict(rules) for account, rules in view.metric_rules.items()},
+        "account_health": [comparison.to_json() for comparison in view.account_health],
     }
 
 
-def decode_account_health(doc: Any) -> list[Comparison]:
-    """The comparisons of a view document (none from a serve that sends none)."""
-    items = _need(_need(doc, dict, "view").get("account_health", []), list, "view.account_health")
-    out = []
-    for index, item in enumerate(items):
-        try:
-            out.append(Comparison.from_json(item))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WireError(f"view.account_health[{index}]: {type(exc).__name__}: {exc}") from None
-    return out
-
-
-def decode_view(doc: Any) -> tuple[Snapshot, dict[str, SourceHealth], list[dict[str, Any]], list[str]]:
-    """The snapshot, source health, alert states and metric ids of a view document."""
-    values = _fields(doc, ("version", "snapshot", "health", "alerts", "metric_ids"), "view")
+def decode_view(doc: Any) -> View:
+    names = ("version", "snapshot", "health", "alerts", "metric_ids", "metric_rules", "account_health")
+    values = _fields(doc, names, "view")
     if values["version"] != WIRE_VERSION:
         raise WireError(f"view: wire version {values['version']!r}, this sellerpulse reads {WIRE_VERSION}")
-    return (
+    rules = _need(values["metric_rules"], dict, "view.metric_rules")
+    comparisons = _need(values["account_health"], list, "view.account_health")
+    try:
+        account_health = [Comparison.from_json(c) for c in comparisons]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"view.account_health: {exc!r}") from None
+    return View(
         decode_snapshot(values["snapshot"], "view.snapshot"),
         decode_health(values["health"], "view.health"),
         list(_need(values["alerts"], list, "view.alerts")),
         [str(m) for m in _need(values["metric_ids"], list, "view.metric_ids")],
+        {
+            str(account): {str(k): str(v) for k, v in _need(r, dict, f"view.metric_rules.{account}").items()}
+            for account, r in rules.items()
+        },
+        account_health,
     )
