@@ -98,3 +98,12 @@ def test_progress_is_told_the_events_read_after_each_slice() -> None:
     told: list[int] = []
     BulkLoader(Engine(), progress=told.append, slice_events=25).ingest(orders("acme", 30))
     assert told == [25, 50, 60]
+
+
+def test_an_account_fed_elsewhere_between_slices_is_not_folded_again() -> None:
+    engine = Engine()
+    loader = BulkLoader(engine)
+    loader.ingest_slice([Event(AT - D, "order_placed", "acme", "X", ship_by=AT)])
+    engine.ingest([Event(AT - 2 * D, "order_placed", "acme", "Y", ship_by=AT)])
+    loader.ingest_slice([Event(AT - D, "order_placed", "acme", "Z", ship_by=AT)])
+    assert (loader.folded, loader.applied) == (1, 1)

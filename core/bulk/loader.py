@@ -55,6 +55,10 @@ class BulkLoader:
         self.folded = 0
         self.applied = 0
         self._earliest: dict[str, int] = {}  # account -> its earliest event, while it qualifies
+        # the engine's count of events when this loader last fed it: another feeder since (a live source)
+        # means events this loader did not see, whose order it cannot know; from then on, one by one
+        self._left_at = engine.applied + engine.duplicates
+        self._shared = False
         self._unfit: set[str] = set()  # accounts that no longer qualify
         self._read = 0
 
@@ -68,6 +72,8 @@ class BulkLoader:
 
     def ingest_slice(self, events: list[Event]) -> int:
         """Apply one slice held in memory; returns how many events were new."""
+        if self.engine.applied + self.engine.duplicates != self._left_at:
+            self._shared = True
         by_account: dict[str, list[Event]] = {}
         admit = self.engine.admit
         for event in events:  # the account limit admits accounts in stream order, as ``Engine.ingest``
@@ -83,6 +89,7 @@ class BulkLoader:
                 new += self._one_by_one(acc, account_events)
         self.engine.applied += new
         self.engine.duplicates += sum(map(len, by_account.values())) - new
+        self._left_at = self.engine.applied + self.engine.duplicates
         self._read += len(events)
         if self.progress is not None:
             self.progress(self._read)
@@ -95,8 +102,8 @@ class BulkLoader:
         if name in self._unfit:
             return False
         earliest = self._earliest.get(name)
-        if earliest is None and acc.watermark != NO_TS:
-            self._unfit.add(name)  # it had events before this loader: their order is not known here
+        if self._shared or (earliest is None and acc.watermark != NO_TS):
+            self._unfit.add(name)  # it had events this loader did not see: their order is not known here
             return False
         lo = min(e.ts for e in events)
         hi = max(max(e.ts for e in events), acc.watermark)
