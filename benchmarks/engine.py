@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sellerpulse.core.bulk import BulkLoader
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import FIELDS, Event, Rejection
 from sellerpulse.core.readers import read_event_file
@@ -105,6 +106,23 @@ def ingest(path: Path) -> tuple[Engine, float, int]:
     return engine, time.perf_counter() - start, rejected
 
 
+def bulk_ingest(path: Path) -> tuple[Engine, float, BulkLoader]:
+    """The path ``sellerpulse report --events`` takes since issue 14: read_event_file -> BulkLoader."""
+    engine = Engine()
+    loader = BulkLoader(engine)
+    start = time.perf_counter()
+    loader.ingest(item for item in read_event_file(path) if isinstance(item, Event))
+    return engine, time.perf_counter() - start, loader
+
+
+def read_only(path: Path) -> float:
+    """read_event_file alone: the floor of any path that takes validated events."""
+    start = time.perf_counter()
+    for _ in read_event_file(path):
+        pass
+    return time.perf_counter() - start
+
+
 def account_events(accounts: int, per_account: int = 3) -> Iterator[Event]:
     """``per_account`` orders placed, shipped and delivered in each of ``accounts`` accounts."""
     for a in range(accounts):
@@ -186,7 +204,24 @@ def main() -> None:
         )
         print(f"  snapshot           {snapshot_ms(engine, at):12.2f} ms (median of 30)")
         print(f"  snapshot+history30 {_history_ms(engine, at):12.2f} ms (median of 5)")
+        want = engine.snapshot(at).to_json()
         del engine
+        gc.collect()
+        reading = read_only(path)
+        print(
+            f"  read_event_file    {rows / reading:12,.0f} events/s ({reading:.2f} s) = {floor / reading:.0%} of bare csv"
+        )
+        before = rss_bytes()
+        engine, seconds, loader = bulk_ingest(path)
+        gc.collect()
+        per_order = (rss_bytes() - before) / max(held, 1)
+        same = "equal" if engine.snapshot(at).to_json() == want else "DIFFERENT"
+        print(
+            f"  bulk ingest        {rows / seconds:12,.0f} events/s ({seconds:.2f} s) = {floor / seconds:.0%} of bare csv"
+            f" ({loader.folded:,} folded, {loader.applied:,} one by one; snapshot {same} to the engine's)"
+        )
+        print(f"  memory (bulk)      {per_order:12,.0f} bytes per order held (RSS delta)")
+        del engine, loader
         gc.collect()
     many_accounts(args.accounts or max(args.orders // 100, 1), at)
 
