@@ -6,6 +6,7 @@ from __future__ import annotations
 from sellerpulse.core.bulk import BulkLoader
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import Event
+from sellerpulse.core.profile import builtin_profile
 from sellerpulse.core.timeutil import parse_instant
 from test_engine_merge_property import shown
 
@@ -107,3 +108,19 @@ def test_an_account_fed_elsewhere_between_slices_is_not_folded_again() -> None:
     engine.ingest([Event(AT - 2 * D, "order_placed", "acme", "Y", ship_by=AT)])
     loader.ingest_slice([Event(AT - D, "order_placed", "acme", "Z", ship_by=AT)])
     assert (loader.folded, loader.applied) == (1, 1)
+
+
+def test_the_reasons_of_a_folded_orders_refunds_count_as_the_engine_counts_them() -> None:
+    # walmart's refund rate counts only refunds of the reasons it lists: the fold keeps every reason given
+    events = [
+        Event(AT - 10 * D, "order_placed", "acme", "X", ship_by=AT - 9 * D),
+        Event(AT - 8 * D, "refund", "acme", "X", amount="1.00"),
+        Event(AT - 7 * D, "refund", "acme", "X", amount="1.00", reason="damaged"),
+        Event(AT - 10 * D, "order_placed", "acme", "Y", ship_by=AT - 9 * D),
+        Event(AT - 8 * D, "refund", "acme", "Y", amount="1.00", reason="late"),
+    ]
+    straight, bulk, loader = both(events, profile=builtin_profile("walmart"))
+    assert loader.folded == 5
+    rate = straight.snapshot(AT).accounts["acme"].metrics["refund_rate"]
+    assert (rate.numerator, rate.denominator) == (1, 2)
+    assert shown(bulk, AT) == shown(straight, AT)

@@ -4,8 +4,9 @@ Each field is an order-independent reduction (a minimum or a maximum over a key)
 incremental engine's handlers converge to (``core/engine/account.py``): the earliest placement; channel,
 ship-by and deliver-by each from the earliest placement that has it, at one instant the smaller value;
 the first shipment (at one instant, a tracked one wins); the first delivery; the first cancellation by
-anyone and by the seller or the marketplace; any refund; the latest feedback by (ts, rating); the
-latest removal. The differential test (tests/test_bulk_property.py) holds the two to the same answers.
+anyone and by the seller or the marketplace; any refund, and every reason a refund gave; the latest
+feedback by (ts, rating); the latest removal. The differential test (tests/test_bulk_property.py) and
+tests/test_bulk_loader.py hold the two to the same answers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class FoldedOrder:
 
     __slots__ = (
         "any_cancel", "channel", "deliver_by_given", "delivered", "feedback", "latest", "placed",
-        "refunded", "removed", "seller_cancel", "ship_by_given", "shipped", "tracked",
+        "refund_reasons", "refunded", "removed", "seller_cancel", "ship_by_given", "shipped", "tracked",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -35,6 +36,7 @@ class FoldedOrder:
         self.any_cancel = INF_TS
         self.seller_cancel = INF_TS
         self.refunded = False
+        self.refund_reasons: set[str] = set()  # the reasons the refunds gave
         self.feedback = (NO_TS, 0)
         self.removed = NO_TS
         self.latest = NO_TS  # the latest instant of the events folded (the account's watermark moves to it)
@@ -103,6 +105,8 @@ def _cancelled(fold: FoldedOrder, e: Event) -> None:
 
 def _refund(fold: FoldedOrder, e: Event) -> None:
     fold.refunded = True
+    if e.reason:
+        fold.refund_reasons.add(e.reason)
 
 
 def _feedback(fold: FoldedOrder, e: Event) -> None:

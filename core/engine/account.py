@@ -185,6 +185,8 @@ class AccountState:
         t.feedback_ts[row], t.feedback_rating[row] = fold.feedback
         if fold.removed != NO_TS:
             t.feedback_removed[row] = fold.removed
+        if fold.refund_reasons:
+            t.refund_reasons[row] = tuple(sorted(fold.refund_reasons))
         t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
         self._placed_on(day, row)
         self._order_changed(order_id, row, self._no_order_outcomes)
