@@ -26,7 +26,7 @@ from engine import bare_csv, generate, ingest  # the engine benchmark's file, fl
 _DUCKDB_SQL = """
 WITH raw AS (
     SELECT *, row_number() OVER () AS pos
-    FROM read_csv(?, header = true, all_varchar = true)
+    FROM read_csv(?, header = true, all_varchar = true, null_padding = true)
 ), firsts AS (
     SELECT * FROM raw QUALIFY pos = min(pos) OVER (PARTITION BY event_id)
 ), typed AS (

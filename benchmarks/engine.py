@@ -39,6 +39,10 @@ def generate(path: Path, orders: int, seed: int = 1) -> int:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
+
+        def write(values: tuple[object, ...]) -> None:  # every field of the header, the later ones empty
+            writer.writerow(values + ("",) * (len(FIELDS) - len(values)))
+
         span = DAYS * US_PER_DAY
         for n in range(orders):
             oid = f"ORD-{n:08d}"
@@ -47,26 +51,26 @@ def generate(path: Path, orders: int, seed: int = 1) -> int:
             ship_by = placed + rng.randint(20, 60) * US_PER_HOUR
             deliver_by = ship_by + rng.randint(48, 120) * US_PER_HOUR
             event_id = f"e{n}"
-            writer.writerow((format_instant(placed), "order_placed", oid, "acme", f"{event_id}p", "",
+            write((format_instant(placed), "order_placed", oid, "acme", f"{event_id}p", "",
                              "AFN" if afn else "MFN", format_instant(ship_by), format_instant(deliver_by),
                              "25.00", "", "", "", "", ""))  # fmt: skip
             rows += 1
             if rng.random() < 0.01:
-                writer.writerow((format_instant(placed + 3 * US_PER_HOUR), "order_cancelled", oid, "acme",
+                write((format_instant(placed + 3 * US_PER_HOUR), "order_cancelled", oid, "acme",
                                  f"{event_id}c", "", "", "", "", "", "", "", "seller", "", ""))  # fmt: skip
                 rows += 1
                 continue
             shipped = ship_by + rng.randint(-40, 4) * US_PER_HOUR
             tracking = "" if rng.random() < 0.02 else f"1Z{n:012d}"
-            writer.writerow((format_instant(shipped), "order_shipped", oid, "acme", f"{event_id}s", "", "", "",
+            write((format_instant(shipped), "order_shipped", oid, "acme", f"{event_id}s", "", "", "",
                              "", "", tracking, "", "", "", ""))  # fmt: skip
             delivered = deliver_by + rng.randint(-60, 6) * US_PER_HOUR
-            writer.writerow((format_instant(delivered), "order_delivered", oid, "acme", f"{event_id}d", "", "",
+            write((format_instant(delivered), "order_delivered", oid, "acme", f"{event_id}d", "", "",
                              "", "", "", "", "", "", "", ""))  # fmt: skip
             rows += 2
             if rng.random() < 0.5:
                 rating = rng.choice((1, 2, 4, 5, 5, 5, 5, 5, 5, 5))
-                writer.writerow((format_instant(delivered + rng.randint(1, 200) * US_PER_HOUR), "feedback", oid,
+                write((format_instant(delivered + rng.randint(1, 200) * US_PER_HOUR), "feedback", oid,
                                  "acme", f"{event_id}f", "", "", "", "", "", "", rating, "", "", ""))  # fmt: skip
                 rows += 1
     return rows
