@@ -75,7 +75,7 @@ class Event:
     ship_by: int | None = None
     deliver_by: int | None = None
     amount: str = ""
-    tracking: str = ""
+    tracking: str | None = ""  # "" shipped without tracking; None: the source cannot see it (unknown)
     rating: int = 0
     by: str = ""
     outcome: str = ""
@@ -99,6 +99,8 @@ class Event:
             value = getattr(self, name)
             if value:
                 out[name] = value
+        if self.tracking is None and self.kind == "order_shipped":
+            out["tracking"] = None
         if self.kind == "order_placed" and self.channel:
             out["channel"] = self.channel
         for name in ("ship_by", "deliver_by"):
@@ -143,10 +145,14 @@ def _text(value: object, name: str) -> str:
 def parse_event(fields: Mapping[str, object]) -> Event:
     """Validate one JSON object (or any mapping with the canonical field names) into an :class:`Event`.
 
-    Unknown keys are ignored and missing optional fields are empty, as ``EVENTS.md`` asks.
+    Unknown keys are ignored and missing optional fields are empty, as ``EVENTS.md`` asks; a shipment's
+    ``"tracking": null`` (given, but null) is unknown tracking (``None``), not a shipment without tracking.
     """
     get = fields.get
-    return build_event(tuple(_text(get(name), name) for name in FIELDS))
+    event = build_event(tuple(_text(get(name), name) for name in FIELDS))
+    if event.kind == "order_shipped" and "tracking" in fields and fields["tracking"] is None:
+        event.tracking = None
+    return event
 
 
 _NEEDS_ORDER, _NEEDS_REF, _NEEDS_RATING = 1, 2, 4

@@ -289,7 +289,8 @@ class AllOrdersReport(ReportMapper):
                     kind="order_shipped",
                     order_id=order_id,
                     event_id=f"amazon-orders:{order_id}:shipped",
-                    tracking=self.get(row, "tracking-number"),
+                    # without the column the report cannot see tracking (AFN only): unknown, not none
+                    tracking=self.get(row, "tracking-number") if self.has("tracking-number") else None,
                 )
             )
         if "delivered" in status and self._first(f"delivered:{order_id}"):

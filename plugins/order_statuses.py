@@ -7,7 +7,8 @@ An order becomes ``order_placed`` (at ``PurchaseDate``, with ``LatestShipDate`` 
 as the promises), then ``order_shipped`` or ``order_cancelled`` (at ``LastUpdateDate``), with ids
 ``ORDER:placed`` / ``:shipped`` / ``:cancelled``, each emitted once however often the order comes back.
 ``Pending`` orders wait: their promises are not known yet. ``getOrders`` carries no tracking numbers, so
-shipments from it have none (tracking comes from a source that has it).
+its shipments' tracking is unknown (``None``): they count for Late Shipment but not for Valid Tracking,
+which a source that sees the numbers decides.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class OrderStatusEvents:
         if status in SHIPPED_STATUSES and not done & (SHIPPED | CANCELLED):
             events.append(parse_event({
                 "ts": updated, "kind": "order_shipped", "order_id": order_id, "account": account,
-                "event_id": f"{order_id}:shipped",
+                "event_id": f"{order_id}:shipped", "tracking": None,
             }))  # fmt: skip
             done |= SHIPPED
         elif status == "Canceled" and not done & (SHIPPED | CANCELLED):

@@ -78,6 +78,10 @@ def _events() -> list[Event]:
         (103, "return_requested", "O-4", "e30", "R-2", {}),
         (104, "chargeback_opened", "O-4", "e31", "C-2", {}),
         (105, "order_placed", "114-1234567-1234567-an-id-longer-than-the-index-row", "", "", {}),
+        # shipped with tracking unknown (getOrders), then with a number: Valid Tracking's own shipment
+        (106, "order_placed", "O-5", "e32", "", {"ship_by": t + 130 * h}),
+        (107, "order_shipped", "O-5", "e33", "", {"tracking": None}),
+        (108, "order_shipped", "O-5", "e34", "", {"tracking": "1Z8"}),
     ]
     return [
         Event(t + hours * h, kind, "acme", order_id, event_id, ref, **extra)
@@ -157,7 +161,7 @@ def test_a_saved_state_of_another_format_version_is_refused(
 # its attributes and the shapes of their values, an account's saved fields, a series' saved parts.
 # When test_the_saved_layout_is_the_one_recorded fails, the saved format changed: bump
 # state_file.FORMAT_VERSION (states of the old layout are then replayed once), and record the new layout.
-RECORDED_FORMAT_VERSION = 4
+RECORDED_FORMAT_VERSION = 5
 RECORDED_LAYOUT: dict[str, object] = {
     "classes": {
         "sellerpulse.core.engine.deadlines.DeadlineIndex": {
@@ -169,7 +173,10 @@ RECORDED_LAYOUT: dict[str, object] = {
             "items": ["{: }", "{str: (int, int, (str, int))}", "{str: (int, int, NoneType)}"],
         },
         "sellerpulse.core.engine.hashtable.HashTable": {
-            "__getstate__": ["(str, sellerpulse.core.engine.hashtable._Slots, NoneType, int, int, int)"],
+            "__getstate__": [
+                "(str, sellerpulse.core.engine.hashtable._Slots, NoneType, int, int, int)",
+                "(str, sellerpulse.core.engine.hashtable._Slots, sellerpulse.core.engine.hashtable._Slots, int, int, int)",
+            ],
             "__slots__": ["_moved, _new, _old, _typecode, count, floor"],
         },
         "sellerpulse.core.engine.hashtable._Slots": {
@@ -188,7 +195,7 @@ RECORDED_LAYOUT: dict[str, object] = {
         },
         "sellerpulse.core.engine.orders.OrderTable": {
             "__slots__": [
-                "any_cancel, deliver_by, delivered, feedback_rating, feedback_removed, feedback_ts, flags, index, later_giver, mixed_givers, placed, placed_day, refund_reasons, seller_cancel, ship_by, shipped"
+                "any_cancel, deliver_by, delivered, feedback_rating, feedback_removed, feedback_ts, flags, index, later_giver, mixed_givers, placed, placed_day, refund_reasons, seller_cancel, ship_by, shipped, tracking_shipment"
             ],
             "any_cancel": ["{int: int}"],
             "deliver_by": ["array[q]"],
@@ -206,6 +213,7 @@ RECORDED_LAYOUT: dict[str, object] = {
             "seller_cancel": ["{int: int}"],
             "ship_by": ["array[q]"],
             "shipped": ["array[q]"],
+            "tracking_shipment": ["{int: (int, bool)}"],
         },
         "sellerpulse.core.engine.records.Chargeback": {
             "__slots__": ["closed, opened, order_id, ref"],

@@ -3,7 +3,8 @@
 Each field is an order-independent reduction (a minimum or a maximum over a key), the same ones the
 incremental engine's handlers converge to (``core/engine/account.py``): the earliest placement; channel,
 ship-by and deliver-by each from the earliest placement that has it, at one instant the smaller value;
-the first shipment (at one instant, a tracked one wins); the first delivery; the first cancellation by
+the first shipment (at one instant, a tracked one wins), and the same among the shipments whose tracking
+is known (Valid Tracking's); the first delivery; the first cancellation by
 anyone and by the seller or the marketplace; any refund, and every reason a refund gave; the latest
 feedback by (ts, rating); the latest removal. The differential test (tests/test_bulk_property.py) and
 tests/test_bulk_loader.py hold the two to the same answers.
@@ -23,6 +24,7 @@ class FoldedOrder:
     __slots__ = (
         "any_cancel", "channel", "deliver_by_given", "delivered", "feedback", "latest", "placed",
         "refund_reasons", "refunded", "removed", "seller_cancel", "ship_by_given", "shipped", "tracked",
+        "tracking_shipment",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -32,6 +34,7 @@ class FoldedOrder:
         self.deliver_by_given: tuple[int, int] | None = None  # (ts, deliver_by)
         self.shipped = INF_TS
         self.tracked = False
+        self.tracking_shipment = (INF_TS, False)  # (ts, tracked) of the first whose tracking is known
         self.delivered = INF_TS
         self.any_cancel = INF_TS
         self.seller_cancel = INF_TS
@@ -89,6 +92,10 @@ def _shipped(fold: FoldedOrder, e: Event) -> None:
         fold.shipped, fold.tracked = e.ts, bool(e.tracking)
     elif e.ts == fold.shipped and e.tracking:
         fold.tracked = True
+    if e.tracking is not None:
+        ts, tracked = fold.tracking_shipment
+        if e.ts < ts or (e.ts == ts and e.tracking and not tracked):
+            fold.tracking_shipment = (e.ts, bool(e.tracking))
 
 
 def _delivered(fold: FoldedOrder, e: Event) -> None:

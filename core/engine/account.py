@@ -181,7 +181,7 @@ class AccountState:
         day = self.days.day(fold.placed)
         row = t.add(order_id, fold.placed, day, fold.ship_by, fold.deliver_by, fold.flags)
         t.set_givers(row, fold.placed, fold.givers)
-        t.shipped[row] = fold.shipped
+        t.set_shipments(row, fold.shipped, fold.tracked, fold.tracking_shipment)
         t.delivered[row] = fold.delivered
         if fold.any_cancel != INF_TS:
             t.any_cancel[row] = fold.any_cancel
@@ -342,13 +342,19 @@ class AccountState:
         if row is None:
             self._hold(e.order_id, e)
             return
-        tracked = bool(e.tracking)
-        shipped = t.shipped[row]
-        if e.ts > shipped or (e.ts == shipped and (not tracked or t.flags[row] & TRACKING)):
+        # the first shipment (at one instant a tracked one), and Valid Tracking's: the first whose
+        # tracking is known (``None`` is unknown)
+        shipment = (e.ts, not e.tracking)
+        first = (t.shipped[row], not t.flags[row] & TRACKING)
+        judged = t.tracked_shipment(row)
+        judged_key = (judged[0], not judged[1])
+        if shipment >= first and (e.tracking is None or shipment >= judged_key):
             return
         before = self._order_outcomes(row, "shipped")
-        t.shipped[row] = e.ts
-        t.set_flag(row, TRACKING, tracked)
+        first = min(first, shipment)
+        if e.tracking is not None:
+            judged_key = min(judged_key, shipment)
+        t.set_shipments(row, first[0], not first[1], (judged_key[0], not judged_key[1]))
         self._order_changed(e.order_id, row, before, "shipped")
 
     def _on_order_delivered(self, e: Event) -> None:

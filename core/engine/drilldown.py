@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..profile import MetricSpec
 from ..timeutil import US_PER_HOUR, from_us, human_duration
 from .account import AccountState
-from .orders import INF_TS, NO_TS, REFUNDED, TRACKING
+from .orders import INF_TS, NO_TS, REFUNDED
 from .outcomes import (
     MESSAGE_RULES,
     ORDER_RULES,
@@ -138,8 +138,10 @@ def _order_reason(
             causes.append(("not shipped; ship-by date passed", ship_by))
         elif shipped > ship_by:
             causes.append((f"shipped {human_duration(shipped - ship_by)} after ship-by", shipped))
-    if rule == "valid_tracking" and not t.flags[row] & TRACKING:
-        causes.append(("shipped without tracking", shipped))
+    if rule == "valid_tracking":
+        judged, tracked = t.tracked_shipment(row)
+        if judged != INF_TS and not tracked:  # known to have none (unknown tracking is never bad)
+            causes.append(("shipped without tracking", judged))
     if rule == "on_time_delivery":
         delivered, deliver_by = t.delivered[row], t.deliver_by[row]
         if delivered == INF_TS:

@@ -2,7 +2,7 @@
 
 A Python object per order would cost ~300 bytes; one row across a few ``array('q')`` columns costs
 ~55, plus ~40 for the id in the :class:`IdIndex`. Only what decides an outcome is kept: instants of
-placement, promises, first shipment, first delivery, first cancellations, the feedback timeline and a
+placement, promises, first shipment (and the first whose tracking is known), first delivery, first cancellations, the feedback timeline and a
 flag word. Rare state (cancellations, feedback removals, the placements behind an order that several
 sources placed) is kept in sparse columns, and claims and chargebacks in side tables of the account.
 """
@@ -20,7 +20,7 @@ INF_TS = 2**63 - 1  # "not yet": compares above every real instant
 
 # flag bits
 AFN = 1
-TRACKING = 2  # the first shipment carries a non-empty tracking number
+TRACKING = 2  # the first shipment carries a non-empty tracking number (unknown tracking counts as none)
 REFUNDED = 4
 NEG_FEEDBACK = 8  # active feedback of 1 or 2 stars
 CLAIM = 16  # at least one active A-to-z claim
@@ -54,6 +54,7 @@ class OrderTable:
         "seller_cancel",
         "ship_by",
         "shipped",
+        "tracking_shipment",
     )  # fmt: skip
 
     def __init__(self, seed: int) -> None:
@@ -76,6 +77,10 @@ class OrderTable:
         self.feedback_removed: dict[int, int] = {}  # the latest removal
         # the reasons of the order's refunds that gave one (most refunds are of few orders): row -> sorted
         self.refund_reasons: dict[int, tuple[str, ...]] = {}
+        # Valid Tracking's shipment: the earliest whose tracking is known (at one instant a tracked one),
+        # as (instant, tracked), ``(INF_TS, False)`` for none. Kept only where it is not the first shipment
+        # (``shipped`` and ``TRACKING``), i.e. where the first ones' tracking is unknown (getOrders).
+        self.tracking_shipment: dict[int, tuple[int, bool]] = {}
         # Which placement gave an order's channel, ship-by and deliver-by, for the orders some of whose
         # fields came from a placement later than the earliest (another source's): see ``givers``. A
         # seller reading two sources has one for most orders, so it is packed: row + 1 -> (that
@@ -122,6 +127,7 @@ class OrderTable:
         self.any_cancel.pop(row, None)
         self.feedback_removed.pop(row, None)
         self.refund_reasons.pop(row, None)
+        self.tracking_shipment.pop(row, None)
         self.later_giver.remove(row + 1)
         self.mixed_givers.pop(row, None)
 
@@ -168,6 +174,26 @@ class OrderTable:
             if has:
                 by_instant.setdefault(ts, []).append(name)
         return tuple((ts, tuple(names)) for ts, names in sorted(by_instant.items()))
+
+    def tracked_shipment(self, row: int) -> tuple[int, bool]:
+        """The shipment Valid Tracking judges, as (instant, tracked): ``(INF_TS, False)`` when no shipment's
+        tracking is known (the order is outside its population)."""
+        kept = self.tracking_shipment.get(row)
+        if kept is not None:
+            return kept
+        return self.shipped[row], bool(self.flags[row] & TRACKING)
+
+    def set_shipments(
+        self, row: int, shipped: int, tracked: bool, tracking_shipment: tuple[int, bool]
+    ) -> None:
+        """Keep the first shipment (``shipped``, ``tracked``) and Valid Tracking's (see
+        :meth:`tracked_shipment`), the latter only where it differs from the former."""
+        self.shipped[row] = shipped
+        self.set_flag(row, TRACKING, tracked)
+        if tracking_shipment == (shipped, tracked):
+            self.tracking_shipment.pop(row, None)
+        else:
+            self.tracking_shipment[row] = tracking_shipment
 
     def negative_feedback(self, row: int) -> bool:
         rating = self.feedback_rating[row]

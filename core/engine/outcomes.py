@@ -115,8 +115,9 @@ def order_outcomes(
                 out.append((day_of(ship_by), False, ship_by, 0))
             else:
                 out.append((day_of(ship_by), late, None, 0))
-        elif rule == "valid_tracking":
-            out.append(None if shipped == INF_TS else (day_of(shipped), not flags & TRACKING, None, 0))
+        elif rule == "valid_tracking":  # the first shipment whose tracking is known
+            judged, tracked = table.tracked_shipment(row)
+            out.append(None if judged == INF_TS else (day_of(judged), not tracked, None, 0))
         elif rule == "on_time_delivery":
             deliver_by = table.deliver_by[row]
             if shipped == INF_TS or not flags & TRACKING or deliver_by == NO_TS:

@@ -46,8 +46,9 @@ from .account import AccountState
 MAGIC = b"sellerpulse engine state\n"
 # 1: checked against a digest of the engine's source as well; 2: the version alone decides;
 # 3: orders keep which placement gave each field (one order, several sources); 4: orders keep their
-# refunds' reasons, and a flag for a case lost
-FORMAT_VERSION = 4
+# refunds' reasons, and a flag for a case lost; 5: orders keep Valid Tracking's shipment where it is not
+# the first (a shipment's tracking may be unknown)
+FORMAT_VERSION = 5
 _LENGTH = struct.Struct(">I")
 
 DATA_FIELDS = (
