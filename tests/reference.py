@@ -13,7 +13,9 @@ Readings where METRICS.md leaves room (the same the engine follows, so a differe
   exists;
 - a claim is active iff it was opened and its latest ``claim_closed`` by ts (if any) is not denied or
   withdrawn; a chargeback iff opened and its latest close by ts is not ``reversed``;
-- VTR and OTDR use the tracking of the first shipment by ts (ties: the one with a non-empty tracking);
+- OTDR uses the tracking of the first shipment by ts (ties: the one with a non-empty tracking; an unknown
+  tracking, ``None``, is not one); VTR the first by ts among the shipments whose tracking is known (not
+  ``None``; ties the same), and an order none of whose shipments has known tracking is outside VTR;
 - an order placed several times (several sources): its date is the earliest ``order_placed`` ts; channel,
   ship_by and deliver_by each come from the earliest placement that has one, at one instant the smaller
   value (the earlier date; MFN before AFN); a channel no placement gives is MFN (EVENTS.md);
@@ -99,8 +101,13 @@ class _Order:
         return sorted((e for e in self.events if e.kind == kind), key=lambda e: e.ts)
 
     def first_shipment(self) -> Event | None:
-        shipments = sorted(self.of("order_shipped"), key=lambda e: (e.ts, e.tracking == ""))
+        shipments = sorted(self.of("order_shipped"), key=lambda e: (e.ts, not e.tracking))
         return shipments[0] if shipments else None
+
+    def vtr_shipment(self) -> Event | None:
+        """The shipment Valid Tracking judges: the first among those whose tracking is known."""
+        known = [e for e in self.of("order_shipped") if e.tracking is not None]
+        return min(known, key=lambda e: (e.ts, e.tracking == ""), default=None)
 
     def cancellations(self) -> list[Event]:
         """Cancellations that count: strictly before the first shipment, or the order never shipped."""
@@ -322,7 +329,7 @@ def _metric(spec: MetricSpec, acc: _Account, at: int, zone: str) -> tuple[dict[s
                 tally(order.late(at), False, order_id, order_id, order.placed.ship_by, order.placed_by)
     elif rule == "valid_tracking":
         for order_id, order in orders:
-            shipment = order.first_shipment()
+            shipment = order.vtr_shipment()
             if shipment is not None and in_window(shipment.ts):
                 tally(shipment.tracking == "", True, order_id, order_id, shipment.ts, order.placed_by)
     elif rule == "on_time_delivery":

@@ -32,7 +32,8 @@ REASONS = ["", "damaged", "wrong_item", "late"]  # refund reasons: walmart's rat
 @st.composite
 def hostile(draw) -> dict[str, Any]:
     """``placed_again()`` with what only the order of arrival can decide, where the engine's own rules
-    break ties: shipments and feedback at one instant that disagree (tracking, rating), refunds sent
+    break ties: shipments and feedback at one instant that disagree (tracking, rating), shipments whose
+    tracking is unknown (getOrders') an hour before, at or after another, refunds sent
     again with a reason (some that a profile counts, some not), a claim or a
     return whose ref another placed order's event reuses, and (in some examples) orders moved back so
     that they are placed about 180 days (the retention) before ``at``, their follow-ups on either side
@@ -46,8 +47,12 @@ def hostile(draw) -> dict[str, Any]:
     extra: list[Event] = []
     placed = sorted({e.order_id for e in events if e.kind == "order_placed"})
     for e in events:
-        if e.kind == "order_shipped" and not draw(st.integers(0, 3)):
-            extra.append(replace(e, event_id="", tracking="" if e.tracking else "1Z9"))
+        if e.kind == "order_shipped":
+            if not draw(st.integers(0, 3)):
+                extra.append(replace(e, event_id="", tracking="" if e.tracking else "1Z9"))
+            if not draw(st.integers(0, 2)):  # getOrders' shipment, tracking unknown: before, with or after
+                moved = draw(st.sampled_from((-US_D // 24, 0, US_D // 24)))
+                extra.append(replace(e, event_id="", ts=e.ts + moved, tracking=None))
         elif e.kind == "feedback" and not draw(st.integers(0, 3)):
             extra.append(replace(e, event_id="", rating=draw(st.integers(1, 5))))
         elif e.kind == "refund":
