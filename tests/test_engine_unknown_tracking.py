@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference import reference_report
+from sellerpulse.core.bulk import BulkLoader
 from sellerpulse.core.checkpoint import decode_events, encode_events
 from sellerpulse.core.engine import Engine, state_file
 from sellerpulse.core.events import Event, parse_event
@@ -102,6 +103,18 @@ def test_any_arrival_order_gives_the_same_valid_tracking() -> None:
         got = engine.snapshot(AT).to_json()["accounts"]["default"]["metrics"]
         assert figures(got["vtr"]) == (3, 5, 3 / 5)
         assert figures(got["lsr_30d"]) == (1, 6, 1 / 6)
+
+
+def test_the_bulk_loader_folds_the_same_rule() -> None:
+    for events in (two_sources(), getorders_only()):
+        straight, bulk = Engine(profile=PROFILE), Engine(profile=PROFILE)
+        straight.ingest(events)
+        loader = BulkLoader(bulk)
+        loader.ingest_slice(events)
+        assert loader.folded == len(events)  # folded, not applied one by one
+        want = straight.snapshot(AT).to_json()["accounts"]
+        assert bulk.snapshot(AT).to_json()["accounts"] == want
+        assert bulk.bad_outcomes("default", "vtr", AT) == straight.bad_outcomes("default", "vtr", AT)
 
 
 def test_the_drilldown_names_only_shipments_known_to_have_no_tracking() -> None:
