@@ -16,6 +16,7 @@ from sellerpulse.core.checkpoint import decode_events, encode_events
 from sellerpulse.core.engine import Engine, state_file
 from sellerpulse.core.events import Event, parse_event
 from sellerpulse.core.profile import builtin_profile
+from sellerpulse.core.readers import read_json_text
 from sellerpulse.core.timeutil import parse_instant
 
 AT = parse_instant("2026-11-20T15:30:00Z")
@@ -138,6 +139,9 @@ def test_json_null_is_unknown_and_a_missing_or_empty_tracking_is_none() -> None:
     assert unknown.to_json()["tracking"] is None
     assert parse_event(unknown.to_json()).tracking is None
     assert "tracking" not in parse_event(base).to_json()
+    lines = '{"ts": "2026-11-01T10:00:00Z", "kind": "order_shipped", "order_id": "A", "tracking": null}\n'
+    read = list(read_json_text(lines + lines.replace("null", '""'), "shipments.jsonl"))
+    assert [getattr(e, "tracking", e) for e in read] == [None, ""]
 
 
 def test_the_journal_keeps_unknown_apart_from_none_and_reads_old_rows_as_before() -> None:
