@@ -148,7 +148,8 @@ def order_events(draw, account: str, at: int, zone: str, ids: Ids) -> list[Event
         else:
             ts = after(draw, placed_at, 5)
         shipments.append(ts)
-        events.append(make("order_shipped", ts, tracking=draw(st.sampled_from(["", "1Z1", "1Z2"]))))
+        # None: tracking unknown (getOrders), left to the other shipments for Valid Tracking
+        events.append(make("order_shipped", ts, tracking=draw(st.sampled_from(["", "1Z1", "1Z2", None]))))
     if draw(st.integers(0, 3)) > 0:
         if deliver_by is not None and draw(st.booleans()):
             ts = deliver_by + draw(st.sampled_from(DELTAS))
