@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from .profile import plural_noun
 from .remedies import Remedy
-from .snapshot import AccountSnapshot, MetricValue, format_metric_value
+from .snapshot import AccountSnapshot, MetricValue, format_metric_value, format_target
 from .timeutil import from_us, iso_day, load_zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -354,12 +354,7 @@ def _value(metric: MetricValue, value: float | int | None) -> str:
 
 
 def _target(metric: MetricValue) -> str:
-    if metric.target is None:
-        return "none (informational)"
-    t = Decimal(metric.target)
-    shown = f"{t * 100:.2f} %" if metric.unit == "%" else f"{t.normalize():f}"
-    word = {"below": "below", "above": "at least", "at_most": "at most"}.get(metric.direction or "", "")
-    return f"{word} {shown}".strip()
+    return format_target(metric, words=True) or "none (informational)"
 
 
 def _over_target(metric: MetricValue) -> int | None:

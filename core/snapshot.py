@@ -97,6 +97,33 @@ def format_metric_value(metric: MetricValue, value: float | int | None = None) -
     return f"{v:g} {metric.unit}"
 
 
+# a target's comparison per direction: (sign, ASCII sign, words for prose)
+TARGET_COMPARISON = {
+    "below": ("<", "<", "below"),
+    "above": ("≥", ">=", "at least"),
+    "at_most": ("≤", "<=", "at most"),
+}
+
+
+def format_target(
+    metric: MetricValue, *, ascii_only: bool = False, words: bool = False, exact: bool = True
+) -> str:
+    """A metric's goal as a comparison: ``< 1.00 %``, ``≥ 95.00 %``, ``≤ 2``; "" without a target. One
+    rule for the report, the dashboard and the plan of action, which differ only in how they say it:
+    ``ascii_only`` gives ``>=`` and ``<=``, ``words`` gives "at least 95.00 %" for prose, and ``exact=False``
+    drops a rate's trailing zeros (``< 1 %``) where a column is narrow."""
+    if metric.target is None:
+        return ""
+    sign, ascii_sign, word = TARGET_COMPARISON.get(metric.direction or "", TARGET_COMPARISON["at_most"])
+    amount = Decimal(metric.target)
+    if metric.unit == "%":
+        amount *= 100
+        shown = f"{amount:.2f} %" if exact else f"{amount.normalize():f} %"
+    else:
+        shown = f"{amount.normalize():f}"
+    return f"{word if words else ascii_sign if ascii_only else sign} {shown}"
+
+
 @dataclass(frozen=True, slots=True)
 class QueueItem:
     """One thing an operator must act on: a message, claim, return or order, and its deadline."""

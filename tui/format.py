@@ -10,7 +10,7 @@ from datetime import date, tzinfo
 from decimal import Decimal
 
 from sellerpulse.core.profile import plural_noun as plural
-from sellerpulse.core.snapshot import MetricValue, format_metric_value
+from sellerpulse.core.snapshot import MetricValue, format_metric_value, format_target
 from sellerpulse.core.textsafe import clean as clean  # re-exported: panels call fmt.clean
 from sellerpulse.core.timeutil import US_PER_HOUR, from_us, human_duration, iso_day
 
@@ -24,17 +24,7 @@ def metric_value(m: MetricValue, value: float | int | None = None) -> str:
 
 def target(m: MetricValue, ascii_only: bool = False) -> str:
     """The goal as a comparison: ``< 1.00 %`` (below), ``≥ 95.00 %`` (above), ``≤ 0`` (a count)."""
-    if m.target is None:
-        return "no target"
-    t = Decimal(m.target)
-    shown = f"{t * 100:.2f} %" if m.unit == "%" else f"{t.normalize():f}"
-    if m.direction == "below":
-        sign = "<"
-    elif m.direction == "above":
-        sign = ">=" if ascii_only else "≥"
-    else:
-        sign = "<=" if ascii_only else "≤"
-    return f"{sign} {shown}"
+    return format_target(m, ascii_only=ascii_only) or "no target"
 
 
 def headroom(m: MetricValue) -> str:
