@@ -37,6 +37,7 @@ from .outcomes import (
     VIOLATION_RULES,
     VOLUME_RULE,
     OrderKey,
+    feedback_score_outcome,
     message_outcome,
     order_outcomes,
     return_outcome,
@@ -403,7 +404,7 @@ class AccountState:
 
     def _gone_outcome(self, state: list[int]) -> Outcome | None:
         fb_ts, rating, removed = state
-        return (self.days.day(fb_ts), rating <= 3, None, 0) if rating and removed < fb_ts else None
+        return feedback_score_outcome(rating, fb_ts, removed, self.days.day)
 
     def _refresh_flag(self, order_id: str, row: int, bit: int, on: bool) -> None:
         t = self.orders
