@@ -14,16 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from sellerpulse.core.official_compare import Comparison
 from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
 from sellerpulse.core.sources import SourceHealth
 from sellerpulse.core.timeutil import TimeError, load_zone
 from textual import events
-from textual._styles_cache import StylesCache
 from textual.app import App, SystemCommand
-from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -32,9 +30,6 @@ from textual.timer import Timer
 from .data import AlertLine, DashboardData
 from .panels import GROUPS
 from .screens.main import MainScreen
-
-if TYPE_CHECKING:
-    from .screens.help import HelpScreen
 
 MIN_REFRESH = 0.5
 WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
@@ -108,7 +103,7 @@ class SellerPulseApp(App):
         self._timer: Timer | None = None
         self._fetching = False
         self._zones: dict[str, tzinfo] = {}
-        self._help: HelpScreen | None = None  # built on first use, then shown again (see HelpScreen)
+        self._screens: dict[type[Screen], Screen] = {}  # built on first use, then shown again (open_screen)
         self._settled = False
         self.animation_level = "none"
 
@@ -292,14 +287,28 @@ class SellerPulseApp(App):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        if not isinstance(self.screen, HelpScreen):
+            self.open_screen(HelpScreen, self.screen)
+
+    def open_screen(
+        self, kind: type[Screen], *args: Any, callback: Callable[[Any], object] | None = None
+    ) -> None:
+        """Push the one screen of ``kind``, showing ``args`` (its constructor's, and its ``show_for``'s).
+
+        Each screen is built the first time and shown again after that, never built anew: building
+        one costs tens of milliseconds of the key press that opened it, and every widget ever drawn
+        stays alive in Textual's render caches (the last 1,024 of them, with every line they drew)
+        for each garbage collection to walk. tests/test_tui_screen_reuse.py opens them hundreds of
+        times. A screen already open (under another) is left where it is."""
+        screen = self._screens.get(kind)
+        if screen is None:
+            screen = self._screens[kind] = kind(*args)
+            self.install_screen(screen, name=f"sellerpulse-{kind.__name__}")
+        elif screen in self.screen_stack:
             return
-        if self._help is None:
-            self._help = HelpScreen(self.screen)
-            self.install_screen(self._help, name="help")
         else:
-            self._help.show_for(self.screen)
-        self.push_screen(self._help)
+            screen.show_for(*args)  # type: ignore[attr-defined]
+        self.push_screen(screen, callback)
 
     def action_account(self) -> None:
         from .screens.account_picker import AccountPicker
@@ -309,7 +318,7 @@ class SellerPulseApp(App):
         if not self.accounts:
             self.notify("no accounts yet", timeout=2)
             return
-        self.push_screen(AccountPicker(self.reading.snapshot, self.account), self.switch_account)
+        self.open_screen(AccountPicker, self.reading.snapshot, self.account, callback=self.switch_account)
 
     def switch_account(self, name: str | None) -> None:
         if name and name != self.account:
@@ -323,12 +332,7 @@ class SellerPulseApp(App):
 
         if isinstance(self.screen, RejectionsScreen):
             return
-        self.push_screen(RejectionsScreen())
-
-    def pop_screen(self) -> AwaitComplete:
-        done = super().pop_screen()
-        forget_closed_widgets()
-        return done
+        self.open_screen(RejectionsScreen)
 
     def action_back(self) -> None:
         if self.screen is self.main:
@@ -340,13 +344,13 @@ class SellerPulseApp(App):
         from .screens.drilldown import MetricDetails
 
         if self.current_account is not None:
-            self.push_screen(MetricDetails(self.current_account.account, metric_id))
+            self.open_screen(MetricDetails, self.current_account.account, metric_id)
 
     def open_queue(self, queue_id: str) -> None:
         from .screens.drilldown import QueueDetails
 
         if self.current_account is not None:
-            self.push_screen(QueueDetails(self.current_account.account, queue_id))
+            self.open_screen(QueueDetails, self.current_account.account, queue_id)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -363,19 +367,6 @@ class SellerPulseApp(App):
                 f"Toggle the {group.title.lower()} panels ({group.key})",
                 partial(self.main.action_toggle_group, group.id),
             )
-
-
-def forget_closed_widgets() -> None:
-    """Let go of the render caches of widgets that are gone (called when a screen closes).
-
-    Textual memoises ``StylesCache.get_inner_outer`` with ``functools.lru_cache(1024)`` on the
-    instance, so the last 1,024 widgets ever drawn stay alive with every line they rendered. Opening
-    and closing the help screen a few hundred times grew the process from 90,000 to 380,000 objects,
-    and each garbage collection walks them all: under load, pauses of 100-330 ms that stopped the
-    dashboard mid key press. The cache only saves building two styles, so it is simply emptied."""
-    cached = getattr(StylesCache.get_inner_outer, "cache_clear", None)
-    if cached is not None:
-        cached()
 
 
 def binding_ids() -> set[str]:

@@ -30,6 +30,20 @@ class AccountPicker(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="picker-box") as box:
+            box.border_title = "Accounts"
+            box.border_subtitle = "enter selects · esc cancels"
+            yield OptionList(id="accounts")
+
+    def on_mount(self) -> None:
+        self._fill()
+
+    def show_for(self, snapshot: Snapshot, current: str | None) -> None:
+        """List the accounts of a newer snapshot (the app keeps one picker)."""
+        self.snapshot, self.current = snapshot, current
+        self._fill()
+
+    def _fill(self) -> None:
         styles = status_styles(self.app)
         options = []
         width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
@@ -48,13 +62,9 @@ class AccountPicker(ModalScreen[str | None]):
                 label.append(" · ")
                 label.append(fmt.clean(account.level.describe()), styles[level_status(account.level)])
             options.append(Option(label, id=name))
-        with Vertical(id="picker-box") as box:
-            box.border_title = "Accounts"
-            box.border_subtitle = "enter selects · esc cancels"
-            yield OptionList(*options, id="accounts")
-
-    def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
+        option_list.clear_options()
+        option_list.add_options(options)
         names = sorted(self.snapshot.accounts)
         if self.current in names:
             option_list.highlighted = names.index(self.current)

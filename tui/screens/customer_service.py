@@ -111,6 +111,23 @@ class CustomerServiceScreen(Screen):
         if self._timer is not None:
             self._timer.stop()
 
+    def show_for(self, account: str) -> None:
+        """Show another account's figures (the app keeps one of these screens)."""
+        if account != self.account:
+            self.account, self.shown, self.threads, self.at = account, None, [], 0
+            self.draw()
+        self.query_one("#cs-body", VerticalScroll).scroll_home(animate=False)
+        self._loading = False  # a read for the account before must not hold this one back
+        self.reload()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()  # closed: no reads until it is shown again
+
+    def on_screen_resume(self) -> None:
+        if self._timer is not None:
+            self._timer.resume()
+
     def _tick(self) -> None:
         if not self.app.paused:
             self.reload()
@@ -143,6 +160,8 @@ class CustomerServiceScreen(Screen):
             self.notify(reading, title="reading the customer-service figures failed", severity="error",
                         markup=False)  # fmt: skip
             return
+        if reading[1] is not None and reading[1].account != self.account:
+            return  # read for the account shown before
         self.at, self.shown, self.threads = reading
         self.draw()
 

@@ -40,12 +40,18 @@ class MetricDetails(TableScreen):
     MetricDetails .amazon { height: auto; padding: 0 1; border: round $warning 60%; }
     """
 
+    SORT_COLUMN = 1  # newest day first
+    SORT_REVERSE = True
+
     def __init__(self, account: str, metric_id: str) -> None:
         super().__init__()
         self.account = account
         self.metric_id = metric_id
-        self.sort_column = 1
-        self.sort_reverse = True
+
+    def show_for(self, account: str, metric_id: str) -> None:
+        """Show another metric (the app keeps one of these screens)."""
+        self.account, self.metric_id = account, metric_id
+        self.start_over()
 
     def compose_head(self) -> ComposeResult:
         yield Line(classes="title")
@@ -138,7 +144,7 @@ class MetricDetails(TableScreen):
             line.set(lines[n] if n < len(lines) else Text())
 
     def action_plan(self) -> None:
-        self.app.push_screen(PlanScreen(self.account, self.metric_id))
+        self.app.open_screen(PlanScreen, self.account, self.metric_id)
 
     def _draw_chart(self, account, metric, styles) -> None:
         values = [*metric.history, metric.value]
@@ -221,11 +227,17 @@ class QueueDetails(TableScreen):
     COLUMNS = ("Order", "Ref", "Since", "Deadline", "Time left")
     EMPTY = "the queue is empty"
 
+    SORT_COLUMN = 3  # the nearest deadline first
+
     def __init__(self, account: str, queue_id: str) -> None:
         super().__init__()
         self.account = account
         self.queue_id = queue_id
-        self.sort_column = 3
+
+    def show_for(self, account: str, queue_id: str) -> None:
+        """Show another queue (the app keeps one of these screens)."""
+        self.account, self.queue_id = account, queue_id
+        self.start_over()
 
     def draw_head(self) -> None:
         styles = status_styles(self.app)

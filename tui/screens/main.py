@@ -262,4 +262,4 @@ class MainScreen(Screen):
         if account is None:
             self.notify("no accounts yet", timeout=2)
             return
-        self.app.push_screen(CustomerServiceScreen(account.account))
+        self.app.open_screen(CustomerServiceScreen, account.account)

@@ -82,14 +82,33 @@ class PlanScreen(Screen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self._start()
+
+    def show_for(self, account: str, metric_id: str) -> None:
+        """Draft the plan of another metric (the app keeps one of these screens)."""
+        self.account, self.metric_id, self.text = account, metric_id, ""
+        if self.is_mounted:
+            self.query_one("#plan-text", Static).update("")
+            self._start()
+
+    def _start(self) -> None:
         title = Text(f"Plan of action  {fmt.clean(self.metric_id)} · {fmt.clean(self.account)}", "bold")
         title.append("  w writes it to a Markdown file", "dim")
         self.query_one(".plan-title", Line).set(title)
-        self.query_one("#plan-body").focus()
+        body = self.query_one("#plan-body", VerticalScroll)
+        body.scroll_home(animate=False)
+        body.focus()
+        target = (self.account, self.metric_id)
         if self.app.threaded:
-            self.run_worker(lambda: self.app.call_from_thread(self.show, self.draft()), thread=True)
+            self.run_worker(
+                lambda: self.app.call_from_thread(self._drafted, target, self.draft()), thread=True
+            )
         else:
-            self.show(self.draft())
+            self._drafted(target, self.draft())
+
+    def _drafted(self, target: tuple[str, str], text: str) -> None:
+        if target == (self.account, self.metric_id):  # not a draft of what the screen showed before
+            self.show(text)
 
     def draft(self) -> str:
         reading = self.app.reading

@@ -43,16 +43,19 @@ class TableScreen(Screen):
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "nothing to show"
     HINT = "  · s sort · / filter · esc back"
+    SORT_COLUMN = 0  # the order rows first show in
+    SORT_REVERSE = False
 
     app: SellerPulseApp
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[Row] = []
-        self.sort_column = 0
-        self.sort_reverse = False
+        self.sort_column = self.SORT_COLUMN
+        self.sort_reverse = self.SORT_REVERSE
         self.filter_text = ""
         self.loaded = False
+        self._generation = 0  # counts the things shown, so rows read for an earlier one are dropped
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="details-head"):
@@ -89,18 +92,39 @@ class TableScreen(Screen):
     def draw_head(self) -> None:
         """Redraw the lines above the table from the app's latest snapshot."""
 
+    def start_over(self) -> None:
+        """Show the screen afresh (the app builds each details screen once and shows it again for
+        the next metric, queue or look): no rows, no filter, the first sort order, then read."""
+        self._generation += 1
+        self.rows = []
+        self.loaded = False
+        self.sort_column = self.SORT_COLUMN
+        self.sort_reverse = self.SORT_REVERSE
+        self.filter_text = ""
+        if not self.is_mounted:
+            return  # on_mount reads
+        bar = self.query_one("#table-filter", Input)
+        with bar.prevent(Input.Changed):
+            bar.value = ""
+        bar.display = False
+        table = self.query_one(DataTable)
+        table.clear()
+        table.focus()
+        self.reload()
+
     def reload(self) -> None:
         self.draw_head()
         at = self.app.reading.at if self.app.reading else self.app.data.clock.now()
+        generation = self._generation
         if self.app.threaded:
             # exit_on_error off: a screen closed before its rows arrive must not take the app down
             self.run_worker(
-                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at)),
+                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at), generation),
                 thread=True,
                 exit_on_error=False,
             )
         else:
-            self.set_rows(self._safe_load(at))
+            self.set_rows(self._safe_load(at), generation)
 
     def _safe_load(self, at: int) -> list[Row] | str:
         try:
@@ -108,9 +132,11 @@ class TableScreen(Screen):
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 
-    def set_rows(self, rows: list[Row] | str) -> None:
+    def set_rows(self, rows: list[Row] | str, generation: int | None = None) -> None:
         if not self.is_attached:  # closed while its rows were being read
             return
+        if generation is not None and generation != self._generation:
+            return  # rows of what the screen showed before
         if isinstance(rows, str):
             self.notify(rows, title="reading the details failed", severity="error", markup=False)
             rows = []
