@@ -428,7 +428,7 @@ def _message(ref: str, order_id: str):
 assert AT  # the fixed instant the fixtures use
 
 
-async def test_alert_feed_shows_the_latest_alerts_newest_first():
+async def test_alert_feed_shows_firing_alerts_first_and_the_alerts_screen_their_text():
     states = [
         {"rule": "odr-breach", "labels": {"account": "acme-us"}, "state": "firing",
          "since": "2026-10-15T08:30:00Z", "summary": "ODR 3.37 % [b]breach[/b]"},
@@ -444,8 +444,12 @@ async def test_alert_feed_shows_the_latest_alerts_newest_first():
         await pilot.pause()
         feed = [line for line in lines(app.main.query_one("#alerts")) if line]
         assert len(feed) == 2  # the rule with nothing to say stays out
-        assert feed[0].startswith("10:45 pending") and "lsr-warning" in feed[0]  # Berlin time, newest first
-        assert "firing" in feed[1] and "ODR 3.37 % [b]breach[/b]" in feed[1]
+        assert feed[0] == "10:30 firing odr-breach acme-us"  # Berlin time, firing before the newer pending
+        assert feed[1] == "10:45 pending lsr-warning acme-us"
+        await pilot.press("l")
+        await pilot.pause()
+        text = str(app.screen.query_one("#alert-text").render())
+        assert text == "odr-breach acme-us: ODR 3.37 % [b]breach[/b]"  # the text as sent, never markup
 
 
 async def test_no_alert_feed_shows_no_alerts():

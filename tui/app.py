@@ -75,6 +75,7 @@ class SellerPulseApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("a", "account", "Account", id="account"),
         Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
     ]
@@ -325,6 +326,13 @@ class SellerPulseApp(App):
             return
         self.push_screen(RejectionsScreen())
 
+    def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
+        if isinstance(self.screen, AlertsScreen):
+            return
+        self.push_screen(AlertsScreen())
+
     def pop_screen(self) -> AwaitComplete:
         done = super().pop_screen()
         forget_closed_widgets()
@@ -357,6 +365,8 @@ class SellerPulseApp(App):
         yield SystemCommand("Switch account", "Pick another seller account (a)", self.action_account)
         yield SystemCommand("Rejected rows", "Rows the sources could not read, with reasons (e)",
                             self.action_rejections)  # fmt: skip
+        yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
+                            self.action_alerts)  # fmt: skip
         for group in GROUPS:
             yield SystemCommand(
                 f"Show/hide {group.title}",
@@ -382,11 +392,13 @@ def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
     from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
+    from .screens.alerts import AlertsScreen
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
     from .screens.help import HelpScreen
     from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
+    from .widgets.alert_feed import AlertFeed
     from .widgets.metric_panel import MetricPanel
     from .widgets.queues_panel import QueueBlock
     from .widgets.sources_panel import SourcesPanel
@@ -400,6 +412,8 @@ def binding_ids() -> set[str]:
         MetricPanel,
         QueueBlock,
         SourcesPanel,
+        AlertFeed,
+        AlertsScreen,
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,

@@ -237,7 +237,8 @@ class MainScreen(Screen):
         return True
 
     def focus_next_panel(self) -> None:
-        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(SourcesPanel)]:
+        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(AlertFeed),
+                       *self.query(SourcesPanel)]:  # fmt: skip
             if widget.display and not widget.has_class("-hidden") and not widget.has_class("-filtered"):
                 widget.focus()
                 return
@@ -250,6 +251,9 @@ class MainScreen(Screen):
 
     def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
         self.app.open_queue(message.queue_id)
+
+    def on_alert_feed_opened(self, message: AlertFeed.Opened) -> None:
+        self.app.action_alerts()
 
     def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
         self.app.action_rejections()
