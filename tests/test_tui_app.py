@@ -519,3 +519,20 @@ async def test_metric_names_from_a_profile_are_not_markup():
         await pilot.pause()
         shown = panel(app, "pfcr").border_title
         assert shown is not None and shown == "Cancel \\[b]rate\\[/b] \\[link=https://x.example]"
+
+
+async def test_the_main_filter_shows_what_is_typed_above_the_panels():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"late")
+        await pilot.pause()
+        bar = app.main.query_one("#filter-bar")
+        assert bar.display and bar.region.height == 1
+        assert bar.region.y == 1  # right under the header, above the panels, not under the footer
+        assert "late" in "".join(segment.text for segment in bar.render_line(0))
+        assert app.screen.get_widget_at(10, 1)[0] is bar  # drawn there, nothing over it
+        app.open_metric("odr")
+        await pilot.pause()
+        await pilot.press("slash")
+        assert type(app.screen.query_one("#table-filter")) is type(bar)  # one filter widget for both

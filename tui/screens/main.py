@@ -12,12 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input
 
 from ..data import AlertLine
 from ..panels import GROUPS, PanelSpec, panel_layout
 from ..theme import status_styles
 from ..widgets.alert_feed import AlertFeed
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.header import HeaderLine, header_text
 from ..widgets.metric_panel import MetricPanel
@@ -64,6 +64,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
+        yield FilterBar("filter panels (esc clears)", id="filter-bar")
         with VerticalScroll(id="body", can_focus=False):
             # narrow terminals show the side column first, compact (what to act on above the metrics);
             # wide ones dock it to the right
@@ -72,11 +73,9 @@ class MainScreen(Screen):
                 yield AlertFeed()
                 yield SourcesPanel()
             yield Grid(id="metric-grid")
-        yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter-bar", Input).cursor_blink = False
         # the width class now, not at the first resize: the first frame is then drawn once, in its layout
         width = self.app.size.width
         wanted = [name for edge, name in self.HORIZONTAL_BREAKPOINTS or [] if width >= edge][-1:]
@@ -196,19 +195,17 @@ class MainScreen(Screen):
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#filter-bar", Input)
-        bar.add_class("-open")
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter-bar":
-            self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.filter_text = event.input.needle
             self._apply_filter()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter-bar":
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
             if not self.filter_text:
-                event.input.remove_class("-open")
+                event.input.close()
             self.focus_next_panel()
 
     def _apply_filter(self) -> None:
@@ -225,11 +222,9 @@ class MainScreen(Screen):
 
     def clear_filter(self) -> bool:
         """Close the filter; returns False when there was nothing to clear."""
-        bar = self.query_one("#filter-bar", Input)
-        if not bar.has_class("-open") and not self.filter_text:
+        bar = self.query_one(FilterBar)
+        if not bar.close() and not self.filter_text:
             return False
-        bar.value = ""
-        bar.remove_class("-open")
         self.filter_text = ""
         self._apply_filter()
         if self.focused is bar:

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
@@ -59,7 +60,7 @@ class TableScreen(Screen):
             yield from self.compose_head()
         yield from self.compose_extra()
         yield Line(classes="counts")
-        yield Input(id="table-filter", placeholder="filter rows (esc clears)", classes="table-filter")
+        yield FilterBar("filter rows (esc clears)", id="table-filter")
         table: DataTable = DataTable(classes="details-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeysFooter()
@@ -71,9 +72,6 @@ class TableScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.cursor_blink = False
-        bar.display = False
         table = self.query_one(DataTable)
         for label in self.COLUMNS:
             table.add_column(label, key=label)
@@ -166,26 +164,23 @@ class TableScreen(Screen):
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.display = True
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        self.filter_text = self.query_one(FilterBar).needle
         self.render_rows()
         event.stop()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        bar = self.query_one(FilterBar)
         if not self.filter_text:
-            event.input.display = False
+            bar.close()
         self.query_one(DataTable).focus()
         event.stop()
 
     def action_back(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        if bar.display or self.filter_text:
-            bar.value = ""
-            bar.display = False
+        bar = self.query_one(FilterBar)
+        if bar.close() or self.filter_text:
             self.filter_text = ""
             self.render_rows()
             self.query_one(DataTable).focus()
