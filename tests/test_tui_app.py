@@ -536,3 +536,49 @@ async def test_the_main_filter_shows_what_is_typed_above_the_panels():
         await pilot.pause()
         await pilot.press("slash")
         assert type(app.screen.query_one("#table-filter")) is type(bar)  # one filter widget for both
+
+
+async def test_hiding_every_group_leaves_a_hint_not_a_blank_screen():
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        hint = app.main.query_one("#all-hidden")
+        assert not hint.display
+        await pilot.press(*"12345678")
+        await pilot.pause()
+        assert hint.display and hint.region.height >= 1
+        assert hint.plain == "every panel is hidden: 1-8 show a group again"
+        await pilot.press("1")
+        await pilot.pause()
+        assert not hint.display
+
+
+async def test_a_filter_that_matches_nothing_says_so():
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"zzz")
+        await pilot.pause()
+        assert app.main.query_one("#all-hidden").plain == "no panel matches 'zzz': esc clears the filter"
+
+
+async def test_the_palette_offers_the_weekly_view_the_filter_and_details():
+    from sellerpulse.tui.screens.customer_service import CustomerServiceScreen
+
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.main)]
+        assert {"Customer-service view", "Filter", "Details", "Alerts"} <= set(titles)
+        await pilot.press("ctrl+p", *"Customer-service view")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CustomerServiceScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"Details")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MetricDetails)  # the focused panel's: the first metric's

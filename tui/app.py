@@ -367,6 +367,13 @@ class SellerPulseApp(App):
                             self.action_rejections)  # fmt: skip
         yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
                             self.action_alerts)  # fmt: skip
+        yield SystemCommand("Customer-service view", "The weekly customer-service figures of the account (c)",
+                            self.main.action_customer_service)  # fmt: skip
+        if hasattr(screen, "action_filter"):
+            yield SystemCommand("Filter", "Show only what matches a text (/)", screen.action_filter)
+        details = getattr(screen.focused, "action_details", None)
+        if details is not None:
+            yield SystemCommand("Details", "Open what the focused panel shows, in full (enter)", details)
         for group in GROUPS:
             yield SystemCommand(
                 f"Show/hide {group.title}",

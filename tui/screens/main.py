@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from sellerpulse.core.official_compare import DIFFERS, Comparison
 from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
@@ -13,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 
+from .. import format as fmt
 from ..data import AlertLine
 from ..panels import GROUPS, PanelSpec, panel_layout
 from ..theme import status_styles
@@ -20,6 +23,7 @@ from ..widgets.alert_feed import AlertFeed
 from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.header import HeaderLine, header_text
+from ..widgets.line import Line
 from ..widgets.metric_panel import MetricPanel
 from ..widgets.queues_panel import QueueBlock, QueuesPanel
 from ..widgets.sources_panel import SourcesPanel
@@ -66,6 +70,7 @@ class MainScreen(Screen):
         yield HeaderLine(id="header")
         yield FilterBar("filter panels (esc clears)", id="filter-bar")
         with VerticalScroll(id="body", can_focus=False):
+            yield Line(id="all-hidden")  # says why the screen is empty when every panel is hidden
             # narrow terminals show the side column first, compact (what to act on above the metrics);
             # wide ones dock it to the right
             with VerticalScroll(id="side", can_focus=False):
@@ -191,6 +196,23 @@ class MainScreen(Screen):
             widget.set_class(group_id in hidden, "-hidden")
         title = next(g.title for g in GROUPS if g.id == group_id)
         self.notify(f"{title}: {'hidden' if group_id in hidden else 'shown'}", timeout=2)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """A line in place of a blank screen when no panel is left to show, saying how to get them back."""
+        panels = [
+            w for w in self.query(".panel") if not w.has_class("-hidden") and not w.has_class("-filtered")
+        ]
+        hint = self.query_one("#all-hidden", Line)
+        hint.display = not panels
+        if panels:
+            return
+        if self.filter_text:
+            text = f"no panel matches {fmt.clean(self.filter_text)!r}: esc clears the filter"
+        else:
+            keys = "".join(g.key for g in GROUPS)
+            text = f"every panel is hidden: {keys[0]}-{keys[-1]} show a group again"
+        hint.set(Text(text, Style(dim=True)))
 
     # -- filter -----------------------------------------------------------------------------------
 
@@ -219,6 +241,7 @@ class MainScreen(Screen):
                 continue
             text = getattr(widget, "search_text", "")
             widget.set_class(bool(needle) and needle not in text, "-filtered")
+        self._show_hint()
 
     def clear_filter(self) -> bool:
         """Close the filter; returns False when there was nothing to clear."""

@@ -35,7 +35,7 @@ def feed_order(alerts: Sequence[AlertLine]) -> list[AlertLine]:
 
 
 class AlertFeed(Vertical, can_focus=True):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "details", "All alerts", id="alert-details")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "details", "Details", id="details")]
 
     class Opened(Message):
         """The operator asked for the alerts screen."""
