@@ -582,3 +582,28 @@ async def test_the_palette_offers_the_weekly_view_the_filter_and_details():
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, MetricDetails)  # the focused panel's: the first metric's
+
+
+async def test_the_queue_drilldown_counts_its_rows_and_follows_each_refresh():
+    from sellerpulse.core.events import parse_event
+
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_queue("orders_to_ship")
+        await pilot.pause()
+        screen = app.screen
+        rows = table_rows(screen)
+        overdue = sum(row[4].startswith("overdue ") for row in rows)
+        title = screen.query_one(".title").plain
+        assert f"  {len(rows)} open  {overdue} overdue" in title
+        assert all(row[4].startswith(("overdue ", "in ")) for row in rows)  # short: no cut words
+        app.data.engine.apply(parse_event({
+            "ts": "2026-10-15T06:00:00Z", "kind": "order_placed", "order_id": "NEW-1", "account": "acme-us",
+            "ship_by": "2026-10-15T08:00:00Z",
+        }))  # fmt: skip
+        app.fetch()  # a refresh of the dashboard, no key pressed on the drill-down
+        await pilot.pause()
+        after = table_rows(screen)
+        assert len(after) == len(rows) + 1 and any(row[0] == "NEW-1" for row in after)
+        assert f"  {len(after)} open  {overdue + 1} overdue" in screen.query_one(".title").plain

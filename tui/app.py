@@ -249,6 +249,8 @@ class SellerPulseApp(App):
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
         )
+        if getattr(self.screen, "FOLLOWS_READINGS", False) and not self.paused:
+            self.screen.reload()
 
     @property
     def current_account(self) -> AccountSnapshot | None:

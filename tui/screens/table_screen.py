@@ -43,6 +43,7 @@ class TableScreen(Screen):
     ]
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "nothing to show"
+    FOLLOWS_READINGS = False  # True: the rows are read again with every refresh of the dashboard
     HINT = "  · s sort · / filter · esc back"
 
     app: SellerPulseApp
@@ -127,6 +128,7 @@ class TableScreen(Screen):
 
     def render_rows(self) -> None:
         table = self.query_one(DataTable)
+        cursor = table.cursor_row  # kept across a refresh: the operator's place in the list
         table.clear()
         styles = status_styles(self.app)
         for n, label in enumerate(self.COLUMNS):
@@ -136,6 +138,8 @@ class TableScreen(Screen):
         for row in shown:
             style = styles.get(row.style) if row.style else None
             table.add_row(*(Text(fmt.clean(c), style=style or "") for c in row.cells))
+        if shown:
+            table.move_cursor(row=min(cursor, len(shown) - 1), animate=False)
         total = len(self.rows)
         if not total:
             counts = self.EMPTY
