@@ -70,6 +70,7 @@ class SellerPulseApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("a", "account", "Account", id="account"),
         Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
     ]
@@ -243,6 +244,9 @@ class SellerPulseApp(App):
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
         )
+        screen = self.screen
+        if getattr(screen, "FOLLOWS_READINGS", False) and not self.paused and screen.is_mounted:
+            screen.reload()  # (a screen still being built reads when it mounts)
 
     @property
     def current_account(self) -> AccountSnapshot | None:
@@ -334,6 +338,12 @@ class SellerPulseApp(App):
             return
         self.open_screen(RejectionsScreen)
 
+    def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.open_screen(AlertsScreen)
+
     def action_back(self) -> None:
         if self.screen is self.main:
             self.main.clear_filter()
@@ -361,6 +371,15 @@ class SellerPulseApp(App):
         yield SystemCommand("Switch account", "Pick another seller account (a)", self.action_account)
         yield SystemCommand("Rejected rows", "Rows the sources could not read, with reasons (e)",
                             self.action_rejections)  # fmt: skip
+        yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
+                            self.action_alerts)  # fmt: skip
+        yield SystemCommand("Customer-service view", "The weekly customer-service figures of the account (c)",
+                            self.main.action_customer_service)  # fmt: skip
+        if hasattr(screen, "action_filter"):
+            yield SystemCommand("Filter", "Show only what matches a text (/)", screen.action_filter)
+        details = getattr(screen.focused, "action_details", None)
+        if details is not None:
+            yield SystemCommand("Details", "Open what the focused panel shows, in full (enter)", details)
         for group in GROUPS:
             yield SystemCommand(
                 f"Show/hide {group.title}",
@@ -373,11 +392,13 @@ def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
     from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
+    from .screens.alerts import AlertsScreen
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
     from .screens.help import HelpScreen
     from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
+    from .widgets.alert_feed import AlertFeed
     from .widgets.metric_panel import MetricPanel
     from .widgets.queues_panel import QueueBlock
     from .widgets.sources_panel import SourcesPanel
@@ -391,6 +412,8 @@ def binding_ids() -> set[str]:
         MetricPanel,
         QueueBlock,
         SourcesPanel,
+        AlertFeed,
+        AlertsScreen,
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,

@@ -222,10 +222,12 @@ def amazon_lines(found: Comparison, styles) -> list[Text]:
 
 
 class QueueDetails(TableScreen):
-    """``enter`` on a queue: every item with its deadline and time left."""
+    """``enter`` on a queue: every item with its deadline and time left. The counts above the table are
+    those of its rows, and both follow each refresh (the queue moves while it is open)."""
 
     COLUMNS = ("Order", "Ref", "Since", "Deadline", "Time left")
     EMPTY = "the queue is empty"
+    FOLLOWS_READINGS = True
 
     SORT_COLUMN = 3  # the nearest deadline first
 
@@ -233,10 +235,11 @@ class QueueDetails(TableScreen):
         super().__init__()
         self.account = account
         self.queue_id = queue_id
+        self.overdue = 0
 
     def show_for(self, account: str, queue_id: str) -> None:
         """Show another queue (the app keeps one of these screens)."""
-        self.account, self.queue_id = account, queue_id
+        self.account, self.queue_id, self.overdue = account, queue_id, 0
         self.start_over()
 
     def draw_head(self) -> None:
@@ -247,13 +250,17 @@ class QueueDetails(TableScreen):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(fmt.clean(queue.name if queue else self.queue_id), Style(bold=True))
         title.append(f"  {fmt.clean(self.account)}", DIM)
-        if queue is not None:
-            title.append(f"  {queue.count} open")
-            if queue.overdue:
-                title.append(f"  {queue.overdue} overdue", styles["breach"])
-            if queue.due_soon:
-                title.append(f"  {queue.due_soon} due soon", styles["warning"])
+        if self.loaded:
+            title.append(f"  {len(self.rows)} open")
+            if self.overdue:
+                title.append(f"  {self.overdue} overdue", styles["breach"])
         self.query_one(".title", Line).set(title)
+
+    def set_rows(self, rows: list[Row] | str, generation: int | None = None) -> None:
+        super().set_rows(rows, generation)
+        if self.is_attached:
+            self.overdue = sum(1 for row in self.rows if row.style == "breach")
+            self.draw_head()
 
     def load(self, at: int) -> list[Row]:
         snapshot = self.app.reading.snapshot if self.app.reading else None
@@ -268,7 +275,7 @@ class QueueDetails(TableScreen):
                         item.ref,
                         fmt.instant(item.since, tz),
                         fmt.instant(item.deadline, tz),
-                        fmt.time_left(self.queue_id, item.deadline, at),
+                        fmt.time_to(item.deadline, at),
                     ),
                     (item.order_id, item.ref, item.since, item.deadline, item.deadline),
                     "breach" if item.deadline < at else None,

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
@@ -42,6 +43,7 @@ class TableScreen(Screen):
     ]
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "nothing to show"
+    FOLLOWS_READINGS = False  # True: the rows are read again with every refresh of the dashboard
     HINT = "  · s sort · / filter · esc back"
     SORT_COLUMN = 0  # the order rows first show in
     SORT_REVERSE = False
@@ -62,7 +64,7 @@ class TableScreen(Screen):
             yield from self.compose_head()
         yield from self.compose_extra()
         yield Line(classes="counts")
-        yield Input(id="table-filter", placeholder="filter rows (esc clears)", classes="table-filter")
+        yield FilterBar("filter rows (esc clears)", id="table-filter")
         table: DataTable = DataTable(classes="details-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeysFooter()
@@ -74,9 +76,6 @@ class TableScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.cursor_blink = False
-        bar.display = False
         table = self.query_one(DataTable)
         for label in self.COLUMNS:
             table.add_column(label, key=label)
@@ -103,10 +102,9 @@ class TableScreen(Screen):
         self.filter_text = ""
         if not self.is_mounted:
             return  # on_mount reads
-        bar = self.query_one("#table-filter", Input)
-        with bar.prevent(Input.Changed):
-            bar.value = ""
-        bar.display = False
+        bar = self.query_one(FilterBar)
+        with bar.prevent(FilterBar.Changed):
+            bar.close()
         table = self.query_one(DataTable)
         table.clear()
         table.focus()
@@ -155,6 +153,7 @@ class TableScreen(Screen):
 
     def render_rows(self) -> None:
         table = self.query_one(DataTable)
+        cursor = table.cursor_row  # kept across a refresh: the operator's place in the list
         table.clear()
         styles = status_styles(self.app)
         for n, label in enumerate(self.COLUMNS):
@@ -164,6 +163,8 @@ class TableScreen(Screen):
         for row in shown:
             style = styles.get(row.style) if row.style else None
             table.add_row(*(Text(fmt.clean(c), style=style or "") for c in row.cells))
+        if shown:
+            table.move_cursor(row=min(cursor, len(shown) - 1), animate=False)
         total = len(self.rows)
         if not total:
             counts = self.EMPTY
@@ -192,26 +193,23 @@ class TableScreen(Screen):
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.display = True
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        self.filter_text = self.query_one(FilterBar).needle
         self.render_rows()
         event.stop()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        bar = self.query_one(FilterBar)
         if not self.filter_text:
-            event.input.display = False
+            bar.close()
         self.query_one(DataTable).focus()
         event.stop()
 
     def action_back(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        if bar.display or self.filter_text:
-            bar.value = ""
-            bar.display = False
+        bar = self.query_one(FilterBar)
+        if bar.close() or self.filter_text:
             self.filter_text = ""
             self.render_rows()
             self.query_one(DataTable).focus()
