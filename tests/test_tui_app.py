@@ -607,3 +607,47 @@ async def test_the_queue_drilldown_counts_its_rows_and_follows_each_refresh():
         after = table_rows(screen)
         assert len(after) == len(rows) + 1 and any(row[0] == "NEW-1" for row in after)
         assert f"  {len(after)} open  {overdue + 1} overdue" in screen.query_one(".title").plain
+
+
+def screen_text(app) -> str:
+    """Every character on the terminal, from the app's own SVG screenshot."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    text = "".join(html.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg))
+    return text.replace("\xa0", " ")  # the SVG writes spaces as no-break spaces
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_ascii_draws_every_cell_in_ascii(size):
+    app = example_app(ascii_only=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Order Defect Rate" in shown and "Help" in shown
+        assert sorted({ch for ch in shown if not ch.isascii()}) == []  # borders, footer, scrollbars
+        await pilot.press("down")  # a focused panel (another border) and a moved scrollbar
+        await pilot.pause()
+        assert shown.isascii()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert screen_text(app).isascii()
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+async def test_the_footer_fits_80_columns_on_the_main_screen_and_the_drilldown(ascii_only):
+    def keys_fit() -> bool:
+        keys = list(app.screen.query("FooterKey"))  # by its CSS name: Textual exports no such class
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        others = [k for k in keys if not k.has_class("-command-palette")]
+        assert palette and others
+        return max(k.region.right for k in others) <= palette[0].region.x
+
+    app = example_app(ascii_only=ascii_only)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert keys_fit()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert keys_fit()

@@ -29,6 +29,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
+from .ascii import AsciiScrollbars, ascii_key
 from .data import AlertLine, DashboardData
 from .panels import GROUPS
 from .screens.main import MainScreen
@@ -70,11 +71,11 @@ class SellerPulseApp(App):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("p", "pause", "Pause", id="pause"),
-        Binding("plus", "faster", "Faster", key_display="+", id="faster"),
-        Binding("minus", "slower", "Slower", key_display="-", id="slower"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("plus", "faster", "Faster", key_display="+", show=False, id="faster"),
+        Binding("minus", "slower", "Slower", key_display="-", show=False, id="slower"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("a", "account", "Account", id="account"),
-        Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("e", "rejections", "Rejected rows", show=False, id="rejections"),
         Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
@@ -112,6 +113,7 @@ class SellerPulseApp(App):
         self._help: HelpScreen | None = None  # built on first use, then shown again (see HelpScreen)
         self._settled = False
         self.animation_level = "none"
+        self._ascii_scrollbars = AsciiScrollbars()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -121,6 +123,13 @@ class SellerPulseApp(App):
     def on_mount(self) -> None:
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
+        if self.ascii_only:
+            self.add_class("-ascii")
+            self._ascii_scrollbars.start()
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        return ascii_key(shown, binding.key) if self.ascii_only else shown
 
     def post_message(self, message: Message) -> bool:
         # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
@@ -228,6 +237,7 @@ class SellerPulseApp(App):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._ascii_scrollbars.stop()
         if self._settled:
             gc.unfreeze()
 
