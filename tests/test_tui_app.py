@@ -651,3 +651,31 @@ async def test_the_footer_fits_80_columns_on_the_main_screen_and_the_drilldown(a
         app.open_metric("odr")
         await pilot.pause()
         assert keys_fit()
+
+
+def cut_lines(screen) -> list[str]:
+    """The one-row lines of ``screen`` whose text is longer than the row they are drawn in."""
+    from sellerpulse.tui.widgets.line import Line
+
+    return [
+        line.plain
+        for line in screen.query(Line)
+        if line.display and line.region.height == 1 and len(line.plain) > line.content_region.width
+    ]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+async def test_no_line_of_the_main_screen_or_the_drilldown_is_cut(size):
+    app = example_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert cut_lines(app.main) == []
+        headroom = app.main.query_one("#metric-vtr .headroom")
+        assert headroom.plain == "2 more shipments without tracking allowed"  # the whole sentence
+        app.open_metric("odr")
+        await pilot.pause()
+        assert cut_lines(app.screen) == []
+        remedy = [line.plain for line in app.screen.query(".remedy-line") if line.display]
+        assert remedy[1].startswith("- Work every defect group above") and remedy[1].endswith(
+            "their own fix."
+        )

@@ -133,7 +133,7 @@ class MetricDetails(TableScreen):
         actions = list(remedy.actions) if remedy else []
         room = REMEDY_LINES if (self.size.height or 24) >= 34 else 2
         for action in actions[:room]:
-            lines.append(Text(f"- {fmt.clean(action)}", no_wrap=True, overflow="ellipsis"))
+            lines.append(Text(f"- {fmt.clean(action)}"))  # wraps (see the .tcss): an action is read whole
         if len(actions) > room:
             lines.append(Text(f"  {len(actions) - room} more: o shows the plan of action", DIM))
         for n, line in enumerate(self.query(".remedy-line").results(Line)):
