@@ -679,3 +679,38 @@ async def test_no_line_of_the_main_screen_or_the_drilldown_is_cut(size):
         assert remedy[1].startswith("- Work every defect group above") and remedy[1].endswith(
             "their own fix."
         )
+
+
+async def test_80x24_answers_which_metric_is_in_trouble_and_what_is_due():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        body = app.main.query_one("#body")
+        visible = [
+            p.metric_id
+            for p in app.main.query(MetricPanel)
+            if p.display and body.region.contains_region(p.region)
+        ]
+        assert len(visible) >= 6, visible  # two panels fitted before: queues, alerts and sources took 13 rows
+        queues = app.main.query_one("#queues")
+        shown = [b.queue_id for b in queues.query(QueueBlock) if b.display]
+        assert shown == ["claims_awaiting_response", "orders_to_ship"]  # what is due; the empty ones left out
+        assert queues.region.height + app.main.query_one("#alerts").region.height <= 5
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+
+
+async def test_the_help_lists_the_scrolling_keys():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        keys = str(app.screen.query_one("#help-keys").render())
+        assert "Scrolling" in keys
+        for words in ("pgup, pgdn  scroll a page", "home, end  to the top, to the bottom"):
+            assert words in keys
