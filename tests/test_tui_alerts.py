@@ -118,3 +118,17 @@ async def test_a_view_without_the_manager_says_it_cannot_act(tmp_path):
         await pilot.pause()
         assert not any(s["acknowledged"] for s in manager.states())
         assert any("only shown here" in str(n.message) for n in app._notifications)
+
+
+async def test_a_warning_under_its_breach_is_marked_inhibited_on_the_alerts_screen(tmp_path):
+    app, manager = alerting_app(tmp_path)
+    inhibited = {(s["rule"], s["labels"]["account"]) for s in manager.states() if s["inhibited"]}
+    assert inhibited and all(rule.endswith("-warning") for rule, _ in inhibited)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        flagged = {(row[2], row[3]) for row in rows if "inhibited" in row[4]}
+        assert flagged == inhibited

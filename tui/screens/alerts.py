@@ -26,7 +26,8 @@ SILENCE_FOR = "1h"
 
 
 def _flags(alert: AlertLine) -> str:
-    return ", ".join(word for word, on in (("acked", alert.acknowledged), ("silenced", alert.silenced)) if on)
+    flags = (("acked", alert.acknowledged), ("silenced", alert.silenced), ("inhibited", alert.inhibited))
+    return ", ".join(word for word, on in flags if on)
 
 
 class AlertsScreen(TableScreen):
