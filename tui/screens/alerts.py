@@ -58,8 +58,9 @@ class AlertsScreen(TableScreen):
 
     def load(self, at: int) -> list[Row]:
         tz = self.app.zone(self._zone_name())
-        alerts = feed_order(self.app.data.alerts())
-        alerts += [a for a in self.app.data.alerts() if a not in alerts]  # no_data last
+        every = self.app.data.alerts()
+        alerts = feed_order(every)
+        alerts += sorted((a for a in every if a not in alerts), key=lambda a: (not a.inhibited, a.state))  # then inhibited, no_data
         self.alerts = alerts
         return [
             Row(
