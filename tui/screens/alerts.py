@@ -60,7 +60,9 @@ class AlertsScreen(TableScreen):
         tz = self.app.zone(self._zone_name())
         every = self.app.data.alerts()
         alerts = feed_order(every)
-        alerts += sorted((a for a in every if a not in alerts), key=lambda a: (not a.inhibited, a.state))  # then inhibited, no_data
+        alerts += sorted(
+            (a for a in every if a not in alerts), key=lambda a: (not a.inhibited, a.state)
+        )  # then inhibited, no_data
         self.alerts = alerts
         return [
             Row(
