@@ -114,7 +114,7 @@ class AlertsScreen(TableScreen):
             return
         try:
             changed = act(control, alert)
-        except ValueError as exc:
+        except Exception as exc:  # a refused or failed action is a message on screen, never a crash
             self.notify(str(exc), severity="error", markup=False)
             return
         if not changed:
