@@ -26,8 +26,9 @@ def sent_for(manager, clock, numerators, account="acme"):
 def test_a_breach_notifies_once_not_also_as_a_warning(tmp_path):
     manager, clock = manager_for(tmp_path, WARNING, BREACH)  # the warning rule listed first
     assert sent_for(manager, clock, [5, 5, 5]) == [("lsr_10d-breach", "firing")]
-    states = {s["rule"]: s["state"] for s in manager.states()}
-    assert states == {"lsr_10d-warning": "firing", "lsr_10d-breach": "firing"}  # still shown as firing
+    states = {s["rule"]: (s["state"], s["inhibited"]) for s in manager.states()}
+    # still shown as firing, and why it said nothing
+    assert states == {"lsr_10d-warning": ("firing", True), "lsr_10d-breach": ("firing", False)}
 
 
 def test_the_warning_notifies_once_the_breach_is_over_and_it_still_holds(tmp_path):

@@ -47,7 +47,8 @@ async def test_the_feed_shows_firing_rules_not_rules_without_data(tmp_path):
         assert len(lines) == 5
         assert all(" firing " in line for line in lines), lines
         assert not any("no_data" in line for line in lines)
-        alerts = [s for s in states if s["state"] not in ("normal", "no_data")]
+        assert not any(line.split()[2].endswith("-warning") for line in lines)  # inhibited by their breach
+        alerts = [s for s in states if s["state"] not in ("normal", "no_data") and not s["inhibited"]]
         assert app.screen.query_one(AlertFeed).border_subtitle == f"{len(alerts) - 5} more, enter"
 
 
@@ -118,3 +119,27 @@ async def test_a_view_without_the_manager_says_it_cannot_act(tmp_path):
         await pilot.pause()
         assert not any(s["acknowledged"] for s in manager.states())
         assert any("only shown here" in str(n.message) for n in app._notifications)
+
+
+async def test_a_warning_under_its_breach_is_marked_inhibited_on_the_alerts_screen(tmp_path):
+    app, manager = alerting_app(tmp_path)
+    inhibited = {(s["rule"], s["labels"]["account"]) for s in manager.states() if s["inhibited"]}
+    assert inhibited and all(rule.endswith("-warning") for rule, _ in inhibited)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        flagged = {(row[2], row[3]) for row in rows if "inhibited" in row[4]}
+        assert flagged == inhibited
+
+
+def test_alerts_screen_100x30(snap_compare, tmp_path):
+    app, _ = alerting_app(tmp_path)
+    assert snap_compare(app, terminal_size=(100, 30), press=["l"])
+
+
+def test_alert_feed_at_80x24(snap_compare, tmp_path):
+    app, _ = alerting_app(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24))

@@ -607,3 +607,110 @@ async def test_the_queue_drilldown_counts_its_rows_and_follows_each_refresh():
         after = table_rows(screen)
         assert len(after) == len(rows) + 1 and any(row[0] == "NEW-1" for row in after)
         assert f"  {len(after)} open  {overdue + 1} overdue" in screen.query_one(".title").plain
+
+
+def screen_text(app) -> str:
+    """Every character on the terminal, from the app's own SVG screenshot."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    text = "".join(html.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg))
+    return text.replace("\xa0", " ")  # the SVG writes spaces as no-break spaces
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_ascii_draws_every_cell_in_ascii(size):
+    app = example_app(ascii_only=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Order Defect Rate" in shown and "Help" in shown
+        assert sorted({ch for ch in shown if not ch.isascii()}) == []  # borders, footer, scrollbars
+        await pilot.press("down")  # a focused panel (another border) and a moved scrollbar
+        await pilot.pause()
+        assert shown.isascii()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert screen_text(app).isascii()
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+async def test_the_footer_fits_80_columns_on_the_main_screen_and_the_drilldown(ascii_only):
+    def keys_fit() -> bool:
+        keys = list(app.screen.query("FooterKey"))  # by its CSS name: Textual exports no such class
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        others = [k for k in keys if not k.has_class("-command-palette")]
+        assert palette and others
+        return max(k.region.right for k in others) <= palette[0].region.x
+
+    app = example_app(ascii_only=ascii_only)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert keys_fit()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert keys_fit()
+
+
+def cut_lines(screen) -> list[str]:
+    """The one-row lines of ``screen`` whose text is longer than the row they are drawn in."""
+    from sellerpulse.tui.widgets.line import Line
+
+    return [
+        line.plain
+        for line in screen.query(Line)
+        if line.display and line.region.height == 1 and len(line.plain) > line.content_region.width
+    ]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+async def test_no_line_of_the_main_screen_or_the_drilldown_is_cut(size):
+    app = example_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert cut_lines(app.main) == []
+        headroom = app.main.query_one("#metric-vtr .headroom")
+        assert headroom.plain == "2 more shipments without tracking allowed"  # the whole sentence
+        app.open_metric("odr")
+        await pilot.pause()
+        assert cut_lines(app.screen) == []
+        remedy = [line.plain for line in app.screen.query(".remedy-line") if line.display]
+        assert remedy[1].startswith("- Work every defect group above") and remedy[1].endswith(
+            "their own fix."
+        )
+
+
+async def test_80x24_answers_which_metric_is_in_trouble_and_what_is_due():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        body = app.main.query_one("#body")
+        visible = [
+            p.metric_id
+            for p in app.main.query(MetricPanel)
+            if p.display and body.region.contains_region(p.region)
+        ]
+        assert len(visible) >= 6, visible  # two panels fitted before: queues, alerts and sources took 13 rows
+        queues = app.main.query_one("#queues")
+        shown = [b.queue_id for b in queues.query(QueueBlock) if b.display]
+        assert shown == ["claims_awaiting_response", "orders_to_ship"]  # what is due; the empty ones left out
+        assert queues.region.height + app.main.query_one("#alerts").region.height <= 5
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+
+
+async def test_the_help_lists_the_scrolling_keys():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        keys = str(app.screen.query_one("#help-keys").render())
+        assert "Scrolling" in keys
+        for words in ("pgup, pgdn  scroll a page", "home, end  to the top, to the bottom"):
+            assert words in keys

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
+from .ascii import AsciiScrollbars, ascii_key
 from .data import AlertLine, DashboardData
 from .panels import GROUPS
 from .screens.main import MainScreen
@@ -65,11 +66,11 @@ class SellerPulseApp(App):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("p", "pause", "Pause", id="pause"),
-        Binding("plus", "faster", "Faster", key_display="+", id="faster"),
-        Binding("minus", "slower", "Slower", key_display="-", id="slower"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("plus", "faster", "Faster", key_display="+", show=False, id="faster"),
+        Binding("minus", "slower", "Slower", key_display="-", show=False, id="slower"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("a", "account", "Account", id="account"),
-        Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("e", "rejections", "Rejected rows", show=False, id="rejections"),
         Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
@@ -107,6 +108,7 @@ class SellerPulseApp(App):
         self._screens: dict[type[Screen], Screen] = {}  # built on first use, then shown again (open_screen)
         self._settled = False
         self.animation_level = "none"
+        self._ascii_scrollbars = AsciiScrollbars()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -116,6 +118,13 @@ class SellerPulseApp(App):
     def on_mount(self) -> None:
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
+        if self.ascii_only:
+            self.add_class("-ascii")
+            self._ascii_scrollbars.start()
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        return ascii_key(shown, binding.key) if self.ascii_only else shown
 
     def post_message(self, message: Message) -> bool:
         # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
@@ -223,6 +232,7 @@ class SellerPulseApp(App):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._ascii_scrollbars.stop()
         if self._settled:
             gc.unfreeze()
 

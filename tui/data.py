@@ -47,6 +47,7 @@ class AlertLine:
     message: str
     silenced: bool = False
     acknowledged: bool = False
+    inhibited: bool = False  # a warning whose breach fires (see sellerpulse.core.alerts.inhibit)
 
 
 class DashboardData(Protocol):
@@ -116,6 +117,7 @@ def alert_line(item: Any) -> AlertLine:
         message=str(_field(item, "message", "summary") or ""),
         silenced=bool(_field(item, "silenced")),
         acknowledged=bool(_field(item, "acknowledged")),
+        inhibited=bool(_field(item, "inhibited")),
     )
 
 

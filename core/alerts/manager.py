@@ -196,12 +196,15 @@ class AlertManager:
         return self.store.silences(self.clock.now())
 
     def states(self) -> list[dict[str, Any]]:
-        """Every instance of the configured rules: state, since when, value, summary, silenced, acked."""
+        """Every instance of the configured rules: state, since when, value, summary, silenced, acked, and
+        inhibited (a warning whose breach fires: it notifies nothing meanwhile)."""
         now = self.clock.now()
         silences = self.store.silences(now)
         known = {rule.name: rule for rule in self.rules}
+        instances = self.store.load_instances()
+        firing = {ident for ident, inst in instances.items() if inst.episode is not None}
         out = []
-        for (name, _), inst in sorted(self.store.load_instances().items()):
+        for (name, key), inst in sorted(instances.items()):
             rule = known.get(name)
             if rule is None:
                 continue
@@ -216,6 +219,7 @@ class AlertManager:
                 "severity": rule.severity,
                 "silenced": any(s.matches(name, inst.labels) for s in silences),
                 "acknowledged": inst.acked is not None,
+                "inhibited": any((source, key) in firing for source in self.inhibited_by.get(name, ())),
             })  # fmt: skip
         return out
 

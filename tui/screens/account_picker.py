@@ -32,7 +32,7 @@ class AccountPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box") as box:
             box.border_title = "Accounts"
-            box.border_subtitle = "enter selects · esc cancels"
+            box.border_subtitle = f"enter selects {fmt.dot(self.app.ascii_only)} esc cancels"
             yield OptionList(id="accounts")
 
     def on_mount(self) -> None:
@@ -47,6 +47,7 @@ class AccountPicker(ModalScreen[str | None]):
         styles = status_styles(self.app)
         options = []
         width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
+        dot = fmt.dot(self.app.ascii_only)
         for name in sorted(self.snapshot.accounts):
             account = self.snapshot.accounts[name]
             statuses = {m.status for m in account.metrics.values()}
@@ -56,10 +57,10 @@ class AccountPicker(ModalScreen[str | None]):
             label.append(f"{fmt.clean(name):<{width}}")
             label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
             label.append(
-                f" {fmt.clean(account.marketplace or account.profile)} · {fmt.clean(account.timezone)}"
+                f" {fmt.clean(account.marketplace or account.profile)} {dot} {fmt.clean(account.timezone)}"
             )
             if account.level is not None:
-                label.append(" · ")
+                label.append(f" {dot} ")
                 label.append(fmt.clean(account.level.describe()), styles[level_status(account.level)])
             options.append(Option(label, id=name))
         option_list = self.query_one(OptionList)

@@ -26,7 +26,8 @@ SILENCE_FOR = "1h"
 
 
 def _flags(alert: AlertLine) -> str:
-    return ", ".join(word for word, on in (("acked", alert.acknowledged), ("silenced", alert.silenced)) if on)
+    flags = (("acked", alert.acknowledged), ("silenced", alert.silenced), ("inhibited", alert.inhibited))
+    return ", ".join(word for word, on in flags if on)
 
 
 class AlertsScreen(TableScreen):
@@ -61,8 +62,11 @@ class AlertsScreen(TableScreen):
 
     def load(self, at: int) -> list[Row]:
         tz = self.app.zone(self._zone_name())
-        alerts = feed_order(self.app.data.alerts())
-        alerts += [a for a in self.app.data.alerts() if a not in alerts]  # no_data last
+        every = self.app.data.alerts()
+        alerts = feed_order(every)
+        alerts += sorted(
+            (a for a in every if a not in alerts), key=lambda a: (not a.inhibited, a.state)
+        )  # then inhibited, no_data
         self.alerts = alerts
         return [
             Row(
@@ -114,7 +118,7 @@ class AlertsScreen(TableScreen):
             return
         try:
             changed = act(control, alert)
-        except ValueError as exc:
+        except Exception as exc:  # a refused or failed action is a message on screen, never a crash
             self.notify(str(exc), severity="error", markup=False)
             return
         if not changed:

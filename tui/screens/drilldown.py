@@ -33,7 +33,7 @@ class MetricDetails(TableScreen):
     COLUMNS = ("Order", "Day", "What went wrong", "When")
     EMPTY = "no bad outcomes in the window"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "plan", "Plan of action", id="plan-of-action"),
+        Binding("o", "plan", "Plan", id="plan-of-action"),
     ]
     DEFAULT_CSS = """
     MetricDetails .remedies { height: auto; padding: 0 1; border: round $foreground-darken-3; }
@@ -85,11 +85,14 @@ class MetricDetails(TableScreen):
         account, metric = self._metric()
         title = Text(no_wrap=True, overflow="ellipsis")
         if metric is None:
-            title.append(f"{fmt.clean(self.metric_id)} · {fmt.clean(self.account)}: no such metric", DIM)
+            dot = fmt.dot(self.app.ascii_only)
+            title.append(f"{fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}: no such metric", DIM)
             self.query_one(".title", Line).set(title)
             return
         title.append(fmt.clean(metric.name), Style(bold=True))
-        title.append(f"  {fmt.clean(metric.id)} · {fmt.clean(self.account)}", DIM)
+        title.append(
+            f"  {fmt.clean(metric.id)} {fmt.dot(self.app.ascii_only)} {fmt.clean(self.account)}", DIM
+        )
         self.query_one(".title", Line).set(title)
         summary = Text(no_wrap=True, overflow="ellipsis")
         summary.append(fmt.metric_value(metric), styles[metric.status] + Style(bold=True))
@@ -136,7 +139,7 @@ class MetricDetails(TableScreen):
         actions = list(remedy.actions) if remedy else []
         room = REMEDY_LINES if (self.size.height or 24) >= 34 else 2
         for action in actions[:room]:
-            lines.append(Text(f"- {fmt.clean(action)}", no_wrap=True, overflow="ellipsis"))
+            lines.append(Text(f"- {fmt.clean(action)}"))  # wraps (see the .tcss): an action is read whole
         if len(actions) > room:
             lines.append(Text(f"  {len(actions) - room} more: o shows the plan of action", DIM))
         for n, line in enumerate(self.query(".remedy-line").results(Line)):

@@ -93,7 +93,8 @@ class PlanScreen(Screen):
             self._start()
 
     def _start(self) -> None:
-        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} · {fmt.clean(self.account)}", "bold")
+        dot = fmt.dot(self.app.ascii_only)
+        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}", "bold")
         title.append("  w writes it to a Markdown file", "dim")
         self.query_one(".plan-title", Line).set(title)
         body = self.query_one("#plan-body", VerticalScroll)

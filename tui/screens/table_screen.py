@@ -37,8 +37,8 @@ class Row:
 class TableScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "sort", "Sort", id="sort"),
-        Binding("S", "reverse", "Reverse", id="sort-reverse"),
+        Binding("s", "sort", "Sort", show=False, id="sort"),
+        Binding("S", "reverse", "Reverse", show=False, id="sort-reverse"),
         Binding("escape", "back", "Back", id="back"),
     ]
     COLUMNS: tuple[str, ...] = ()
@@ -172,7 +172,8 @@ class TableScreen(Screen):
             counts = f"{len(shown)} of {total} rows match {fmt.clean(self.filter_text)!r}"
         else:
             counts = f"{total} rows"
-        self.query_one(".counts", Line).set(Text(counts + self.HINT, style="dim"))
+        hint = self.HINT.replace("·", fmt.dot(self.app.ascii_only))
+        self.query_one(".counts", Line).set(Text(counts + hint, style="dim"))
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(self.COLUMNS)

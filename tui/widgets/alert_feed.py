@@ -2,7 +2,8 @@
 
 A feed line is short (time, state, rule, account) and wraps rather than being cut; the summary is on the
 alerts screen. ``no_data`` is a rule that cannot judge yet, not an alert: it stays out of the feed, so
-that a file with many thin accounts cannot push the firing rules out of its few lines.
+that a file with many thin accounts cannot push the firing rules out of its few lines; so does a warning
+inhibited by its own breach (the breach is in the feed; the alerts screen lists both).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ URGENCY = {"firing": 0, "recovering": 1, "error": 2, "pending": 3}  # others (re
 
 def feed_order(alerts: Sequence[AlertLine]) -> list[AlertLine]:
     """The alerts the feed shows, most urgent first (firing, then pending), newest first within."""
-    shown = [a for a in alerts if a.state not in NOT_ALERTS]
+    shown = [a for a in alerts if a.state not in NOT_ALERTS and not a.inhibited]
     return sorted(shown, key=lambda a: (URGENCY.get(a.state, len(URGENCY)), -a.at, a.rule, a.account))
 
 
