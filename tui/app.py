@@ -29,8 +29,13 @@ from textual.timer import Timer
 
 from .ascii import AsciiScrollbars, ascii_key
 from .data import AlertLine, DashboardData
+from .messages import MainReady, OpenPlan
 from .panels import GROUPS
 from .screens.main import MainScreen
+from .widgets.alert_feed import AlertFeed
+from .widgets.metric_panel import MetricPanel
+from .widgets.queues_panel import QueueBlock
+from .widgets.sources_panel import SourcesPanel
 
 MIN_REFRESH = 0.5
 WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
@@ -99,7 +104,6 @@ class SellerPulseApp(App):
         self.ascii_only = ascii_only
         self.account = account
         self.paused = False
-        self.hidden_groups: set[str] = set()
         self.reading: Reading | None = None
         self._keymap_wanted = dict(keymap or {})
         self._timer: Timer | None = None
@@ -113,7 +117,21 @@ class SellerPulseApp(App):
     # -- lifecycle --------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return MainScreen()
+        return MainScreen(self.metric_rules, ascii_only=self.ascii_only, show_clock=self.show_clock)
+
+    def metric_rules(self, account: AccountSnapshot | None) -> dict[str, str]:
+        """Metric id -> rule of the account's panels (None: the default profile's, before any data).
+
+        The snapshot says which metrics the account has; the data provider says what each measures.
+        A provider that cannot say (rule "") still gets every panel, in the last metric group."""
+        data = self.data
+        rules_of = getattr(data, "metric_rules", None)
+        known = rules_of(account.account if account else None) if rules_of is not None else {}
+        if account is not None:
+            return {mid: known.get(mid, "") for mid in account.metrics}
+        if rules_of is None and hasattr(data, "metric_ids"):
+            return dict.fromkeys(data.metric_ids(), "")
+        return known
 
     def on_mount(self) -> None:
         if self._keymap_wanted:
@@ -137,7 +155,7 @@ class SellerPulseApp(App):
                 note_input()
         return super().post_message(message)
 
-    def main_ready(self) -> None:
+    def on_main_ready(self, _: MainReady) -> None:
         """The main screen is composed: start the sources (when asked to: the first frame then gets the
         CPU before the backfill does), take the first snapshot and start the refresh timer."""
         if self._on_start is not None:
@@ -253,6 +271,9 @@ class SellerPulseApp(App):
             snapshot.rejected if snapshot else {},
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
+            tz=self.zone(account.timezone if account else "UTC"),
+            paused=self.paused,
+            refresh_interval=self.refresh_interval,
         )
         screen = self.screen
         if getattr(screen, "FOLLOWS_READINGS", False) and not self.paused and screen.is_mounted:
@@ -360,6 +381,32 @@ class SellerPulseApp(App):
         elif len(self.screen_stack) > 1:
             self.pop_screen()
 
+    def on_metric_panel_opened(self, message: MetricPanel.Opened) -> None:
+        self.open_metric(message.metric_id)
+
+    def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
+        self.open_queue(message.queue_id)
+
+    def on_alert_feed_opened(self, _: AlertFeed.Opened) -> None:
+        self.action_alerts()
+
+    def on_sources_panel_opened(self, _: SourcesPanel.Opened) -> None:
+        self.action_rejections()
+
+    def on_open_plan(self, message: OpenPlan) -> None:
+        from .screens.plan import PlanScreen
+
+        self.open_screen(PlanScreen, message.account, message.metric_id)
+
+    def action_customer_service(self) -> None:
+        """The weekly customer-service figures, feedback score and slowest threads of the account."""
+        from .screens.customer_service import CustomerServiceScreen
+
+        if self.current_account is None:
+            self.notify("no accounts yet", timeout=2)
+            return
+        self.open_screen(CustomerServiceScreen, self.current_account.account)
+
     def open_metric(self, metric_id: str) -> None:
         from .screens.drilldown import MetricDetails
 
@@ -384,7 +431,7 @@ class SellerPulseApp(App):
         yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
                             self.action_alerts)  # fmt: skip
         yield SystemCommand("Customer-service view", "The weekly customer-service figures of the account (c)",
-                            self.main.action_customer_service)  # fmt: skip
+                            self.action_customer_service)  # fmt: skip
         if hasattr(screen, "action_filter"):
             yield SystemCommand("Filter", "Show only what matches a text (/)", screen.action_filter)
         details = getattr(screen.focused, "action_details", None)
@@ -409,9 +456,6 @@ def binding_ids() -> set[str]:
     from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
     from .widgets.alert_feed import AlertFeed
-    from .widgets.metric_panel import MetricPanel
-    from .widgets.queues_panel import QueueBlock
-    from .widgets.sources_panel import SourcesPanel
 
     owners = (
         SellerPulseApp,

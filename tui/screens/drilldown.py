@@ -14,10 +14,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from .. import format as fmt
+from ..messages import OpenPlan
 from ..theme import status_styles
 from ..widgets.graph import chart_rows
 from ..widgets.line import Line
-from .plan import PlanScreen, remedy_for
+from .plan import remedy_for
 from .table_screen import Row, TableScreen, cells
 
 CHART_HEIGHT = 5
@@ -147,7 +148,7 @@ class MetricDetails(TableScreen):
             line.set(lines[n] if n < len(lines) else Text())
 
     def action_plan(self) -> None:
-        self.app.open_screen(PlanScreen, self.account, self.metric_id)
+        self.post_message(OpenPlan(self.account, self.metric_id))
 
     def _draw_chart(self, account, metric, styles) -> None:
         values = [*metric.history, metric.value]
