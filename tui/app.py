@@ -11,14 +11,11 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from typing import Any, ClassVar
 
-from sellerpulse.core.official_compare import Comparison
-from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
-from sellerpulse.core.sources import SourceHealth
+from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.timeutil import TimeError, load_zone
 from textual import events
 from textual.app import App, SystemCommand
@@ -28,7 +25,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from .ascii import AsciiScrollbars, ascii_key
-from .data import AlertLine, DashboardData
+from .data import DashboardData
+from .host import Reading
 from .messages import MainReady, OpenPlan
 from .panels import GROUPS
 from .screens.main import MainScreen
@@ -40,18 +38,6 @@ from .widgets.sources_panel import SourcesPanel
 MIN_REFRESH = 0.5
 WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """Everything one refresh reads, taken together off the UI thread."""
-
-    at: int
-    snapshot: Snapshot | None
-    health: dict[str, SourceHealth] = field(default_factory=dict)
-    alerts: list[AlertLine] = field(default_factory=list)
-    error: str | None = None
-    amazon: tuple[Comparison, ...] = ()  # Amazon's numbers beside ours (Account Health reports read)
 
 
 def faster(interval: float) -> float:

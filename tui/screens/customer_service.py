@@ -30,7 +30,7 @@ from ..widgets.graph import chart_rows
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 QUEUE = "messages_awaiting_reply"
 THREADS = 5  # slowest open threads shown
@@ -78,7 +78,7 @@ class CustomerServiceScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self, account: str) -> None:
         super().__init__()

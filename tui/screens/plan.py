@@ -31,7 +31,7 @@ from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 
 @functools.cache
@@ -69,7 +69,7 @@ class PlanScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self, account: str, metric_id: str) -> None:
         super().__init__()

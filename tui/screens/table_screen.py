@@ -24,7 +24,7 @@ from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class TableScreen(Screen):
     SORT_COLUMN = 0  # the order rows first show in
     SORT_REVERSE = False
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self) -> None:
         super().__init__()
