@@ -259,8 +259,13 @@ class SellerPulseApp(App):
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
         )
-        if getattr(self.screen, "FOLLOWS_READINGS", False) and not self.paused:
-            self.screen.reload()
+        screen = self.screen
+        if (
+            getattr(screen, "FOLLOWS_READINGS", False)
+            and getattr(screen, "loaded", False)
+            and not self.paused
+        ):
+            screen.reload()  # once it has its first rows: before that it is still being built
 
     @property
     def current_account(self) -> AccountSnapshot | None:
