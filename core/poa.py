@@ -263,16 +263,16 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
     if items:
         last = max(item.day for item in items)
         if last < end:
-            since, until, quiet = iso_day(last + 1), iso_day(end), end - last
+            span, quiet = _span(last + 1, end), end - last
             days = f"{quiet} full day{'s' if quiet != 1 else ''}"
             if rule == "contact_response":
-                found.append(f"Every buyer message received from {since} to {until} was answered inside 24 "
-                             f"hours (or is still inside its 24 hours): {days} without a late reply.")  # fmt: skip
+                found.append(f"Every buyer message received {span} was answered inside 24 hours (or is "
+                             f"still inside its 24 hours): {days} without a late reply.")  # fmt: skip
             elif rule == "late_shipment":
-                found.append(f"Every order due to ship from {since} to {until} shipped on time (or is not "
-                             f"due yet): {days} without a late shipment.")  # fmt: skip
+                found.append(f"Every order due to ship {span} shipped on time (or is not due yet): {days} "
+                             f"without a late shipment.")  # fmt: skip
             else:
-                found.append(f"No {noun2} from {since} to {until}: {days}.")
+                found.append(f"No {noun2} {span}: {days}.")
         if end - metric.window_from + 1 >= 14:
             recent = sum(1 for item in items if end - 7 < item.day <= end)
             before = sum(1 for item in items if end - 14 < item.day <= end - 7)
@@ -319,6 +319,13 @@ def _measures(remedy: Remedy | None) -> list[str]:
     lines += [f"{n}. {action}" for n, action in enumerate(remedy.actions, 1)]
     lines.append("")
     return lines
+
+
+def _span(first: int, last: int) -> str:
+    """A range of days as a sentence says it: "on D" for one day, "from A to B" for more."""
+    if first == last:
+        return f"on {iso_day(first)}"
+    return f"from {iso_day(first)} to {iso_day(last)}"
 
 
 def _weekly_section(metric_id: str, weeks: Sequence[Any]) -> list[str]:

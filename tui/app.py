@@ -29,6 +29,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
+from .ascii import AsciiScrollbars, ascii_key
 from .data import AlertLine, DashboardData
 from .panels import GROUPS
 from .screens.main import MainScreen
@@ -70,11 +71,12 @@ class SellerPulseApp(App):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("p", "pause", "Pause", id="pause"),
-        Binding("plus", "faster", "Faster", key_display="+", id="faster"),
-        Binding("minus", "slower", "Slower", key_display="-", id="slower"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("plus", "faster", "Faster", key_display="+", show=False, id="faster"),
+        Binding("minus", "slower", "Slower", key_display="-", show=False, id="slower"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("a", "account", "Account", id="account"),
-        Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("e", "rejections", "Rejected rows", show=False, id="rejections"),
+        Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
     ]
@@ -111,6 +113,7 @@ class SellerPulseApp(App):
         self._help: HelpScreen | None = None  # built on first use, then shown again (see HelpScreen)
         self._settled = False
         self.animation_level = "none"
+        self._ascii_scrollbars = AsciiScrollbars()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -120,6 +123,13 @@ class SellerPulseApp(App):
     def on_mount(self) -> None:
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
+        if self.ascii_only:
+            self.add_class("-ascii")
+            self._ascii_scrollbars.start()
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        return ascii_key(shown, binding.key) if self.ascii_only else shown
 
     def post_message(self, message: Message) -> bool:
         # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
@@ -227,6 +237,7 @@ class SellerPulseApp(App):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._ascii_scrollbars.stop()
         if self._settled:
             gc.unfreeze()
 
@@ -248,6 +259,13 @@ class SellerPulseApp(App):
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
         )
+        screen = self.screen
+        if (
+            getattr(screen, "FOLLOWS_READINGS", False)
+            and getattr(screen, "loaded", False)
+            and not self.paused
+        ):
+            screen.reload()  # once it has its first rows: before that it is still being built
 
     @property
     def current_account(self) -> AccountSnapshot | None:
@@ -325,6 +343,13 @@ class SellerPulseApp(App):
             return
         self.push_screen(RejectionsScreen())
 
+    def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
+        if isinstance(self.screen, AlertsScreen):
+            return
+        self.push_screen(AlertsScreen())
+
     def pop_screen(self) -> AwaitComplete:
         done = super().pop_screen()
         forget_closed_widgets()
@@ -357,6 +382,15 @@ class SellerPulseApp(App):
         yield SystemCommand("Switch account", "Pick another seller account (a)", self.action_account)
         yield SystemCommand("Rejected rows", "Rows the sources could not read, with reasons (e)",
                             self.action_rejections)  # fmt: skip
+        yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
+                            self.action_alerts)  # fmt: skip
+        yield SystemCommand("Customer-service view", "The weekly customer-service figures of the account (c)",
+                            self.main.action_customer_service)  # fmt: skip
+        if hasattr(screen, "action_filter"):
+            yield SystemCommand("Filter", "Show only what matches a text (/)", screen.action_filter)
+        details = getattr(screen.focused, "action_details", None)
+        if details is not None:
+            yield SystemCommand("Details", "Open what the focused panel shows, in full (enter)", details)
         for group in GROUPS:
             yield SystemCommand(
                 f"Show/hide {group.title}",
@@ -382,11 +416,13 @@ def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
     from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
+    from .screens.alerts import AlertsScreen
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
     from .screens.help import HelpScreen
     from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
+    from .widgets.alert_feed import AlertFeed
     from .widgets.metric_panel import MetricPanel
     from .widgets.queues_panel import QueueBlock
     from .widgets.sources_panel import SourcesPanel
@@ -400,6 +436,8 @@ def binding_ids() -> set[str]:
         MetricPanel,
         QueueBlock,
         SourcesPanel,
+        AlertFeed,
+        AlertsScreen,
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,

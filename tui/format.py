@@ -158,6 +158,19 @@ def time_left(queue_id: str, deadline: int, at: int, count: int = 1) -> str:
     return f"{noun} due in {duration(deadline - at)}"
 
 
+def dot(ascii_only: bool = False) -> str:
+    """The separator between the parts of a title or a hint: ``·``, or ``-`` under ``--ascii``."""
+    return "-" if ascii_only else "·"
+
+
+def time_to(deadline: int, at: int) -> str:
+    """ "in 1 h 12 m" / "overdue 3 h": a deadline relative to ``at``, short enough for a table column
+    (the queue's title already says what is due)."""
+    if deadline < at:
+        return f"overdue {duration(at - deadline)}"
+    return f"in {duration(deadline - at)}"
+
+
 def instant(us: int, tz: tzinfo) -> str:
     """``2026-10-15 11:00`` in the given zone."""
     return f"{from_us(us, tz):%Y-%m-%d %H:%M}"

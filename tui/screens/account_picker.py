@@ -33,6 +33,7 @@ class AccountPicker(ModalScreen[str | None]):
         styles = status_styles(self.app)
         options = []
         width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
+        dot = fmt.dot(self.app.ascii_only)
         for name in sorted(self.snapshot.accounts):
             account = self.snapshot.accounts[name]
             statuses = {m.status for m in account.metrics.values()}
@@ -42,15 +43,15 @@ class AccountPicker(ModalScreen[str | None]):
             label.append(f"{fmt.clean(name):<{width}}")
             label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
             label.append(
-                f" {fmt.clean(account.marketplace or account.profile)} · {fmt.clean(account.timezone)}"
+                f" {fmt.clean(account.marketplace or account.profile)} {dot} {fmt.clean(account.timezone)}"
             )
             if account.level is not None:
-                label.append(" · ")
+                label.append(f" {dot} ")
                 label.append(fmt.clean(account.level.describe()), styles[level_status(account.level)])
             options.append(Option(label, id=name))
         with Vertical(id="picker-box") as box:
             box.border_title = "Accounts"
-            box.border_subtitle = "enter selects · esc cancels"
+            box.border_subtitle = f"enter selects {dot} esc cancels"
             yield OptionList(*options, id="accounts")
 
     def on_mount(self) -> None:

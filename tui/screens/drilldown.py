@@ -33,7 +33,7 @@ class MetricDetails(TableScreen):
     COLUMNS = ("Order", "Day", "What went wrong", "When")
     EMPTY = "no bad outcomes in the window"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "plan", "Plan of action", id="plan-of-action"),
+        Binding("o", "plan", "Plan", id="plan-of-action"),
     ]
     DEFAULT_CSS = """
     MetricDetails .remedies { height: auto; padding: 0 1; border: round $foreground-darken-3; }
@@ -79,11 +79,14 @@ class MetricDetails(TableScreen):
         account, metric = self._metric()
         title = Text(no_wrap=True, overflow="ellipsis")
         if metric is None:
-            title.append(f"{fmt.clean(self.metric_id)} · {fmt.clean(self.account)}: no such metric", DIM)
+            dot = fmt.dot(self.app.ascii_only)
+            title.append(f"{fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}: no such metric", DIM)
             self.query_one(".title", Line).set(title)
             return
         title.append(fmt.clean(metric.name), Style(bold=True))
-        title.append(f"  {fmt.clean(metric.id)} · {fmt.clean(self.account)}", DIM)
+        title.append(
+            f"  {fmt.clean(metric.id)} {fmt.dot(self.app.ascii_only)} {fmt.clean(self.account)}", DIM
+        )
         self.query_one(".title", Line).set(title)
         summary = Text(no_wrap=True, overflow="ellipsis")
         summary.append(fmt.metric_value(metric), styles[metric.status] + Style(bold=True))
@@ -130,7 +133,7 @@ class MetricDetails(TableScreen):
         actions = list(remedy.actions) if remedy else []
         room = REMEDY_LINES if (self.size.height or 24) >= 34 else 2
         for action in actions[:room]:
-            lines.append(Text(f"- {fmt.clean(action)}", no_wrap=True, overflow="ellipsis"))
+            lines.append(Text(f"- {fmt.clean(action)}"))  # wraps (see the .tcss): an action is read whole
         if len(actions) > room:
             lines.append(Text(f"  {len(actions) - room} more: o shows the plan of action", DIM))
         for n, line in enumerate(self.query(".remedy-line").results(Line)):
@@ -216,16 +219,19 @@ def amazon_lines(found: Comparison, styles) -> list[Text]:
 
 
 class QueueDetails(TableScreen):
-    """``enter`` on a queue: every item with its deadline and time left."""
+    """``enter`` on a queue: every item with its deadline and time left. The counts above the table are
+    those of its rows, and both follow each refresh (the queue moves while it is open)."""
 
     COLUMNS = ("Order", "Ref", "Since", "Deadline", "Time left")
     EMPTY = "the queue is empty"
+    FOLLOWS_READINGS = True
 
     def __init__(self, account: str, queue_id: str) -> None:
         super().__init__()
         self.account = account
         self.queue_id = queue_id
         self.sort_column = 3
+        self.overdue = 0
 
     def draw_head(self) -> None:
         styles = status_styles(self.app)
@@ -235,13 +241,17 @@ class QueueDetails(TableScreen):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(fmt.clean(queue.name if queue else self.queue_id), Style(bold=True))
         title.append(f"  {fmt.clean(self.account)}", DIM)
-        if queue is not None:
-            title.append(f"  {queue.count} open")
-            if queue.overdue:
-                title.append(f"  {queue.overdue} overdue", styles["breach"])
-            if queue.due_soon:
-                title.append(f"  {queue.due_soon} due soon", styles["warning"])
+        if self.loaded:
+            title.append(f"  {len(self.rows)} open")
+            if self.overdue:
+                title.append(f"  {self.overdue} overdue", styles["breach"])
         self.query_one(".title", Line).set(title)
+
+    def set_rows(self, rows: list[Row] | str) -> None:
+        super().set_rows(rows)
+        if self.is_attached:
+            self.overdue = sum(1 for row in self.rows if row.style == "breach")
+            self.draw_head()
 
     def load(self, at: int) -> list[Row]:
         snapshot = self.app.reading.snapshot if self.app.reading else None
@@ -256,7 +266,7 @@ class QueueDetails(TableScreen):
                         item.ref,
                         fmt.instant(item.since, tz),
                         fmt.instant(item.deadline, tz),
-                        fmt.time_left(self.queue_id, item.deadline, at),
+                        fmt.time_to(item.deadline, at),
                     ),
                     (item.order_id, item.ref, item.since, item.deadline, item.deadline),
                     "breach" if item.deadline < at else None,

@@ -18,6 +18,12 @@ from ..theme import STATUS_WORD, status_mark, status_styles
 # binding ids in the order help lists them; others follow by id
 ORDER = ("help", "quit", "details", "back", "focus-next", "focus-previous", "filter", "sort", "sort-reverse",
          "pause", "refresh", "faster", "slower", "account", "rejections", "palette")  # fmt: skip
+# Textual's own scrolling keys (no binding id, so not in the list above): what reaches the panels below
+SCROLLING = (
+    ("up, down", "scroll a line"),
+    ("pgup, pgdn", "scroll a page"),
+    ("home, end", "to the top, to the bottom"),
+)
 
 LEGEND = {
     "ok": "healthy, inside the target",
@@ -89,6 +95,10 @@ class HelpScreen(ModalScreen[None]):
             if ident:
                 text.append(f"  [{ident}]", Style(dim=True))
             text.append("\n")
+        text.append("\nScrolling\n", Style(bold=True))
+        for keys, desc in SCROLLING:
+            text.append(f"{keys:>{width}}  ", Style(bold=True))
+            text.append(f"{desc}\n")
         text.append('\nRemap keys in the config\'s [keymap] table: binding id = "keys".', Style(dim=True))
         return text
 

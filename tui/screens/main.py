@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from sellerpulse.core.official_compare import DIFFERS, Comparison
 from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
@@ -12,14 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input
 
+from .. import format as fmt
 from ..data import AlertLine
 from ..panels import GROUPS, PanelSpec, panel_layout
 from ..theme import status_styles
 from ..widgets.alert_feed import AlertFeed
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.header import HeaderLine, header_text
+from ..widgets.line import Line
 from ..widgets.metric_panel import MetricPanel
 from ..widgets.queues_panel import QueueBlock, QueuesPanel
 from ..widgets.sources_panel import SourcesPanel
@@ -64,7 +68,9 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
+        yield FilterBar("filter panels (esc clears)", id="filter-bar")
         with VerticalScroll(id="body", can_focus=False):
+            yield Line(id="all-hidden")  # says why the screen is empty when every panel is hidden
             # narrow terminals show the side column first, compact (what to act on above the metrics);
             # wide ones dock it to the right
             with VerticalScroll(id="side", can_focus=False):
@@ -72,11 +78,9 @@ class MainScreen(Screen):
                 yield AlertFeed()
                 yield SourcesPanel()
             yield Grid(id="metric-grid")
-        yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter-bar", Input).cursor_blink = False
         # the width class now, not at the first resize: the first frame is then drawn once, in its layout
         width = self.app.size.width
         wanted = [name for edge, name in self.HORIZONTAL_BREAKPOINTS or [] if width >= edge][-1:]
@@ -192,23 +196,38 @@ class MainScreen(Screen):
             widget.set_class(group_id in hidden, "-hidden")
         title = next(g.title for g in GROUPS if g.id == group_id)
         self.notify(f"{title}: {'hidden' if group_id in hidden else 'shown'}", timeout=2)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """A line in place of a blank screen when no panel is left to show, saying how to get them back."""
+        panels = [
+            w for w in self.query(".panel") if not w.has_class("-hidden") and not w.has_class("-filtered")
+        ]
+        hint = self.query_one("#all-hidden", Line)
+        hint.display = not panels
+        if panels:
+            return
+        if self.filter_text:
+            text = f"no panel matches {fmt.clean(self.filter_text)!r}: esc clears the filter"
+        else:
+            keys = "".join(g.key for g in GROUPS)
+            text = f"every panel is hidden: {keys[0]}-{keys[-1]} show a group again"
+        hint.set(Text(text, Style(dim=True)))
 
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#filter-bar", Input)
-        bar.add_class("-open")
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter-bar":
-            self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.filter_text = event.input.needle
             self._apply_filter()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter-bar":
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
             if not self.filter_text:
-                event.input.remove_class("-open")
+                event.input.close()
             self.focus_next_panel()
 
     def _apply_filter(self) -> None:
@@ -222,14 +241,13 @@ class MainScreen(Screen):
                 continue
             text = getattr(widget, "search_text", "")
             widget.set_class(bool(needle) and needle not in text, "-filtered")
+        self._show_hint()
 
     def clear_filter(self) -> bool:
         """Close the filter; returns False when there was nothing to clear."""
-        bar = self.query_one("#filter-bar", Input)
-        if not bar.has_class("-open") and not self.filter_text:
+        bar = self.query_one(FilterBar)
+        if not bar.close() and not self.filter_text:
             return False
-        bar.value = ""
-        bar.remove_class("-open")
         self.filter_text = ""
         self._apply_filter()
         if self.focused is bar:
@@ -237,7 +255,8 @@ class MainScreen(Screen):
         return True
 
     def focus_next_panel(self) -> None:
-        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(SourcesPanel)]:
+        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(AlertFeed),
+                       *self.query(SourcesPanel)]:  # fmt: skip
             if widget.display and not widget.has_class("-hidden") and not widget.has_class("-filtered"):
                 widget.focus()
                 return
@@ -250,6 +269,9 @@ class MainScreen(Screen):
 
     def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
         self.app.open_queue(message.queue_id)
+
+    def on_alert_feed_opened(self, message: AlertFeed.Opened) -> None:
+        self.app.action_alerts()
 
     def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
         self.app.action_rejections()

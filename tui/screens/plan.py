@@ -2,8 +2,9 @@
 drill-down shows.
 
 The draft is :func:`sellerpulse.core.poa.plan_of_action` over the app's latest snapshot and the metric's
-bad outcomes (read off the UI thread when the app is threaded), shown as plain text (ids in it come from
-outside) and written to a Markdown file in the working directory with ``w``.
+bad outcomes (read off the UI thread when the app is threaded), rendered with Textual's Markdown widget
+(ids in it come from outside: the draft puts them in code spans, and every line is cleaned of control
+characters first) and written to a Markdown file in the working directory with ``w``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sellerpulse.core.config_locations import find_config_path
 from sellerpulse.core.poa import plan_of_action
 from sellerpulse.core.profile import ProfileError, builtin_profile
 from sellerpulse.core.remedies import Remedy, RemedyError, load_remedies, override_path
+from sellerpulse.core.textsafe import clean_lines
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Markdown
 
 from .. import format as fmt
 from ..widgets.footer import KeysFooter
@@ -78,11 +80,12 @@ class PlanScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Line(classes="plan-title")
         with VerticalScroll(id="plan-body"):
-            yield Static(id="plan-text")
+            yield Markdown(id="plan-text", open_links=False)  # a link in a remedies file opens nothing
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} · {fmt.clean(self.account)}", "bold")
+        dot = fmt.dot(self.app.ascii_only)
+        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}", "bold")
         title.append("  w writes it to a Markdown file", "dim")
         self.query_one(".plan-title", Line).set(title)
         self.query_one("#plan-body").focus()
@@ -113,9 +116,7 @@ class PlanScreen(Screen):
     def show(self, text: str) -> None:
         self.text = text
         # line by line: the draft's own line breaks stay, anything else unprintable becomes visible
-        self.query_one("#plan-text", Static).update(
-            Text("\n".join(fmt.clean(line) for line in text.split("\n")))
-        )
+        self.query_one("#plan-text", Markdown).update(clean_lines(text))
 
     def file_name(self) -> str:
         day = self.app.reading.snapshot.at if self.app.reading and self.app.reading.snapshot else 0

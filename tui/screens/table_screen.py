@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
@@ -36,12 +37,13 @@ class Row:
 class TableScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "sort", "Sort", id="sort"),
-        Binding("S", "reverse", "Reverse", id="sort-reverse"),
+        Binding("s", "sort", "Sort", show=False, id="sort"),
+        Binding("S", "reverse", "Reverse", show=False, id="sort-reverse"),
         Binding("escape", "back", "Back", id="back"),
     ]
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "nothing to show"
+    FOLLOWS_READINGS = False  # True: the rows are read again with every refresh of the dashboard
     HINT = "  · s sort · / filter · esc back"
 
     app: SellerPulseApp
@@ -59,7 +61,7 @@ class TableScreen(Screen):
             yield from self.compose_head()
         yield from self.compose_extra()
         yield Line(classes="counts")
-        yield Input(id="table-filter", placeholder="filter rows (esc clears)", classes="table-filter")
+        yield FilterBar("filter rows (esc clears)", id="table-filter")
         table: DataTable = DataTable(classes="details-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeysFooter()
@@ -71,9 +73,6 @@ class TableScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.cursor_blink = False
-        bar.display = False
         table = self.query_one(DataTable)
         for label in self.COLUMNS:
             table.add_column(label, key=label)
@@ -129,6 +128,7 @@ class TableScreen(Screen):
 
     def render_rows(self) -> None:
         table = self.query_one(DataTable)
+        cursor = table.cursor_row  # kept across a refresh: the operator's place in the list
         table.clear()
         styles = status_styles(self.app)
         for n, label in enumerate(self.COLUMNS):
@@ -138,6 +138,8 @@ class TableScreen(Screen):
         for row in shown:
             style = styles.get(row.style) if row.style else None
             table.add_row(*(Text(fmt.clean(c), style=style or "") for c in row.cells))
+        if shown:
+            table.move_cursor(row=min(cursor, len(shown) - 1), animate=False)
         total = len(self.rows)
         if not total:
             counts = self.EMPTY
@@ -145,7 +147,8 @@ class TableScreen(Screen):
             counts = f"{len(shown)} of {total} rows match {fmt.clean(self.filter_text)!r}"
         else:
             counts = f"{total} rows"
-        self.query_one(".counts", Line).set(Text(counts + self.HINT, style="dim"))
+        hint = self.HINT.replace("·", fmt.dot(self.app.ascii_only))
+        self.query_one(".counts", Line).set(Text(counts + hint, style="dim"))
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(self.COLUMNS)
@@ -166,26 +169,23 @@ class TableScreen(Screen):
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.display = True
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        self.filter_text = self.query_one(FilterBar).needle
         self.render_rows()
         event.stop()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        bar = self.query_one(FilterBar)
         if not self.filter_text:
-            event.input.display = False
+            bar.close()
         self.query_one(DataTable).focus()
         event.stop()
 
     def action_back(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        if bar.display or self.filter_text:
-            bar.value = ""
-            bar.display = False
+        bar = self.query_one(FilterBar)
+        if bar.close() or self.filter_text:
             self.filter_text = ""
             self.render_rows()
             self.query_one(DataTable).focus()
