@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sellerpulse.core.bulk import BulkLoader
 from sellerpulse.core.engine import Engine
 from sellerpulse.core.events import FIELDS, Event, Rejection
 from sellerpulse.core.readers import read_event_file
@@ -38,6 +39,10 @@ def generate(path: Path, orders: int, seed: int = 1) -> int:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
+
+        def write(values: tuple[object, ...]) -> None:  # every field of the header, the later ones empty
+            writer.writerow(values + ("",) * (len(FIELDS) - len(values)))
+
         span = DAYS * US_PER_DAY
         for n in range(orders):
             oid = f"ORD-{n:08d}"
@@ -46,26 +51,26 @@ def generate(path: Path, orders: int, seed: int = 1) -> int:
             ship_by = placed + rng.randint(20, 60) * US_PER_HOUR
             deliver_by = ship_by + rng.randint(48, 120) * US_PER_HOUR
             event_id = f"e{n}"
-            writer.writerow((format_instant(placed), "order_placed", oid, "acme", f"{event_id}p", "",
+            write((format_instant(placed), "order_placed", oid, "acme", f"{event_id}p", "",
                              "AFN" if afn else "MFN", format_instant(ship_by), format_instant(deliver_by),
                              "25.00", "", "", "", "", ""))  # fmt: skip
             rows += 1
             if rng.random() < 0.01:
-                writer.writerow((format_instant(placed + 3 * US_PER_HOUR), "order_cancelled", oid, "acme",
+                write((format_instant(placed + 3 * US_PER_HOUR), "order_cancelled", oid, "acme",
                                  f"{event_id}c", "", "", "", "", "", "", "", "seller", "", ""))  # fmt: skip
                 rows += 1
                 continue
             shipped = ship_by + rng.randint(-40, 4) * US_PER_HOUR
             tracking = "" if rng.random() < 0.02 else f"1Z{n:012d}"
-            writer.writerow((format_instant(shipped), "order_shipped", oid, "acme", f"{event_id}s", "", "", "",
+            write((format_instant(shipped), "order_shipped", oid, "acme", f"{event_id}s", "", "", "",
                              "", "", tracking, "", "", "", ""))  # fmt: skip
             delivered = deliver_by + rng.randint(-60, 6) * US_PER_HOUR
-            writer.writerow((format_instant(delivered), "order_delivered", oid, "acme", f"{event_id}d", "", "",
+            write((format_instant(delivered), "order_delivered", oid, "acme", f"{event_id}d", "", "",
                              "", "", "", "", "", "", "", ""))  # fmt: skip
             rows += 2
             if rng.random() < 0.5:
                 rating = rng.choice((1, 2, 4, 5, 5, 5, 5, 5, 5, 5))
-                writer.writerow((format_instant(delivered + rng.randint(1, 200) * US_PER_HOUR), "feedback", oid,
+                write((format_instant(delivered + rng.randint(1, 200) * US_PER_HOUR), "feedback", oid,
                                  "acme", f"{event_id}f", "", "", "", "", "", "", rating, "", "", ""))  # fmt: skip
                 rows += 1
     return rows
@@ -103,6 +108,23 @@ def ingest(path: Path) -> tuple[Engine, float, int]:
 
     engine.ingest(events())
     return engine, time.perf_counter() - start, rejected
+
+
+def bulk_ingest(path: Path) -> tuple[Engine, float, BulkLoader]:
+    """The path ``sellerpulse report --events`` takes since issue 14: read_event_file -> BulkLoader."""
+    engine = Engine()
+    loader = BulkLoader(engine)
+    start = time.perf_counter()
+    loader.ingest(item for item in read_event_file(path) if isinstance(item, Event))
+    return engine, time.perf_counter() - start, loader
+
+
+def read_only(path: Path) -> float:
+    """read_event_file alone: the floor of any path that takes validated events."""
+    start = time.perf_counter()
+    for _ in read_event_file(path):
+        pass
+    return time.perf_counter() - start
 
 
 def account_events(accounts: int, per_account: int = 3) -> Iterator[Event]:
@@ -186,7 +208,24 @@ def main() -> None:
         )
         print(f"  snapshot           {snapshot_ms(engine, at):12.2f} ms (median of 30)")
         print(f"  snapshot+history30 {_history_ms(engine, at):12.2f} ms (median of 5)")
+        want = engine.snapshot(at).to_json()
         del engine
+        gc.collect()
+        reading = read_only(path)
+        print(
+            f"  read_event_file    {rows / reading:12,.0f} events/s ({reading:.2f} s) = {floor / reading:.0%} of bare csv"
+        )
+        before = rss_bytes()
+        engine, seconds, loader = bulk_ingest(path)
+        gc.collect()
+        per_order = (rss_bytes() - before) / max(held, 1)
+        same = "equal" if engine.snapshot(at).to_json() == want else "DIFFERENT"
+        print(
+            f"  bulk ingest        {rows / seconds:12,.0f} events/s ({seconds:.2f} s) = {floor / seconds:.0%} of bare csv"
+            f" ({loader.folded:,} folded, {loader.applied:,} one by one; snapshot {same} to the engine's)"
+        )
+        print(f"  memory (bulk)      {per_order:12,.0f} bytes per order held (RSS delta)")
+        del engine, loader
         gc.collect()
     many_accounts(args.accounts or max(args.orders // 100, 1), at)
 

@@ -104,7 +104,9 @@ def main() -> None:
         store.close()
     assert decoded == replayed == len(events)
     print(f"  read+decode        {replayed / decode_s:10,.0f} events/s ({decode_s:.2f} s)")
-    print(f"  replay (restart)   {replayed / replay_s:10,.0f} events/s ({replay_s:.2f} s)")
+    print(
+        f"  replay (restart)   {replayed / replay_s:10,.0f} events/s ({replay_s:.2f} s), through the bulk loader"
+    )
     print(f"  saved engine state {len(data) / (1 << 20):10.1f} MiB ({len(data) / len(events):.0f} bytes per event), "
           f"written in {save_s:.2f} s (of which pickling {dump_s:.2f} s)")  # fmt: skip
     print(

@@ -157,16 +157,19 @@ def replay(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Apply the journal of ``store`` after row ``after`` to ``engine`` (in slices under ``lock``);
-    returns events applied. ``progress`` is told the running count after each slice."""
+    returns events applied. ``progress`` is told the running count after each slice. (Not through the
+    bulk loader: it is a quarter faster here, but a long-running process keeps the memory its slices
+    freed, 265-285 B an order instead of 158; see docs/bulk.md.)"""
     count = 0
+    ingest = engine.ingest
     for events in _slices(store.journal(after)):
         if stop is not None and stop.is_set():
             break
         if lock is None:
-            engine.ingest(events)
+            ingest(events)
         else:
             with lock:
-                engine.ingest(events)
+                ingest(events)
             time.sleep(0)  # let a waiting UI thread run between slices
         count += len(events)
         if progress is not None:

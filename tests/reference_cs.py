@@ -39,7 +39,7 @@ from sellerpulse.core.profile import Profile, builtin_profile
 
 US_PER_HOUR = 3_600_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-LIFETIME_FROM = None  # a lifetime window has no first day: its JSON "from" is null
+LIFETIME_FROM = None  # a lifetime window has no first day (report JSON: "from": null)
 
 
 def local_date(us: int, zone_name: str) -> date:

@@ -21,6 +21,7 @@ CASES = {
     "account_health": ["--orders-per-day", "50", "--days", "20", "--rounds", "2"],
     "attach": ["3", "--orders", "2000", "--views", "3", "--backfill-days", "2"],
     "serve": ["--orders", "2000", "--clients", "3", "--repeat", "1", "--idle", "1"],
+    "bulk_formats": ["--orders", "300"],
 }
 
 
@@ -28,7 +29,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_benchmark_runs_small_and_prints_figures(name: str, tmp_path: Path) -> None:
     args = list(CASES[name])
-    if name in ("engine", "sources", "state", "load", "serve"):
+    if name in ("engine", "sources", "state", "load", "serve", "bulk_formats"):
         args += ["--data", str(tmp_path)]
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args],

@@ -323,7 +323,7 @@ def test_feedback_score_windows_removal_replacement_neutral() -> None:
         "feedback_score_30d": (1, 3, "2026-10-22"),
         "feedback_score_90d": (1, 4, "2026-08-23"),
         "feedback_score_365d": (2, 5, "2025-11-21"),
-        "feedback_score_lifetime": (3, 6, None),  # a lifetime window has no first day
+        "feedback_score_lifetime": (3, 6, None),
     }
     for metric_id, (n, d, first) in expected.items():
         m = metrics[metric_id]

@@ -191,11 +191,21 @@ def test_the_token_rules(tmp_path: Path, children) -> None:
     assert stop(child)[0] == 0
 
 
+def wait_until_read(url: str, rows: int) -> None:
+    """Until serve's source has read every row of the followed file (as events or rejections)."""
+
+    def every_row_read() -> bool:
+        health = get(url + "/api/v1/view")[1]["health"]["orders"]
+        return health["events"] + health["rejected"] == rows
+
+    wait_for(every_row_read, what="every row read")
+
+
 def test_drill_down_rows_come_from_the_api(tmp_path: Path, children) -> None:
-    folder_with_events(tmp_path)
+    rows = len(folder_with_events(tmp_path)) - 1
     child, url = start_serve(tmp_path, "--at", AT)
     children.append(child)
-    wait_for(lambda: get(url + "/api/v1/view")[1]["health"]["orders"]["events"] > 1000, what="ingest")
+    wait_until_read(url, rows)
     status, rows = get(url + "/api/v1/accounts/acme-us/metrics/odr/rows")
     assert status == 200 and rows
     decoded = wire.decode_bad_outcomes(rows)
@@ -226,12 +236,13 @@ def test_a_second_serve_on_the_same_state_is_refused(tmp_path: Path, children) -
 
 
 def test_kill_9_leaves_a_stale_serve_file_and_a_new_serve_resumes(tmp_path: Path, children) -> None:
-    folder_with_events(tmp_path)
+    rows = len(folder_with_events(tmp_path)) - 1
     child, url = start_serve(tmp_path, "--at", AT)
     children.append(child)
     serve_file = discovery.serve_file(tmp_path / "sellerpulse.toml", tmp_path / "state" / "sellerpulse")
     assert discovery.running(serve_file)["url"] == url
-    before = wait_for(lambda: (s := get(url + "/api/v1/snapshot")[1])["rejected_rows"] and s, what="ingest")
+    wait_until_read(url, rows)
+    before = get(url + "/api/v1/snapshot")[1]
     time.sleep(0.5)  # a checkpoint or two
     stream = StreamReader(url)
     assert stream.next(10)[0] == "full"

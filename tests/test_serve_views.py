@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 from sellerpulse.core.alerts.manager import AlertManager
 from sellerpulse.core.alerts.rules import default_rules
 from sellerpulse.core.alerts.store import Store
@@ -144,3 +145,27 @@ async def test_a_view_that_disconnects_is_unsubscribed_at_once(tmp_path: Path) -
             assert not hub.subscribers
     finally:
         await runner.cleanup()
+
+
+async def test_a_scraper_asking_for_openmetrics_gets_each_series_unit(tmp_path: Path) -> None:
+    runner, url = await serving(service(tmp_path, loopback=True))
+    accept = {"Accept": "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"}
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url + "/metrics", headers=accept) as response:
+                assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+                page = await response.text()
+            async with session.get(url + "/metrics") as response:
+                assert response.headers["Content-Type"].startswith("text/plain")
+    finally:
+        await runner.cleanup()
+    families = {family.name: family for family in openmetrics_families(page)}
+    assert families["sellerpulse_metric_ratio"].unit == "ratio"
+    assert families["sellerpulse_metric_seconds"].unit == "seconds"
+    assert families["sellerpulse_metric_ratio"].documentation.startswith("Value of a rate metric")
+    odr = [
+        s
+        for s in families["sellerpulse_metric_ratio"].samples
+        if s.labels == {"account": "acme-us", "metric": "odr"}
+    ]
+    assert len(odr) == 1 and 0 < odr[0].value < 1

@@ -143,3 +143,18 @@ def test_alerts_screen_100x30(snap_compare, tmp_path):
 def test_alert_feed_at_80x24(snap_compare, tmp_path):
     app, _ = alerting_app(tmp_path)
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+async def test_a_narrow_feed_says_how_many_more_alerts_there_are(tmp_path):
+    app, manager = alerting_app(tmp_path)
+    alerts = [s for s in manager.states() if s["state"] not in ("normal", "no_data") and not s["inhibited"]]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        feed = app.screen.query_one(AlertFeed)
+        shown = [line.plain for line in feed.lines if line.display and line.plain]
+        assert len(shown) == 2
+        assert feed.more_line.display
+        assert feed.more_line.plain == f"{len(alerts) - 2} more alerts: l lists them all"
+    async with alerting_app(tmp_path / "wide")[0].run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert not pilot.app.screen.query_one(AlertFeed).more_line.display  # the border says it there

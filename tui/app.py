@@ -262,8 +262,12 @@ class SellerPulseApp(App):
             refresh_interval=self.refresh_interval,
         )
         screen = self.screen
-        if getattr(screen, "FOLLOWS_READINGS", False) and not self.paused and screen.is_mounted:
-            screen.reload()  # (a screen still being built reads when it mounts)
+        if (
+            getattr(screen, "FOLLOWS_READINGS", False)
+            and getattr(screen, "loaded", False)
+            and not self.paused
+        ):
+            screen.reload()  # once it has its first rows: before that it is still being built
 
     @property
     def current_account(self) -> AccountSnapshot | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics
 from sellerpulse.core.api import tokens, wire
 from sellerpulse.core.api.prometheus import Reading, SellerPulseCollector
 from sellerpulse.core.api.stream import HEARTBEAT, Hub, Subscriber
@@ -225,11 +226,16 @@ async def rejections(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format (core/api/prometheus.py)."""
+    """Prometheus text format (core/api/prometheus.py); OpenMetrics, which also carries each series'
+    unit, to a scraper that asks for it (Prometheus does)."""
     registry = CollectorRegistry()
     registry.register(SellerPulseCollector(request.app[SERVICE].reading))
-    body = await asyncio.to_thread(generate_latest, registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    if "application/openmetrics-text" in request.headers.get("Accept", ""):
+        generate, content_type = openmetrics.generate_latest, openmetrics.CONTENT_TYPE_LATEST
+    else:
+        generate, content_type = generate_latest, CONTENT_TYPE_LATEST
+    body = await asyncio.to_thread(generate, registry)
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

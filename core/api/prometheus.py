@@ -113,13 +113,26 @@ def _queue_families(snapshot: Snapshot) -> Iterator[Metric]:
     overdue = _gauge("sellerpulse_queue_overdue_items", "Queue items past their deadline", labels)
     due_soon = _gauge("sellerpulse_queue_due_soon_items", "Queue items due soon (not yet overdue)", labels)
     held = _gauge("sellerpulse_account_orders_held", "Orders the engine holds for the account", ["account"])
+    level = _gauge(
+        "sellerpulse_account_level", "1 for the seller level the marketplace's ladder gives the account now",
+        ["account", "marketplace", "level"],
+    )  # fmt: skip
+    room = _gauge(
+        "sellerpulse_account_level_headroom",
+        "More bad outcomes (of the binding metric) before the account drops to the next level down",
+        ["account", "binding"],
+    )
     for account, acc in snapshot.accounts.items():
         held.add_metric([account], acc.orders_held)
+        if acc.level is not None:
+            level.add_metric([account, acc.marketplace, acc.level.level_id], 1)
+            if acc.level.headroom is not None:
+                room.add_metric([account, acc.level.binding or ""], acc.level.headroom)
         for qid, queue in acc.queues.items():
             count.add_metric([account, qid], queue.count)
             overdue.add_metric([account, qid], queue.overdue)
             due_soon.add_metric([account, qid], queue.due_soon)
-    yield from (count, overdue, due_soon, held)
+    yield from (count, overdue, due_soon, held, level, room)
 
 
 def _source_families(snapshot: Snapshot, health: Mapping[str, SourceHealth]) -> Iterator[Metric]:

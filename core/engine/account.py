@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..events import Event
 from ..profile import LIFETIME_FROM_DAY, MetricSpec, Profile
@@ -46,6 +46,9 @@ from .outcomes import (
 from .records import Chargeback, Claim, Message, Return, Violation
 from .seen import SeenIds
 from .series import Outcome, Series
+
+if TYPE_CHECKING:
+    from ..bulk.fold import FoldedOrder
 
 # event groups that can move an order in or out of the orders-to-ship queue
 _TO_SHIP_GROUPS = frozenset({"all", "shipped", "cancelled"})
@@ -155,6 +158,44 @@ class AccountState:
             if event.ts >= self._next_eviction:
                 self.evict()
         return True
+
+    def apply_checked(self, event: Event) -> None:
+        """Apply an event whose ``event_id`` the caller already added to :attr:`seen` (the bulk path
+        dedups a whole slice first, in stream order, as :meth:`apply` would)."""
+        self._handlers[event.kind](event)
+        self.advance(event.ts)
+
+    def advance(self, ts: int) -> None:
+        """Move the watermark to ``ts`` if that is later, evicting when it crosses into a new day.
+        (:meth:`apply` has it written out: two more calls an event cost the live path 2 %.)"""
+        if ts > self.watermark:
+            self.watermark = ts
+            if ts >= self._next_eviction:
+                self.evict()
+
+    def load_order(self, order_id: str, fold: FoldedOrder) -> None:
+        """Add an order whose events were reduced outside the engine (``core/bulk``) to their end state:
+        its row as the order's events applied one by one would leave it, counted once in every series
+        and queue by the same :func:`order_outcomes`. The order must be new to the account, with no
+        events held for it (the bulk path checks both)."""
+        t = self.orders
+        day = self.days.day(fold.placed)
+        row = t.add(order_id, fold.placed, day, fold.ship_by, fold.deliver_by, fold.flags)
+        t.set_givers(row, fold.placed, fold.givers)
+        t.shipped[row] = fold.shipped
+        t.delivered[row] = fold.delivered
+        if fold.any_cancel != INF_TS:
+            t.any_cancel[row] = fold.any_cancel
+        if fold.seller_cancel != INF_TS:
+            t.seller_cancel[row] = fold.seller_cancel
+        t.feedback_ts[row], t.feedback_rating[row] = fold.feedback
+        if fold.removed != NO_TS:
+            t.feedback_removed[row] = fold.removed
+        if fold.refund_reasons:
+            t.refund_reasons[row] = tuple(sorted(fold.refund_reasons))
+        t.set_flag(row, NEG_FEEDBACK, t.negative_feedback(row))
+        self._placed_on(day, row)
+        self._order_changed(order_id, row, self._no_order_outcomes)
 
     def _hold(self, key: tuple[str, str] | str, event: Event) -> None:
         table: dict[Any, list[Event]] = self.orphans_by_order if isinstance(key, str) else self.orphans_by_ref

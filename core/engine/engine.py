@@ -101,6 +101,11 @@ class Engine:
                 self.duplicates += 1
         return self.applied - before
 
+    def admit(self, name: str) -> AccountState | None:
+        """The state of the account an event names, or None when the account limit turns it away (the
+        event then counted as rejected): what :meth:`ingest` does first with every event."""
+        return self._accounts.get(name) or self._admit(name)
+
     def _admit(self, name: str) -> AccountState | None:
         """A new account's state, or None (and its event counted as rejected) past the limit."""
         if (

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sellerpulse.core.assembly import engine_from_config
+from sellerpulse.core.bulk import BulkLoader
 from sellerpulse.core.clock import FixedClock, SystemClock
 from sellerpulse.core.config import ConfigError
 from sellerpulse.core.engine import Engine
@@ -129,12 +130,13 @@ def read_inputs(args: argparse.Namespace) -> Reading:
         if problem := event_file_problem(path):
             raise UsageError(problem)
     reading = Reading(engine, at)
+    loader = BulkLoader(engine)  # the files' events folded per order (issue 14), as exact as one by one
     for path in args.events:
         name = Path(path).name
         if _is_canonical(Path(path)):
             engine.rejected.setdefault(name, 0)
             events = _FileEvents(read_event_file(path), at, engine)
-            engine.ingest(events)
+            loader.ingest(events)
             if not events.read:
                 reading.unread.append((name, "no events read"))
         else:  # a marketplace report (Amazon all-orders, feedback, returns): the csv source maps it

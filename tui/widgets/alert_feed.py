@@ -24,6 +24,7 @@ from ..data import AlertLine
 from .line import Line
 
 FEED_LINES = 5
+NARROW_LINES = 2  # a narrow screen shows this many (the .tcss hides the others) and a line saying the rest
 STATE_STATUS = {"firing": "breach", "pending": "warning", "resolved": "ok", "ok": "ok", "silenced": "no_data"}
 NOT_ALERTS = frozenset({"no_data"})  # states a rule is in when it has nothing to judge
 URGENCY = {"firing": 0, "recovering": 1, "error": 2, "pending": 3}  # others (resolved) come last
@@ -47,9 +48,11 @@ class AlertFeed(Vertical, can_focus=True):
         self.search_text = "alerts"
         self._last: tuple | None = None
         self.lines = [Line(classes=f"alert alert-{n}") for n in range(FEED_LINES)]
+        self.more_line = Line(classes="alert-more")  # shown on narrow screens, which have no border
 
     def compose(self) -> ComposeResult:
         yield from self.lines
+        yield self.more_line
 
     def action_details(self) -> None:
         self.post_message(self.Opened())
@@ -67,6 +70,11 @@ class AlertFeed(Vertical, can_focus=True):
         self.set_class(len(lines) <= 1, "-short")
         more = len(ordered) - len(newest)
         self.border_subtitle = f"{more} more, enter" if more else ("enter: details" if newest else "")
+        hidden = len(ordered) - NARROW_LINES
+        self.more_line.set(
+            Text(f"{hidden} more alerts: l lists them all" if hidden > 0 else "", Style(dim=True))
+        )
+        self.more_line.set_class(hidden <= 0, "-none")
 
 
 def _alert_text(alert: AlertLine, tz: tzinfo, styles: Mapping[str, Style]) -> Text:
