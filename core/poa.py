@@ -9,18 +9,16 @@ left out. Pure (no I/O, no clock), so ``sellerpulse poa`` and the dashboard shar
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any, Protocol
 
 from .profile import plural_noun
 from .remedies import Remedy
-from .snapshot import AccountSnapshot, MetricValue, format_metric_value, format_target
+from .snapshot import AccountSnapshot, MetricValue, format_metric_value, format_target, over_target
 from .timeutil import from_us, iso_day, load_zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -195,8 +193,8 @@ def _standing(metric: MetricValue, items: Sequence[BadItem], rule: str | None) -
     else:
         lines.append(f"- Value: **{value}**")
     lines.append(f"- Target: {_target(metric)}; status **{metric.status.replace('_', ' ')}**")
-    over = _over_target(metric)
-    if metric.status == "breach" and over:
+    over = over_target(metric)
+    if metric.status == "breach" and over is not None and over > 0:
         lines.append(f"- Over the target by {over} {plural_noun(noun, over)} at today's volume")
     elif metric.headroom is not None and metric.status in ("ok", "warning"):
         lines.append(
@@ -362,18 +360,6 @@ def _value(metric: MetricValue, value: float | int | None) -> str:
 
 def _target(metric: MetricValue) -> str:
     return format_target(metric, words=True) or "none (informational)"
-
-
-def _over_target(metric: MetricValue) -> int | None:
-    """Bad outcomes beyond what the target allows with the population as it is now."""
-    if metric.numerator is None or not metric.denominator or metric.target is None:
-        return None
-    t, d = Decimal(metric.target), metric.denominator
-    if metric.direction == "below":
-        return max(0, metric.numerator - (math.ceil(t * d) - 1))
-    if metric.direction == "above":
-        return max(0, (d - metric.numerator) - math.floor(d * (1 - t)))
-    return None
 
 
 def _ident(item: Any) -> str:

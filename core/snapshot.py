@@ -6,6 +6,7 @@ touches engine internals and a snapshot can be rendered, compared or serialised 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -122,6 +123,26 @@ def format_target(
     else:
         shown = f"{amount.normalize():f}"
     return f"{word if words else ascii_sign if ascii_only else sign} {shown}"
+
+
+def over_target(m: MetricValue) -> int | None:
+    """Bad outcomes beyond what the target allows, with the denominator as it is now (None where the
+    metric has no ratio or target). One rule for the dashboard's "over by 4 defects" and the plan of
+    action's "over the target by 4 defects"."""
+    if m.numerator is None or not m.denominator or m.target is None:
+        return None
+    t = Decimal(m.target)
+    d = m.denominator
+    if m.direction == "below":
+        return m.numerator - (math.ceil(t * d) - 1)
+    if m.direction == "above":
+        bad = d - m.numerator
+        return bad - math.floor(d * (1 - t))
+    if m.direction == "at_most":
+        over = m.numerator - math.floor(t * d)
+        # with an allowed count, a breach ends once either the rate or the count is back within bounds
+        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

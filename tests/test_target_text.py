@@ -3,7 +3,11 @@ plan of action only choose how to say it, so their signs and figures cannot drif
 
 from __future__ import annotations
 
-from sellerpulse.core.snapshot import MetricValue, format_target
+from datetime import date
+
+from sellerpulse.core.poa import plan_of_action
+from sellerpulse.core.snapshot import AccountSnapshot, MetricValue, format_target
+from sellerpulse.core.timeutil import parse_instant
 from sellerpulse.tui import format as fmt
 from sellerpulse.tui.commands.report_table import target_text
 
@@ -48,3 +52,21 @@ def test_a_target_is_read_exactly_not_through_a_float():
     # 0.07 * 100 as a float is 7.000000000000001; the profile's decimal text is exact
     assert format_target(metric(target="0.07"), exact=False) == "< 7 %"
     assert format_target(metric(target="0.0725")) == "< 7.25 %"
+
+
+def test_the_dashboard_and_the_plan_of_action_count_the_same_excess():
+    """One rule (``core.snapshot.over_target``) says how far past its target a metric is."""
+    # METRICS.md: 5 defects of 150 against < 1 %: ceil(1.5) - 1 = 1 allowed, so 4 too many
+    odr = metric(value=5 / 150, numerator=5, status="breach", headroom=0, bad_noun="defect")
+    # a rate of at most 2 % with an allowed count of 3: 6 of 100 is 4 past the rate, 3 past the count
+    day = date(2026, 11, 20).toordinal()
+    late = metric(id="lsr", value=0.06, numerator=6, denominator=100, target="0.02", direction="at_most",
+                  status="breach", headroom=0, bad_noun="late shipment", allowed_count=3,
+                  window_from=day - 29, window_to=day)  # fmt: skip
+    assert fmt.headroom(odr) == "over by 4 defects"
+    assert fmt.headroom(late) == "over by 3 late shipments"
+    at = parse_instant("2026-11-20T12:00:00Z")
+    for m, words in ((odr, "4 defects"), (late, "3 late shipments")):
+        account = AccountSnapshot("s", "amazon", "UTC", m.window_to, {m.id: m}, {})
+        plan = plan_of_action(account, m.id, [], None, at)
+        assert f"- Over the target by {words} at today's volume" in plan

@@ -5,12 +5,10 @@ Kept free of Textual so the wording is tested on its own and shared by panels, d
 
 from __future__ import annotations
 
-import math
 from datetime import date, tzinfo
-from decimal import Decimal
 
 from sellerpulse.core.profile import plural_noun as plural
-from sellerpulse.core.snapshot import MetricValue, format_metric_value, format_target
+from sellerpulse.core.snapshot import MetricValue, format_metric_value, format_target, over_target
 from sellerpulse.core.textsafe import clean as clean  # re-exported: panels call fmt.clean
 from sellerpulse.core.timeutil import US_PER_HOUR, from_us, human_duration, iso_day
 
@@ -40,7 +38,7 @@ def headroom(m: MetricValue) -> str:
             return f"mean of {m.denominator or 0} replies"
         return "informational"
     if m.status == "breach":
-        over = _over_target(m)
+        over = over_target(m)
         if over is not None and over > 0:
             return f"over by {over} {plural(noun, over)}"
         return "target missed"
@@ -49,24 +47,6 @@ def headroom(m: MetricValue) -> str:
     if m.headroom == 0:
         return f"no more {plural(noun, 2)} allowed"
     return f"{m.headroom} more {plural(noun, m.headroom)} allowed"
-
-
-def _over_target(m: MetricValue) -> int | None:
-    """Bad outcomes beyond what the target allows, with the denominator as it is now."""
-    if m.numerator is None or not m.denominator or m.target is None:
-        return None
-    t = Decimal(m.target)
-    d = m.denominator
-    if m.direction == "below":
-        return m.numerator - (math.ceil(t * d) - 1)
-    if m.direction == "above":
-        bad = d - m.numerator
-        return bad - math.floor(d * (1 - t))
-    if m.direction == "at_most":
-        over = m.numerator - math.floor(t * d)
-        # with an allowed count, a breach ends once either the rate or the count is back within bounds
-        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
-    return None
 
 
 def ratio(m: MetricValue) -> str:
