@@ -96,3 +96,15 @@ async def test_a_screen_shown_again_shows_the_new_metric_from_the_start():
         assert details.filter_text == "" and not details.query_one("#table-filter").display
         assert (details.sort_column, details.sort_reverse) == (1, True)  # newest day first again
         assert details.query_one(DataTable).row_count == len(details.rows) > 0
+
+
+async def test_the_screens_the_app_opens_are_told_to_draw_in_ascii():
+    app = example_app(ascii_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.main.query_one("#metric-odr", MetricPanel).focus()
+        await pilot.press("enter")
+        title = str(app.screen.query_one(".title").render())
+        assert "odr" in title and "·" not in title
+        await pilot.press("o")
+        assert "·" not in str(app.screen.query_one(".plan-title").render())

@@ -76,7 +76,7 @@ def test_the_details_screens_read_only_what_the_host_interface_declares():
         if not hasattr(App, name) and name not in HOST_NAMES
     }
     assert reaches == set()
-    assert {"reading", "data", "zone", "ascii_only"} <= HOST_NAMES  # the check above has names to allow
+    assert {"reading", "data", "zone"} <= HOST_NAMES  # the check above has names to allow
 
 
 def test_the_checks_see_a_reach_into_the_app(tmp_path):

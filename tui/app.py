@@ -27,7 +27,7 @@ from textual.timer import Timer
 from .ascii import AsciiScrollbars, ascii_key
 from .data import DashboardData
 from .host import Reading
-from .messages import MainReady, OpenPlan
+from .messages import MainReady, OpenPlan, ReadNow
 from .panels import GROUPS
 from .screens.main import MainScreen
 from .widgets.alert_feed import AlertFeed
@@ -328,6 +328,7 @@ class SellerPulseApp(App):
         screen = self._screens.get(kind)
         if screen is None:
             screen = self._screens[kind] = kind(*args)
+            screen.ascii_only = self.ascii_only  # every screen the app opens has it
             self.install_screen(screen, name=f"sellerpulse-{kind.__name__}")
         elif screen in self.screen_stack:
             return
@@ -382,6 +383,9 @@ class SellerPulseApp(App):
 
     def on_sources_panel_opened(self, _: SourcesPanel.Opened) -> None:
         self.action_rejections()
+
+    def on_read_now(self, _: ReadNow) -> None:
+        self.fetch()
 
     def on_open_plan(self, message: OpenPlan) -> None:
         from .screens.plan import PlanScreen

@@ -37,7 +37,6 @@ class DashboardHost(Protocol):
 
     data: DashboardData
     reading: Reading | None
-    ascii_only: bool
     threaded: bool  # rows are read on a worker thread
     live: bool  # a refresh timer runs
     paused: bool
@@ -47,7 +46,5 @@ class DashboardHost(Protocol):
     def current_account(self) -> AccountSnapshot | None: ...
 
     def zone(self, name: str) -> tzinfo: ...
-
-    def fetch(self) -> None: ...
 
     def call_from_thread(self, callback: Any, *args: Any, **kwargs: Any) -> Any: ...

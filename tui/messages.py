@@ -18,3 +18,8 @@ class OpenPlan(Message):
         super().__init__()
         self.account = account
         self.metric_id = metric_id
+
+
+class ReadNow(Message):
+    """What the dashboard shows has changed by the operator's hand (an alert acknowledged or
+    silenced): read again now rather than at the next refresh."""

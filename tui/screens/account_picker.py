@@ -22,6 +22,7 @@ SEVERITY = ("breach", "warning", "ok", "info", "no_data")
 
 
 class AccountPicker(ModalScreen[str | None]):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
 
     def __init__(self, snapshot: Snapshot, current: str | None) -> None:
@@ -32,7 +33,7 @@ class AccountPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box") as box:
             box.border_title = "Accounts"
-            box.border_subtitle = f"enter selects {fmt.dot(self.app.ascii_only)} esc cancels"
+            box.border_subtitle = f"enter selects {fmt.dot(self.ascii_only)} esc cancels"
             yield OptionList(id="accounts")
 
     def on_mount(self) -> None:
@@ -47,7 +48,7 @@ class AccountPicker(ModalScreen[str | None]):
         styles = status_styles(self.app)
         options = []
         width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
-        dot = fmt.dot(self.app.ascii_only)
+        dot = fmt.dot(self.ascii_only)
         for name in sorted(self.snapshot.accounts):
             account = self.snapshot.accounts[name]
             statuses = {m.status for m in account.metrics.values()}

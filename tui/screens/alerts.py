@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from .. import format as fmt
 from ..data import AlertLine
+from ..messages import ReadNow
 from ..widgets.alert_feed import STATE_STATUS, URGENCY, feed_order
 from ..widgets.line import Line
 from .table_screen import Row, TableScreen, cells
@@ -125,5 +126,5 @@ class AlertsScreen(TableScreen):
             self.notify(f"{alert.rule} is not firing: nothing to acknowledge", timeout=3, markup=False)
             return
         self.notify(f"{alert.rule} {alert.account}: {done}", timeout=3, markup=False)
-        self.app.fetch()
+        self.post_message(ReadNow())
         self.reload()

@@ -63,6 +63,7 @@ class Block(Static):
 
 
 class CustomerServiceScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     DEFAULT_CSS = """
     CustomerServiceScreen #cs-body { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     CustomerServiceScreen .cs-title { padding: 0 1; }
@@ -190,7 +191,7 @@ class CustomerServiceScreen(Screen):
         for fid, _, _ in FIGURES:
             box = self.query_one(f"#chart-{fid}", Vertical)
             box.query_one(Block).show(
-                weekly_chart(account.weekly.get(fid, ()), fid, styles, column, self.app.ascii_only)
+                weekly_chart(account.weekly.get(fid, ()), fid, styles, column, self.ascii_only)
             )
         self.query_one("#cs-feedback", Block).show(feedback_text(account.metrics))
         tz = self.app.zone(account.timezone)

@@ -86,22 +86,20 @@ class MetricDetails(TableScreen):
         account, metric = self._metric()
         title = Text(no_wrap=True, overflow="ellipsis")
         if metric is None:
-            dot = fmt.dot(self.app.ascii_only)
+            dot = fmt.dot(self.ascii_only)
             title.append(f"{fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}: no such metric", DIM)
             self.query_one(".title", Line).set(title)
             return
         title.append(fmt.clean(metric.name), Style(bold=True))
-        title.append(
-            f"  {fmt.clean(metric.id)} {fmt.dot(self.app.ascii_only)} {fmt.clean(self.account)}", DIM
-        )
+        title.append(f"  {fmt.clean(metric.id)} {fmt.dot(self.ascii_only)} {fmt.clean(self.account)}", DIM)
         self.query_one(".title", Line).set(title)
         summary = Text(no_wrap=True, overflow="ellipsis")
         summary.append(fmt.metric_value(metric), styles[metric.status] + Style(bold=True))
-        summary.append(f"  target {fmt.target(metric, self.app.ascii_only)}  {fmt.ratio(metric)}  ")
+        summary.append(f"  target {fmt.target(metric, self.ascii_only)}  {fmt.ratio(metric)}  ")
         summary.append(fmt.headroom(metric))
         self.query_one(".summary", Line).set(summary)
         window = Text(f"window {fmt.window(metric)}", DIM, no_wrap=True)
-        words, _ = fmt.trend(metric, self.app.ascii_only)
+        words, _ = fmt.trend(metric, self.ascii_only)
         if words:
             window.append(f"  {words} since yesterday", DIM)
         self.query_one(".window", Line).set(window)
@@ -165,7 +163,7 @@ class MetricDetails(TableScreen):
             styles,
             height,
             column,
-            self.app.ascii_only,
+            self.ascii_only,
         )
         for n in range(len(rows), CHART_HEIGHT):
             self.query_one(f".chart-{n}", Line).display = False

@@ -58,6 +58,8 @@ class HelpScreen(ModalScreen[None]):
     """The app keeps one help screen and shows it again for whichever screen it is opened on (building
     a fresh one each time cost tens of milliseconds of the key press that opened it)."""
 
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "close", "Close", id="help-close"),
     ]
@@ -106,9 +108,7 @@ class HelpScreen(ModalScreen[None]):
         styles = status_styles(self.app)
         text = Text("\nColours\n", Style(bold=True))
         for status, words in LEGEND.items():
-            text.append(
-                f"  {status_mark(status, self.app.ascii_only)} {STATUS_WORD[status]:<8}", styles[status]
-            )
+            text.append(f"  {status_mark(status, self.ascii_only)} {STATUS_WORD[status]:<8}", styles[status])
             text.append(f" {words}\n")
         text.append(
             "\nPanels show value and target, bad outcomes over the population, how many more bad outcomes "

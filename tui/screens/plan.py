@@ -60,6 +60,7 @@ def metric_rule(profile: str, metric_id: str) -> str | None:
 
 
 class PlanScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     DEFAULT_CSS = """
     PlanScreen #plan-body { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     PlanScreen .plan-title { padding: 0 1; }
@@ -93,7 +94,7 @@ class PlanScreen(Screen):
             self._start()
 
     def _start(self) -> None:
-        dot = fmt.dot(self.app.ascii_only)
+        dot = fmt.dot(self.ascii_only)
         title = Text(f"Plan of action  {fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}", "bold")
         title.append("  w writes it to a Markdown file", "dim")
         self.query_one(".plan-title", Line).set(title)

@@ -35,6 +35,7 @@ class Row:
 
 
 class TableScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", show=False, id="sort"),
@@ -172,7 +173,7 @@ class TableScreen(Screen):
             counts = f"{len(shown)} of {total} rows match {fmt.clean(self.filter_text)!r}"
         else:
             counts = f"{total} rows"
-        hint = self.HINT.replace("·", fmt.dot(self.app.ascii_only))
+        hint = self.HINT.replace("·", fmt.dot(self.ascii_only))
         self.query_one(".counts", Line).set(Text(counts + hint, style="dim"))
 
     def action_sort(self) -> None:
