@@ -9,18 +9,16 @@ left out. Pure (no I/O, no clock), so ``sellerpulse poa`` and the dashboard shar
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any, Protocol
 
 from .profile import plural_noun
 from .remedies import Remedy
-from .snapshot import AccountSnapshot, MetricValue, format_metric_value
+from .snapshot import AccountSnapshot, MetricValue, format_metric_value, format_target, over_target
 from .timeutil import from_us, iso_day, load_zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -195,8 +193,8 @@ def _standing(metric: MetricValue, items: Sequence[BadItem], rule: str | None) -
     else:
         lines.append(f"- Value: **{value}**")
     lines.append(f"- Target: {_target(metric)}; status **{metric.status.replace('_', ' ')}**")
-    over = _over_target(metric)
-    if metric.status == "breach" and over:
+    over = over_target(metric)
+    if metric.status == "breach" and over is not None and over > 0:
         lines.append(f"- Over the target by {over} {plural_noun(noun, over)} at today's volume")
     elif metric.headroom is not None and metric.status in ("ok", "warning"):
         lines.append(
@@ -263,16 +261,16 @@ def _corrections(metric: MetricValue, items: Sequence[BadItem], rule: str | None
     if items:
         last = max(item.day for item in items)
         if last < end:
-            since, until, quiet = iso_day(last + 1), iso_day(end), end - last
+            span, quiet = _span(last + 1, end), end - last
             days = f"{quiet} full day{'s' if quiet != 1 else ''}"
             if rule == "contact_response":
-                found.append(f"Every buyer message received from {since} to {until} was answered inside 24 "
-                             f"hours (or is still inside its 24 hours): {days} without a late reply.")  # fmt: skip
+                found.append(f"Every buyer message received {span} was answered inside 24 hours (or is "
+                             f"still inside its 24 hours): {days} without a late reply.")  # fmt: skip
             elif rule == "late_shipment":
-                found.append(f"Every order due to ship from {since} to {until} shipped on time (or is not "
-                             f"due yet): {days} without a late shipment.")  # fmt: skip
+                found.append(f"Every order due to ship {span} shipped on time (or is not due yet): {days} "
+                             f"without a late shipment.")  # fmt: skip
             else:
-                found.append(f"No {noun2} from {since} to {until}: {days}.")
+                found.append(f"No {noun2} {span}: {days}.")
         if end - metric.window_from + 1 >= 14:
             recent = sum(1 for item in items if end - 7 < item.day <= end)
             before = sum(1 for item in items if end - 14 < item.day <= end - 7)
@@ -321,6 +319,13 @@ def _measures(remedy: Remedy | None) -> list[str]:
     return lines
 
 
+def _span(first: int, last: int) -> str:
+    """A range of days as a sentence says it: "on D" for one day, "from A to B" for more."""
+    if first == last:
+        return f"on {iso_day(first)}"
+    return f"from {iso_day(first)} to {iso_day(last)}"
+
+
 def _weekly_section(metric_id: str, weeks: Sequence[Any]) -> list[str]:
     hours = metric_id == "weekly_avg_response_hours"
     lines = ["## Weekly figures", "", "| Week | Value | Count |", "|---|---|---|"]
@@ -354,24 +359,7 @@ def _value(metric: MetricValue, value: float | int | None) -> str:
 
 
 def _target(metric: MetricValue) -> str:
-    if metric.target is None:
-        return "none (informational)"
-    t = Decimal(metric.target)
-    shown = f"{t * 100:.2f} %" if metric.unit == "%" else f"{t.normalize():f}"
-    word = {"below": "below", "above": "at least", "at_most": "at most"}.get(metric.direction or "", "")
-    return f"{word} {shown}".strip()
-
-
-def _over_target(metric: MetricValue) -> int | None:
-    """Bad outcomes beyond what the target allows with the population as it is now."""
-    if metric.numerator is None or not metric.denominator or metric.target is None:
-        return None
-    t, d = Decimal(metric.target), metric.denominator
-    if metric.direction == "below":
-        return max(0, metric.numerator - (math.ceil(t * d) - 1))
-    if metric.direction == "above":
-        return max(0, (d - metric.numerator) - math.floor(d * (1 - t)))
-    return None
+    return format_target(metric, words=True) or "none (informational)"
 
 
 def _ident(item: Any) -> str:

@@ -6,6 +6,7 @@ touches engine internals and a snapshot can be rendered, compared or serialised 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -95,6 +96,53 @@ def format_metric_value(metric: MetricValue, value: float | int | None = None) -
     if metric.unit == "count":
         return str(int(v))
     return f"{v:g} {metric.unit}"
+
+
+# a target's comparison per direction: (sign, ASCII sign, words for prose)
+TARGET_COMPARISON = {
+    "below": ("<", "<", "below"),
+    "above": ("≥", ">=", "at least"),
+    "at_most": ("≤", "<=", "at most"),
+}
+
+
+def format_target(
+    metric: MetricValue, *, ascii_only: bool = False, words: bool = False, exact: bool = True
+) -> str:
+    """A metric's goal as a comparison: ``< 1.00 %``, ``≥ 95.00 %``, ``≤ 2``; "" without a target. One
+    rule for the report, the dashboard and the plan of action, which differ only in how they say it:
+    ``ascii_only`` gives ``>=`` and ``<=``, ``words`` gives "at least 95.00 %" for prose, and ``exact=False``
+    drops a rate's trailing zeros (``< 1 %``) where a column is narrow."""
+    if metric.target is None:
+        return ""
+    sign, ascii_sign, word = TARGET_COMPARISON.get(metric.direction or "", TARGET_COMPARISON["at_most"])
+    amount = Decimal(metric.target)
+    if metric.unit == "%":
+        amount *= 100
+        shown = f"{amount:.2f} %" if exact else f"{amount.normalize():f} %"
+    else:
+        shown = f"{amount.normalize():f}"
+    return f"{word if words else ascii_sign if ascii_only else sign} {shown}"
+
+
+def over_target(m: MetricValue) -> int | None:
+    """Bad outcomes beyond what the target allows, with the denominator as it is now (None where the
+    metric has no ratio or target). One rule for the dashboard's "over by 4 defects" and the plan of
+    action's "over the target by 4 defects"."""
+    if m.numerator is None or not m.denominator or m.target is None:
+        return None
+    t = Decimal(m.target)
+    d = m.denominator
+    if m.direction == "below":
+        return m.numerator - (math.ceil(t * d) - 1)
+    if m.direction == "above":
+        bad = d - m.numerator
+        return bad - math.floor(d * (1 - t))
+    if m.direction == "at_most":
+        over = m.numerator - math.floor(t * d)
+        # with an allowed count, a breach ends once either the rate or the count is back within bounds
+        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

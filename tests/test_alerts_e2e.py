@@ -62,11 +62,15 @@ def test_late_shipping_scenario_warns_then_breaches_once_each(tmp_path):
     by_account: dict[str, list[tuple[str, str]]] = {}
     for alert in delivered:
         by_account.setdefault(alert["labels"]["account"], []).append((alert["rule"], alert["kind"]))
-    # the scenario pushes every account's LSR up to breach; nobody recovers before "now"
+    # the scenario pushes every account's LSR up to breach; nobody recovers before "now". A warning that
+    # would fire together with its breach is inhibited by it (one notification per breach)
+    warned_first = 0
     for account, seen in by_account.items():
         levels = [rule for rule, kind in seen if rule != "lsr-forecast"]
-        assert levels == ["lsr-warning", "lsr-breach"], (account, seen)
+        assert levels in (["lsr-warning", "lsr-breach"], ["lsr-breach"]), (account, seen)
         assert all(kind == "firing" for _, kind in seen), (account, seen)
+        warned_first += levels[0] == "lsr-warning"
+    assert warned_first >= 1, by_account
     assert set(by_account) == set(engine.accounts)
     # the 3-day forecast saw acme-us's breach coming, days (not weeks) before it happened
     fired = {a["rule"]: parse_instant(a["at"]) for a in delivered if a["labels"]["account"] == "acme-us"}

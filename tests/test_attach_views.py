@@ -230,3 +230,36 @@ async def test_a_view_whose_terminal_hangs_up_ends_and_changes_nothing_for_the_o
             lost.kill()
             lost.wait()
     assert serve.process.poll() is None
+
+
+async def test_the_alerts_screen_of_a_view_acknowledges_through_serve_and_says_where_to_silence(
+    serve: Serve,
+) -> None:
+    from sellerpulse.tui.screens.alerts import AlertsScreen
+
+    notes: list[str] = []
+    operator = view(serve.url, serve.token)
+    async with operator.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(operator.firing_rules()))
+        operator.notify = lambda message, **kw: notes.append(message)
+        await pilot.press("l")
+        await pilot.pause()
+        screen = operator.screen
+        assert isinstance(screen, AlertsScreen)
+        await until(pilot, lambda: screen.selected() is not None)
+        first = screen.selected()
+        assert first.state == "firing"
+        await pilot.press("z")
+        await pilot.pause()
+        assert notes[-1].startswith(
+            f"silence it where serve runs: sellerpulse alerts silence {first.rule} --for 1h"
+        )
+        await pilot.press("k")
+        await pilot.pause()
+    assert notes[-1] == f"{first.rule} {first.account}: acknowledged", notes
+    acked = {
+        (s["rule"], s["labels"].get("account"))
+        for s in httpx.get(serve.url + "/api/v1/view", timeout=5).json()["alerts"]
+        if s["acknowledged"]
+    }
+    assert acked == {(first.rule, first.account)}

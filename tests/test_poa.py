@@ -287,3 +287,17 @@ def test_a_draft_that_cannot_be_written_leaves_the_earlier_one_whole(late_shippi
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "plan.md"]  # no temporary left behind
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_one_day_quiet_stretch_is_said_as_one_day():
+    at = parse_instant("2026-11-21T12:00:00Z")
+    engine = Engine()
+    engine.ingest(_events(message_rows(late_until=19)))  # the last late reply: the message of the 19th
+    account = engine.snapshot(at, history_days=30).accounts["shop"]
+    bad = engine.bad_outcomes("shop", "crt", at)
+    plan = plan_of_action(account, "crt", bad, load_remedies("amazon")["crt"], at, rule="contact_response")
+    assert (
+        "- Every buyer message received on 2026-11-20 was answered inside 24 hours (or is still inside its "
+        "24 hours): 1 full day without a late reply." in plan
+    )
+    assert "from 2026-11-20 to 2026-11-20" not in plan

@@ -428,7 +428,7 @@ def _message(ref: str, order_id: str):
 assert AT  # the fixed instant the fixtures use
 
 
-async def test_alert_feed_shows_the_latest_alerts_newest_first():
+async def test_alert_feed_shows_firing_alerts_first_and_the_alerts_screen_their_text():
     states = [
         {"rule": "odr-breach", "labels": {"account": "acme-us"}, "state": "firing",
          "since": "2026-10-15T08:30:00Z", "summary": "ODR 3.37 % [b]breach[/b]"},
@@ -444,8 +444,12 @@ async def test_alert_feed_shows_the_latest_alerts_newest_first():
         await pilot.pause()
         feed = [line for line in lines(app.main.query_one("#alerts")) if line]
         assert len(feed) == 2  # the rule with nothing to say stays out
-        assert feed[0].startswith("10:45 pending") and "lsr-warning" in feed[0]  # Berlin time, newest first
-        assert "firing" in feed[1] and "ODR 3.37 % [b]breach[/b]" in feed[1]
+        assert feed[0] == "10:30 firing odr-breach acme-us"  # Berlin time, firing before the newer pending
+        assert feed[1] == "10:45 pending lsr-warning acme-us"
+        await pilot.press("l")
+        await pilot.pause()
+        text = str(app.screen.query_one("#alert-text").render())
+        assert text == "odr-breach acme-us: ODR 3.37 % [b]breach[/b]"  # the text as sent, never markup
 
 
 async def test_no_alert_feed_shows_no_alerts():
@@ -515,3 +519,198 @@ async def test_metric_names_from_a_profile_are_not_markup():
         await pilot.pause()
         shown = panel(app, "pfcr").border_title
         assert shown is not None and shown == "Cancel \\[b]rate\\[/b] \\[link=https://x.example]"
+
+
+async def test_the_main_filter_shows_what_is_typed_above_the_panels():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"late")
+        await pilot.pause()
+        bar = app.main.query_one("#filter-bar")
+        assert bar.display and bar.region.height == 1
+        assert bar.region.y == 1  # right under the header, above the panels, not under the footer
+        assert "late" in "".join(segment.text for segment in bar.render_line(0))
+        assert app.screen.get_widget_at(10, 1)[0] is bar  # drawn there, nothing over it
+        app.open_metric("odr")
+        await pilot.pause()
+        await pilot.press("slash")
+        assert type(app.screen.query_one("#table-filter")) is type(bar)  # one filter widget for both
+
+
+async def test_hiding_every_group_leaves_a_hint_not_a_blank_screen():
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        hint = app.main.query_one("#all-hidden")
+        assert not hint.display
+        await pilot.press(*"12345678")
+        await pilot.pause()
+        assert hint.display and hint.region.height >= 1
+        assert hint.plain == "every panel is hidden: 1-8 show a group again"
+        await pilot.press("1")
+        await pilot.pause()
+        assert not hint.display
+
+
+async def test_a_filter_that_matches_nothing_says_so():
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"zzz")
+        await pilot.pause()
+        assert app.main.query_one("#all-hidden").plain == "no panel matches 'zzz': esc clears the filter"
+
+
+async def test_the_palette_offers_the_weekly_view_the_filter_and_details():
+    from sellerpulse.tui.screens.customer_service import CustomerServiceScreen
+
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.main)]
+        assert {"Customer-service view", "Filter", "Details", "Alerts"} <= set(titles)
+        await pilot.press("ctrl+p", *"Customer-service view")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CustomerServiceScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"Details")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MetricDetails)  # the focused panel's: the first metric's
+
+
+async def test_the_queue_drilldown_counts_its_rows_and_follows_each_refresh():
+    from sellerpulse.core.events import parse_event
+
+    app = example_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_queue("orders_to_ship")
+        await pilot.pause()
+        screen = app.screen
+        rows = table_rows(screen)
+        overdue = sum(row[4].startswith("overdue ") for row in rows)
+        title = screen.query_one(".title").plain
+        assert f"  {len(rows)} open  {overdue} overdue" in title
+        assert all(row[4].startswith(("overdue ", "in ")) for row in rows)  # short: no cut words
+        app.data.engine.apply(parse_event({
+            "ts": "2026-10-15T06:00:00Z", "kind": "order_placed", "order_id": "NEW-1", "account": "acme-us",
+            "ship_by": "2026-10-15T08:00:00Z",
+        }))  # fmt: skip
+        app.fetch()  # a refresh of the dashboard, no key pressed on the drill-down
+        await pilot.pause()
+        after = table_rows(screen)
+        assert len(after) == len(rows) + 1 and any(row[0] == "NEW-1" for row in after)
+        assert f"  {len(after)} open  {overdue + 1} overdue" in screen.query_one(".title").plain
+
+
+def screen_text(app) -> str:
+    """Every character on the terminal, from the app's own SVG screenshot."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    text = "".join(html.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg))
+    return text.replace("\xa0", " ")  # the SVG writes spaces as no-break spaces
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_ascii_draws_every_cell_in_ascii(size):
+    app = example_app(ascii_only=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Order Defect Rate" in shown and "Help" in shown
+        assert sorted({ch for ch in shown if not ch.isascii()}) == []  # borders, footer, scrollbars
+        await pilot.press("down")  # a focused panel (another border) and a moved scrollbar
+        await pilot.pause()
+        assert screen_text(app).isascii()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert screen_text(app).isascii()
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+async def test_the_footer_fits_80_columns_on_the_main_screen_and_the_drilldown(ascii_only):
+    def keys_fit() -> bool:
+        keys = list(app.screen.query("FooterKey"))  # by its CSS name: Textual exports no such class
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        others = [k for k in keys if not k.has_class("-command-palette")]
+        assert palette and others
+        return max(k.region.right for k in others) <= palette[0].region.x
+
+    app = example_app(ascii_only=ascii_only)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert keys_fit()
+        app.open_metric("odr")
+        await pilot.pause()
+        assert keys_fit()
+
+
+def cut_lines(screen) -> list[str]:
+    """The one-row lines of ``screen`` whose text is longer than the row they are drawn in."""
+    from sellerpulse.tui.widgets.line import Line
+
+    return [
+        line.plain
+        for line in screen.query(Line)
+        if line.display and line.region.height == 1 and len(line.plain) > line.content_region.width
+    ]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+async def test_no_line_of_the_main_screen_or_the_drilldown_is_cut(size):
+    app = example_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert cut_lines(app.main) == []
+        headroom = app.main.query_one("#metric-vtr .headroom")
+        assert headroom.plain == "2 more shipments without tracking allowed"  # the whole sentence
+        app.open_metric("odr")
+        await pilot.pause()
+        assert cut_lines(app.screen) == []
+        remedy = [line.plain for line in app.screen.query(".remedy-line") if line.display]
+        assert remedy[1].startswith("- Work every defect group above") and remedy[1].endswith(
+            "their own fix."
+        )
+
+
+async def test_80x24_answers_which_metric_is_in_trouble_and_what_is_due():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        body = app.main.query_one("#body")
+        visible = [
+            p.metric_id
+            for p in app.main.query(MetricPanel)
+            if p.display and body.region.contains_region(p.region)
+        ]
+        assert len(visible) >= 6, visible  # two panels fitted before: queues, alerts and sources took 13 rows
+        queues = app.main.query_one("#queues")
+        shown = [b.queue_id for b in queues.query(QueueBlock) if b.display]
+        assert shown == ["claims_awaiting_response", "orders_to_ship"]  # what is due; the empty ones left out
+        assert queues.region.height + app.main.query_one("#alerts").region.height <= 5
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+
+
+async def test_the_help_lists_the_scrolling_keys():
+    app = example_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        keys = str(app.screen.query_one("#help-keys").render())
+        assert "Scrolling" in keys
+        for words in ("pgup, pgdn  scroll a page", "home, end  to the top, to the bottom"):
+            assert words in keys

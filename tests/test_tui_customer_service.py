@@ -152,6 +152,12 @@ async def test_plan_of_action_key_shows_and_writes_the_draft(tmp_path, monkeypat
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         assert screen.text.startswith("# Plan of action: Order Defect Rate (odr)\n")
+        # rendered, not raw: the heading is a heading block and no line starts with Markdown's marks
+        heading = screen.query_one("#plan-text").query_one("MarkdownH1")
+        assert "Plan of action: Order Defect Rate (odr)" in str(heading.content)
+        shown = "\n".join(str(block.content) for block in screen.query("MarkdownBlock"))
+        assert "# Plan" not in shown and "`AC-" not in shown
+        assert re.search(r"\bAC-\d+\b", shown)  # the order ids, now as code
         await pilot.press("w")
         await pilot.pause()
         written = list(tmp_path.glob("poa-*.md"))
@@ -167,7 +173,8 @@ async def test_plan_of_action_key_shows_and_writes_the_draft(tmp_path, monkeypat
     metric = engine.snapshot(AT).accounts["acme-us"].metrics["odr"]
     assert sorted(re.findall(r"`(AC-\d+)` \(", plan)) == sorted(b.order_id for b in bad)
     assert f"({metric.numerator} defects among {metric.denominator} orders)" in plan
-    assert "1. Work every defect group below" in plan
+    assert "1. Work every defect group above" in plan
+    assert plan.index("## What is behind it") < plan.index("Work every defect group above")  # it is above
 
 
 def test_the_mock_store_answers_surveys_and_writes_back_in_the_same_thread():

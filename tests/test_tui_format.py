@@ -105,3 +105,24 @@ def test_ascii_graphs_use_no_block_characters():
     assert lo <= 0.94 and hi >= 0.99
     blocks, _, _ = chart_rows(values, "0.95", "0.96", "above", STYLES, height=4)
     assert any(ch in BLOCKS for r in blocks for ch in r.plain.strip())
+
+
+def test_graphs_are_scaled_to_where_the_values_move():
+    # a feedback score between 97 % and 99 %, target at least 90 % (far below): not solid blocks from 0 %
+    values = [0.97, 0.975, 0.98, 0.985, 0.99]
+    line = history_line(values, "0.9", None, "above", STYLES)
+    assert line.plain == "▁▃▅▆█"  # levels 0, 1.75, 3.5, 5.25, 7 of 0..7, rounded half to even
+    rows, lo, hi = chart_rows(values, "0.9", None, "above", STYLES, height=4)
+    assert (lo, hi) == (0.97, 0.99)
+    assert rows[0].plain == "    █"  # only the best day reaches the top row
+    # a target within the values' spread stays in view: how near it is shows
+    _, lo, hi = chart_rows([0.004, 0.006, 0.008], "0.01", None, "below", STYLES)
+    assert (lo, hi) == (0.004, 0.01)
+    # a flat line is drawn mid-height, not as a full or empty bar
+    assert history_line([0.98, 0.98, 0.98], None, None, None, STYLES).plain == "▅▅▅"  # level 3.5 of 0..7
+
+
+def test_a_flat_line_is_drawn_against_its_target():
+    # no defects for 5 days: at the bottom, the target above it (not a mid-height line that looks like some)
+    assert history_line([0.0] * 5, "0.01", None, "below", STYLES).plain == "▁▁▁▁▁"
+    assert history_line([1.0] * 5, "0.9", None, "above", STYLES).plain == "█████"

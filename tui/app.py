@@ -11,46 +11,33 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
-from sellerpulse.core.official_compare import Comparison
-from sellerpulse.core.snapshot import AccountSnapshot, Snapshot
-from sellerpulse.core.sources import SourceHealth
+from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.timeutil import TimeError, load_zone
 from textual import events
-from textual._styles_cache import StylesCache
 from textual.app import App, SystemCommand
-from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from .data import AlertLine, DashboardData
+from .ascii import AsciiScrollbars, ascii_key
+from .data import DashboardData
+from .host import Reading
+from .messages import MainReady, OpenPlan, ReadNow
 from .panels import GROUPS
 from .screens.main import MainScreen
-
-if TYPE_CHECKING:
-    from .screens.help import HelpScreen
+from .widgets.alert_feed import AlertFeed
+from .widgets.metric_panel import MetricPanel
+from .widgets.queues_panel import QueueBlock
+from .widgets.sources_panel import SourcesPanel
 
 MIN_REFRESH = 0.5
 WARMUP_POLL = 0.2  # seconds between reads until the first data arrives
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """Everything one refresh reads, taken together off the UI thread."""
-
-    at: int
-    snapshot: Snapshot | None
-    health: dict[str, SourceHealth] = field(default_factory=dict)
-    alerts: list[AlertLine] = field(default_factory=list)
-    error: str | None = None
-    amazon: tuple[Comparison, ...] = ()  # Amazon's numbers beside ours (Account Health reports read)
 
 
 def faster(interval: float) -> float:
@@ -70,11 +57,12 @@ class SellerPulseApp(App):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("p", "pause", "Pause", id="pause"),
-        Binding("plus", "faster", "Faster", key_display="+", id="faster"),
-        Binding("minus", "slower", "Slower", key_display="-", id="slower"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("plus", "faster", "Faster", key_display="+", show=False, id="faster"),
+        Binding("minus", "slower", "Slower", key_display="-", show=False, id="slower"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("a", "account", "Account", id="account"),
-        Binding("e", "rejections", "Rejected rows", id="rejections"),
+        Binding("e", "rejections", "Rejected rows", show=False, id="rejections"),
+        Binding("l", "alerts", "Alerts", show=False, id="alerts"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="palette"),
     ]
@@ -102,24 +90,45 @@ class SellerPulseApp(App):
         self.ascii_only = ascii_only
         self.account = account
         self.paused = False
-        self.hidden_groups: set[str] = set()
         self.reading: Reading | None = None
         self._keymap_wanted = dict(keymap or {})
         self._timer: Timer | None = None
         self._fetching = False
         self._zones: dict[str, tzinfo] = {}
-        self._help: HelpScreen | None = None  # built on first use, then shown again (see HelpScreen)
+        self._screens: dict[type[Screen], Screen] = {}  # built on first use, then shown again (open_screen)
         self._settled = False
         self.animation_level = "none"
+        self._ascii_scrollbars = AsciiScrollbars()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return MainScreen()
+        return MainScreen(self.metric_rules, ascii_only=self.ascii_only, show_clock=self.show_clock)
+
+    def metric_rules(self, account: AccountSnapshot | None) -> dict[str, str]:
+        """Metric id -> rule of the account's panels (None: the default profile's, before any data).
+
+        The snapshot says which metrics the account has; the data provider says what each measures.
+        A provider that cannot say (rule "") still gets every panel, in the last metric group."""
+        data = self.data
+        rules_of = getattr(data, "metric_rules", None)
+        known = rules_of(account.account if account else None) if rules_of is not None else {}
+        if account is not None:
+            return {mid: known.get(mid, "") for mid in account.metrics}
+        if rules_of is None and hasattr(data, "metric_ids"):
+            return dict.fromkeys(data.metric_ids(), "")
+        return known
 
     def on_mount(self) -> None:
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
+        if self.ascii_only:
+            self.add_class("-ascii")
+            self._ascii_scrollbars.start()
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        return ascii_key(shown, binding.key) if self.ascii_only else shown
 
     def post_message(self, message: Message) -> bool:
         # Ingest and the UI share one interpreter: a key press asks the runtime to give way so the
@@ -132,7 +141,7 @@ class SellerPulseApp(App):
                 note_input()
         return super().post_message(message)
 
-    def main_ready(self) -> None:
+    def on_main_ready(self, _: MainReady) -> None:
         """The main screen is composed: start the sources (when asked to: the first frame then gets the
         CPU before the backfill does), take the first snapshot and start the refresh timer."""
         if self._on_start is not None:
@@ -227,6 +236,7 @@ class SellerPulseApp(App):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._ascii_scrollbars.stop()
         if self._settled:
             gc.unfreeze()
 
@@ -247,7 +257,17 @@ class SellerPulseApp(App):
             snapshot.rejected if snapshot else {},
             reading.alerts,
             amazon=[found for found in reading.amazon if found.account == self.account],
+            tz=self.zone(account.timezone if account else "UTC"),
+            paused=self.paused,
+            refresh_interval=self.refresh_interval,
         )
+        screen = self.screen
+        if (
+            getattr(screen, "FOLLOWS_READINGS", False)
+            and getattr(screen, "loaded", False)
+            and not self.paused
+        ):
+            screen.reload()  # once it has its first rows: before that it is still being built
 
     @property
     def current_account(self) -> AccountSnapshot | None:
@@ -292,14 +312,29 @@ class SellerPulseApp(App):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        if not isinstance(self.screen, HelpScreen):
+            self.open_screen(HelpScreen, self.screen)
+
+    def open_screen(
+        self, kind: type[Screen], *args: Any, callback: Callable[[Any], object] | None = None
+    ) -> None:
+        """Push the one screen of ``kind``, showing ``args`` (its constructor's, and its ``show_for``'s).
+
+        Each screen is built the first time and shown again after that, never built anew: building
+        one costs tens of milliseconds of the key press that opened it, and every widget ever drawn
+        stays alive in Textual's render caches (the last 1,024 of them, with every line they drew)
+        for each garbage collection to walk. tests/test_tui_screen_reuse.py opens them hundreds of
+        times. A screen already open (under another) is left where it is."""
+        screen = self._screens.get(kind)
+        if screen is None:
+            screen = self._screens[kind] = kind(*args)
+            screen.ascii_only = self.ascii_only  # every screen the app opens has it
+            self.install_screen(screen, name=f"sellerpulse-{kind.__name__}")
+        elif screen in self.screen_stack:
             return
-        if self._help is None:
-            self._help = HelpScreen(self.screen)
-            self.install_screen(self._help, name="help")
         else:
-            self._help.show_for(self.screen)
-        self.push_screen(self._help)
+            screen.show_for(*args)  # type: ignore[attr-defined]
+        self.push_screen(screen, callback)
 
     def action_account(self) -> None:
         from .screens.account_picker import AccountPicker
@@ -309,7 +344,7 @@ class SellerPulseApp(App):
         if not self.accounts:
             self.notify("no accounts yet", timeout=2)
             return
-        self.push_screen(AccountPicker(self.reading.snapshot, self.account), self.switch_account)
+        self.open_screen(AccountPicker, self.reading.snapshot, self.account, callback=self.switch_account)
 
     def switch_account(self, name: str | None) -> None:
         if name and name != self.account:
@@ -323,12 +358,13 @@ class SellerPulseApp(App):
 
         if isinstance(self.screen, RejectionsScreen):
             return
-        self.push_screen(RejectionsScreen())
+        self.open_screen(RejectionsScreen)
 
-    def pop_screen(self) -> AwaitComplete:
-        done = super().pop_screen()
-        forget_closed_widgets()
-        return done
+    def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.open_screen(AlertsScreen)
 
     def action_back(self) -> None:
         if self.screen is self.main:
@@ -336,17 +372,46 @@ class SellerPulseApp(App):
         elif len(self.screen_stack) > 1:
             self.pop_screen()
 
+    def on_metric_panel_opened(self, message: MetricPanel.Opened) -> None:
+        self.open_metric(message.metric_id)
+
+    def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
+        self.open_queue(message.queue_id)
+
+    def on_alert_feed_opened(self, _: AlertFeed.Opened) -> None:
+        self.action_alerts()
+
+    def on_sources_panel_opened(self, _: SourcesPanel.Opened) -> None:
+        self.action_rejections()
+
+    def on_read_now(self, _: ReadNow) -> None:
+        self.fetch()
+
+    def on_open_plan(self, message: OpenPlan) -> None:
+        from .screens.plan import PlanScreen
+
+        self.open_screen(PlanScreen, message.account, message.metric_id)
+
+    def action_customer_service(self) -> None:
+        """The weekly customer-service figures, feedback score and slowest threads of the account."""
+        from .screens.customer_service import CustomerServiceScreen
+
+        if self.current_account is None:
+            self.notify("no accounts yet", timeout=2)
+            return
+        self.open_screen(CustomerServiceScreen, self.current_account.account)
+
     def open_metric(self, metric_id: str) -> None:
         from .screens.drilldown import MetricDetails
 
         if self.current_account is not None:
-            self.push_screen(MetricDetails(self.current_account.account, metric_id))
+            self.open_screen(MetricDetails, self.current_account.account, metric_id)
 
     def open_queue(self, queue_id: str) -> None:
         from .screens.drilldown import QueueDetails
 
         if self.current_account is not None:
-            self.push_screen(QueueDetails(self.current_account.account, queue_id))
+            self.open_screen(QueueDetails, self.current_account.account, queue_id)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -357,6 +422,15 @@ class SellerPulseApp(App):
         yield SystemCommand("Switch account", "Pick another seller account (a)", self.action_account)
         yield SystemCommand("Rejected rows", "Rows the sources could not read, with reasons (e)",
                             self.action_rejections)  # fmt: skip
+        yield SystemCommand("Alerts", "Every alert: state, since when, full text; ack, silence (l)",
+                            self.action_alerts)  # fmt: skip
+        yield SystemCommand("Customer-service view", "The weekly customer-service figures of the account (c)",
+                            self.action_customer_service)  # fmt: skip
+        if hasattr(screen, "action_filter"):
+            yield SystemCommand("Filter", "Show only what matches a text (/)", screen.action_filter)
+        details = getattr(screen.focused, "action_details", None)
+        if details is not None:
+            yield SystemCommand("Details", "Open what the focused panel shows, in full (enter)", details)
         for group in GROUPS:
             yield SystemCommand(
                 f"Show/hide {group.title}",
@@ -365,31 +439,17 @@ class SellerPulseApp(App):
             )
 
 
-def forget_closed_widgets() -> None:
-    """Let go of the render caches of widgets that are gone (called when a screen closes).
-
-    Textual memoises ``StylesCache.get_inner_outer`` with ``functools.lru_cache(1024)`` on the
-    instance, so the last 1,024 widgets ever drawn stay alive with every line they rendered. Opening
-    and closing the help screen a few hundred times grew the process from 90,000 to 380,000 objects,
-    and each garbage collection walks them all: under load, pauses of 100-330 ms that stopped the
-    dashboard mid key press. The cache only saves building two styles, so it is simply emptied."""
-    cached = getattr(StylesCache.get_inner_outer, "cache_clear", None)
-    if cached is not None:
-        cached()
-
-
 def binding_ids() -> set[str]:
     """Every binding id the dashboard defines (what a config's ``[keymap]`` may name)."""
     from .attached import AttachedApp
     from .screens.account_picker import AccountPicker
+    from .screens.alerts import AlertsScreen
     from .screens.customer_service import CustomerServiceScreen
     from .screens.drilldown import MetricDetails
     from .screens.help import HelpScreen
     from .screens.plan import PlanScreen
     from .screens.table_screen import TableScreen
-    from .widgets.metric_panel import MetricPanel
-    from .widgets.queues_panel import QueueBlock
-    from .widgets.sources_panel import SourcesPanel
+    from .widgets.alert_feed import AlertFeed
 
     owners = (
         SellerPulseApp,
@@ -400,6 +460,8 @@ def binding_ids() -> set[str]:
         MetricPanel,
         QueueBlock,
         SourcesPanel,
+        AlertFeed,
+        AlertsScreen,
         MetricDetails,
         PlanScreen,
         CustomerServiceScreen,

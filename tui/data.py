@@ -45,6 +45,9 @@ class AlertLine:
     account: str
     state: str  # pending | firing | resolved | ok
     message: str
+    silenced: bool = False
+    acknowledged: bool = False
+    inhibited: bool = False  # a warning whose breach fires (see sellerpulse.core.alerts.inhibit)
 
 
 class DashboardData(Protocol):
@@ -62,6 +65,17 @@ class DashboardData(Protocol):
 
 
 AlertFeed = Callable[[], Sequence[Any]]
+
+
+class AlertControl(Protocol):
+    """What the alerts screen acts through: the alert manager (``acknowledge``, ``silence``)."""
+
+    def acknowledge(self, rule: str, account: str | None = None) -> int: ...
+    def silence(
+        self, rule: str | None = None, account: str | None = None, duration: str | None = None
+    ) -> int: ...
+
+
 RESTORING = "saved state"  # the health entry shown while a saved state is restored
 
 
@@ -101,6 +115,9 @@ def alert_line(item: Any) -> AlertLine:
         account=str(account or ""),
         state=str(_field(item, "state") or ""),
         message=str(_field(item, "message", "summary") or ""),
+        silenced=bool(_field(item, "silenced")),
+        acknowledged=bool(_field(item, "acknowledged")),
+        inhibited=bool(_field(item, "inhibited")),
     )
 
 
@@ -119,6 +136,7 @@ class EngineData:
         alerts: AlertFeed | None = None,
         lock: AbstractContextManager[Any] | None = None,
         account_health: Callable[[], Sequence[AccountHealth]] | None = None,
+        alert_control: AlertControl | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -127,6 +145,7 @@ class EngineData:
         self._alerts = alerts
         self._lock = lock if lock is not None else nullcontext()
         self._account_health = account_health or tuple
+        self.alert_control = alert_control  # None: alerts are shown, not acted on (no manager here)
 
     def snapshot(self, at: int, weekly: bool = False) -> Snapshot:
         """The snapshot the panels draw; ``weekly`` adds the weekly customer-service figures (asked for
@@ -193,6 +212,7 @@ class RuntimeData(EngineData):
         clock: Clock | None = None,
         alerts: AlertFeed | None = None,
         restoring: Callable[[], SourceHealth | None] | None = None,
+        alert_control: AlertControl | None = None,
     ) -> None:
         lock: AbstractContextManager[Any] = getattr(runtime, "lock", None) or threading.Lock()
         super().__init__(
@@ -201,6 +221,7 @@ class RuntimeData(EngineData):
             alerts=alerts,
             lock=lock,
             account_health=runtime.account_health,
+            alert_control=alert_control,
         )
         self.runtime = runtime
         self._restoring = restoring  # the saved state's progress while it is restored (see Checkpointer)

@@ -5,12 +5,10 @@ Kept free of Textual so the wording is tested on its own and shared by panels, d
 
 from __future__ import annotations
 
-import math
 from datetime import date, tzinfo
-from decimal import Decimal
 
 from sellerpulse.core.profile import plural_noun as plural
-from sellerpulse.core.snapshot import MetricValue, format_metric_value
+from sellerpulse.core.snapshot import MetricValue, format_metric_value, format_target, over_target
 from sellerpulse.core.textsafe import clean as clean  # re-exported: panels call fmt.clean
 from sellerpulse.core.timeutil import US_PER_HOUR, from_us, human_duration, iso_day
 
@@ -24,17 +22,7 @@ def metric_value(m: MetricValue, value: float | int | None = None) -> str:
 
 def target(m: MetricValue, ascii_only: bool = False) -> str:
     """The goal as a comparison: ``< 1.00 %`` (below), ``≥ 95.00 %`` (above), ``≤ 0`` (a count)."""
-    if m.target is None:
-        return "no target"
-    t = Decimal(m.target)
-    shown = f"{t * 100:.2f} %" if m.unit == "%" else f"{t.normalize():f}"
-    if m.direction == "below":
-        sign = "<"
-    elif m.direction == "above":
-        sign = ">=" if ascii_only else "≥"
-    else:
-        sign = "<=" if ascii_only else "≤"
-    return f"{sign} {shown}"
+    return format_target(m, ascii_only=ascii_only) or "no target"
 
 
 def headroom(m: MetricValue) -> str:
@@ -50,7 +38,7 @@ def headroom(m: MetricValue) -> str:
             return f"mean of {m.denominator or 0} replies"
         return "informational"
     if m.status == "breach":
-        over = _over_target(m)
+        over = over_target(m)
         if over is not None and over > 0:
             return f"over by {over} {plural(noun, over)}"
         return "target missed"
@@ -59,24 +47,6 @@ def headroom(m: MetricValue) -> str:
     if m.headroom == 0:
         return f"no more {plural(noun, 2)} allowed"
     return f"{m.headroom} more {plural(noun, m.headroom)} allowed"
-
-
-def _over_target(m: MetricValue) -> int | None:
-    """Bad outcomes beyond what the target allows, with the denominator as it is now."""
-    if m.numerator is None or not m.denominator or m.target is None:
-        return None
-    t = Decimal(m.target)
-    d = m.denominator
-    if m.direction == "below":
-        return m.numerator - (math.ceil(t * d) - 1)
-    if m.direction == "above":
-        bad = d - m.numerator
-        return bad - math.floor(d * (1 - t))
-    if m.direction == "at_most":
-        over = m.numerator - math.floor(t * d)
-        # with an allowed count, a breach ends once either the rate or the count is back within bounds
-        return over if m.allowed_count is None else min(over, m.numerator - m.allowed_count)
-    return None
 
 
 def ratio(m: MetricValue) -> str:
@@ -156,6 +126,19 @@ def time_left(queue_id: str, deadline: int, at: int, count: int = 1) -> str:
     if deadline < at:
         return f"{noun} overdue {duration(at - deadline)}"
     return f"{noun} due in {duration(deadline - at)}"
+
+
+def dot(ascii_only: bool = False) -> str:
+    """The separator between the parts of a title or a hint: ``·``, or ``-`` under ``--ascii``."""
+    return "-" if ascii_only else "·"
+
+
+def time_to(deadline: int, at: int) -> str:
+    """ "in 1 h 12 m" / "overdue 3 h": a deadline relative to ``at``, short enough for a table column
+    (the queue's title already says what is due)."""
+    if deadline < at:
+        return f"overdue {duration(at - deadline)}"
+    return f"in {duration(deadline - at)}"
 
 
 def instant(us: int, tz: tzinfo) -> str:

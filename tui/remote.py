@@ -70,6 +70,7 @@ class RemoteData:
         self._version = 0
         self._connected = False
         self._lost_reason = "connecting"
+        self.alert_control = RemoteAlertControl(self)  # what the alerts screen's k and z act through
         self._stream = EventStream(self.base_url + API + "/stream", self._on_event, self._on_state, headers)
 
     # -- the stream -------------------------------------------------------------------------------
@@ -217,3 +218,22 @@ def _reason(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     return str(body.get("error", body)) if isinstance(body, dict) else str(body)[:200]
+
+
+class RemoteAlertControl:
+    """The alerts screen's actions in an attached view: an acknowledgement goes to ``serve`` (with the
+    view's token); a silence is written to the alert store, which only the machine ``serve`` runs on has."""
+
+    def __init__(self, data: RemoteData) -> None:
+        self._data = data
+
+    def acknowledge(self, rule: str, account: str | None = None) -> int:
+        return self._data.acknowledge(rule, account)
+
+    def silence(
+        self, rule: str | None = None, account: str | None = None, duration: str | None = None
+    ) -> int:
+        where = f" --account {account}" if account else ""
+        raise ValueError(
+            f"silence it where serve runs: sellerpulse alerts silence {rule} --for {duration}{where}"
+        )

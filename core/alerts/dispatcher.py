@@ -1,4 +1,5 @@
-"""Delivers the outbox to the sinks: one worker thread per sink, retries with exponential back-off.
+"""Delivers the outbox to the sinks: one worker thread per sink, retries with exponential back-off and
+jitter (:mod:`..backoff`, the rule every retry follows).
 
 Each sink has its own thread, so a sink that hangs until its timeout or fails for an hour delays only
 its own deliveries; the engine, the UI and the other sinks never wait for it. A worker wakes when the
@@ -16,6 +17,7 @@ Retry times are wall-clock (the dispatcher's own clock), independent of the eval
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Mapping
 
@@ -49,6 +51,7 @@ class Dispatcher:
         self.clock = clock or SystemClock()
         self.group_wait = group_wait
         self.batch_limit = batch_limit
+        self._jitter = random.Random()  # sinks that failed together (a receiver down) retry apart
         self._stop = threading.Event()
         self._wake = {name: threading.Event() for name in self.sinks}
         self._threads: list[threading.Thread] = []
@@ -127,7 +130,7 @@ class Dispatcher:
                             name, len(ids), attempts, error)  # fmt: skip
                 self.store.mark_failed(ids, error, done)
             else:
-                delay = backoff_delay(attempts, sink.backoff, MAX_BACKOFF)
+                delay = backoff_delay(attempts, sink.backoff, MAX_BACKOFF, self._jitter)
                 if isinstance(exc, DeliveryError) and exc.retry_after is not None:
                     delay = min(MAX_BACKOFF, max(delay, exc.retry_after))
                 log.info("sink %s: attempt %d failed (%s); retry in %.1f s", name, attempts, error, delay)

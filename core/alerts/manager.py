@@ -22,6 +22,7 @@ from ..sources import SourceHealth
 from ..timeutil import format_instant
 from .dispatcher import Dispatcher
 from .durations import parse_duration
+from .inhibit import inhibitors, inhibitors_first
 from .redact import Redactor
 from .rules import Observation, Rule, RuleError, labels_key
 from .sink import Sink
@@ -64,6 +65,9 @@ class AlertManager:
         if problems:
             raise RuleError("\n".join(problems))
         self.dispatcher = Dispatcher(store, self.sinks, group_wait=group_wait, redactor=self.redactor)
+        # a breach inhibits its own warning (see :mod:`.inhibit`): breach rules are judged first
+        self.inhibited_by = inhibitors(self.rules)
+        self._order = inhibitors_first(self.rules, self.inhibited_by)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -88,7 +92,8 @@ class AlertManager:
             for (name, key), inst in self.store.load_instances().items():
                 by_rule.setdefault(name, {})[key] = inst
             silences = self.store.silences(now)
-            for rule in self.rules:
+            firing: set[tuple[str, str]] = set()  # (rule, labels key) of the episodes firing now
+            for rule in self._order:
                 instances = by_rule.get(rule.name, {})
 
                 def was_active(labels: dict[str, str], _known: dict[str, Instance] = instances) -> bool:
@@ -111,12 +116,16 @@ class AlertManager:
                     before = replace(instance) if instance is not None else None
                     if instance is None:
                         instance = Instance(rule.name, dict(obs.labels), changed=now)
-                    silenced = any(s.matches(rule.name, obs.labels) for s in silences)
+                    silenced = any(s.matches(rule.name, obs.labels) for s in silences) or any(
+                        (source, key) in firing for source in self.inhibited_by.get(rule.name, ())
+                    )
                     for notice in step(instance, obs, rule, now, silenced):
                         payload = self._payload(rule, notice, obs, now)
                         payload["remedies"] = self._actions(snapshot, obs.labels)
                         if self.store.add_notification(payload, self._sinks_of(rule), now):
                             queued.append(payload)
+                    if instance.episode is not None:
+                        firing.add((rule.name, key))
                     if instance != before:  # most evaluations change nothing: no write
                         self.store.save_instance(key, instance)
         if queued:
@@ -187,12 +196,15 @@ class AlertManager:
         return self.store.silences(self.clock.now())
 
     def states(self) -> list[dict[str, Any]]:
-        """Every instance of the configured rules: state, since when, value, summary, silenced, acked."""
+        """Every instance of the configured rules: state, since when, value, summary, silenced, acked, and
+        inhibited (a warning whose breach fires: it notifies nothing meanwhile)."""
         now = self.clock.now()
         silences = self.store.silences(now)
         known = {rule.name: rule for rule in self.rules}
+        instances = self.store.load_instances()
+        firing = {ident for ident, inst in instances.items() if inst.episode is not None}
         out = []
-        for (name, _), inst in sorted(self.store.load_instances().items()):
+        for (name, key), inst in sorted(instances.items()):
             rule = known.get(name)
             if rule is None:
                 continue
@@ -207,6 +219,7 @@ class AlertManager:
                 "severity": rule.severity,
                 "silenced": any(s.matches(name, inst.labels) for s in silences),
                 "acknowledged": inst.acked is not None,
+                "inhibited": any((source, key) in firing for source in self.inhibited_by.get(name, ())),
             })  # fmt: skip
         return out
 

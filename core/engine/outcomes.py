@@ -129,11 +129,14 @@ def order_outcomes(
                 else:
                     out.append((day_of(deliver_by), delivered > deliver_by, None, 0))
         elif rule == "feedback_score":
-            rating = table.feedback_rating[row]
-            if rating and table.feedback_removed.get(row, NO_TS) < table.feedback_ts[row]:
-                out.append((day_of(table.feedback_ts[row]), rating <= 3, None, 0))
-            else:
-                out.append(None)
+            out.append(
+                feedback_score_outcome(
+                    table.feedback_rating[row],
+                    table.feedback_ts[row],
+                    table.feedback_removed.get(row, NO_TS),
+                    day_of,
+                )
+            )
         elif rule == "perfect_order":
             bad = bool(flags & (DEFECT | REFUNDED)) or seller_cancelled or late
             if not bad and in_lsr and shipped == INF_TS:
@@ -143,6 +146,17 @@ def order_outcomes(
         else:
             raise ValueError(f"{rule} is not an order rule")
     return tuple(out)
+
+
+def feedback_score_outcome(
+    rating: int, rated_at: int, removed_at: int, day_of: Callable[[int], int]
+) -> Outcome | None:
+    """A rating in the feedback score: counted on the day it was given unless removed after that, and
+    bad at 1-3 stars (the score is the share of 4-5 star ratings). One rule for orders still held and
+    for the ratings of orders already evicted, whose score windows outlive them."""
+    if not rating or removed_at >= rated_at:
+        return None
+    return (day_of(rated_at), rating <= 3, None, 0)
 
 
 def _late_delivery(

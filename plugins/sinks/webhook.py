@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import httpx
 from sellerpulse.core.alerts.message import AlertMessage
 from sellerpulse.core.alerts.sink import RETRY_OPTIONS, DeliveryError, Sink
+from sellerpulse.core.backoff import retry_after
 from sellerpulse.core.options import Option
 
 
@@ -66,7 +67,9 @@ class WebhookSink(Sink):
         if 200 <= status < 300:
             return
         if status == 429 or status >= 500:
-            raise DeliveryError(f"HTTP {status}", retry_after=_retry_after(response))
+            raise DeliveryError(
+                f"HTTP {status}", retry_after=retry_after(response.headers.get("retry-after"))
+            )
         raise DeliveryError(f"HTTP {status} (not retried)", permanent=True)
 
     def close(self) -> None:
@@ -76,11 +79,3 @@ class WebhookSink(Sink):
 def slack_escape(text: str) -> str:
     """Slack reads ``<...>`` as links and mentions: untrusted text must not create any."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -297,6 +297,7 @@ def _serve(
         clock=clock,
         alerts=None if alerts is None else alerts.manager.states,
         restoring=None if checkpointer is None else checkpointer.progress,
+        alert_control=None if alerts is None else alerts.manager,
     )
     app = make_app(data, refresh=refresh, ascii_only=args.ascii, keymap=keymap, on_start=start)
     status = 0

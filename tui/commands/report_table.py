@@ -6,7 +6,7 @@ come from data and are stripped of control characters so a hostile id cannot mov
 
 from __future__ import annotations
 
-from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value, window_start
+from sellerpulse.core.snapshot import MetricValue, Snapshot, format_metric_value, format_target, window_start
 from sellerpulse.core.textsafe import clean
 from sellerpulse.core.timeutil import format_instant, iso_day, load_zone, local_minute
 
@@ -20,12 +20,8 @@ def format_value(metric: MetricValue) -> str:
 
 
 def target_text(metric: MetricValue) -> str:
-    if metric.target is None:
-        return ""
-    sign = {"below": "<", "above": ">=", "at_most": "<="}.get(metric.direction or "", "")
-    if metric.unit == "%":
-        return f"{sign} {float(metric.target) * 100:g} %"
-    return f"{sign} {metric.target}"
+    """The target in a report's narrow column: ``< 1 %``, ``>= 95 %``; "" without one."""
+    return format_target(metric, ascii_only=True, exact=False)
 
 
 def _ratio(metric: MetricValue) -> str:

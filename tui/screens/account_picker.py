@@ -22,6 +22,7 @@ SEVERITY = ("breach", "warning", "ok", "info", "no_data")
 
 
 class AccountPicker(ModalScreen[str | None]):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
 
     def __init__(self, snapshot: Snapshot, current: str | None) -> None:
@@ -30,9 +31,24 @@ class AccountPicker(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="picker-box") as box:
+            box.border_title = "Accounts"
+            box.border_subtitle = f"enter selects {fmt.dot(self.ascii_only)} esc cancels"
+            yield OptionList(id="accounts")
+
+    def on_mount(self) -> None:
+        self._fill()
+
+    def show_for(self, snapshot: Snapshot, current: str | None) -> None:
+        """List the accounts of a newer snapshot (the app keeps one picker)."""
+        self.snapshot, self.current = snapshot, current
+        self._fill()
+
+    def _fill(self) -> None:
         styles = status_styles(self.app)
         options = []
         width = max((len(fmt.clean(n)) for n in self.snapshot.accounts), default=8)
+        dot = fmt.dot(self.ascii_only)
         for name in sorted(self.snapshot.accounts):
             account = self.snapshot.accounts[name]
             statuses = {m.status for m in account.metrics.values()}
@@ -42,19 +58,15 @@ class AccountPicker(ModalScreen[str | None]):
             label.append(f"{fmt.clean(name):<{width}}")
             label.append(f" {STATUS_WORD[worst]:<8}", styles[worst])
             label.append(
-                f" {fmt.clean(account.marketplace or account.profile)} · {fmt.clean(account.timezone)}"
+                f" {fmt.clean(account.marketplace or account.profile)} {dot} {fmt.clean(account.timezone)}"
             )
             if account.level is not None:
-                label.append(" · ")
+                label.append(f" {dot} ")
                 label.append(fmt.clean(account.level.describe()), styles[level_status(account.level)])
             options.append(Option(label, id=name))
-        with Vertical(id="picker-box") as box:
-            box.border_title = "Accounts"
-            box.border_subtitle = "enter selects · esc cancels"
-            yield OptionList(*options, id="accounts")
-
-    def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
+        option_list.clear_options()
+        option_list.add_options(options)
         names = sorted(self.snapshot.accounts)
         if self.current in names:
             option_list.highlighted = names.index(self.current)

@@ -30,7 +30,7 @@ from ..widgets.graph import chart_rows
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 QUEUE = "messages_awaiting_reply"
 THREADS = 5  # slowest open threads shown
@@ -63,6 +63,7 @@ class Block(Static):
 
 
 class CustomerServiceScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     DEFAULT_CSS = """
     CustomerServiceScreen #cs-body { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     CustomerServiceScreen .cs-title { padding: 0 1; }
@@ -78,7 +79,7 @@ class CustomerServiceScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self, account: str) -> None:
         super().__init__()
@@ -110,6 +111,23 @@ class CustomerServiceScreen(Screen):
     def on_unmount(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+
+    def show_for(self, account: str) -> None:
+        """Show another account's figures (the app keeps one of these screens)."""
+        if account != self.account:
+            self.account, self.shown, self.threads, self.at = account, None, [], 0
+            self.draw()
+        self.query_one("#cs-body", VerticalScroll).scroll_home(animate=False)
+        self._loading = False  # a read for the account before must not hold this one back
+        self.reload()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()  # closed: no reads until it is shown again
+
+    def on_screen_resume(self) -> None:
+        if self._timer is not None:
+            self._timer.resume()
 
     def _tick(self) -> None:
         if not self.app.paused:
@@ -143,6 +161,8 @@ class CustomerServiceScreen(Screen):
             self.notify(reading, title="reading the customer-service figures failed", severity="error",
                         markup=False)  # fmt: skip
             return
+        if reading[1] is not None and reading[1].account != self.account:
+            return  # read for the account shown before
         self.at, self.shown, self.threads = reading
         self.draw()
 
@@ -171,7 +191,7 @@ class CustomerServiceScreen(Screen):
         for fid, _, _ in FIGURES:
             box = self.query_one(f"#chart-{fid}", Vertical)
             box.query_one(Block).show(
-                weekly_chart(account.weekly.get(fid, ()), fid, styles, column, self.app.ascii_only)
+                weekly_chart(account.weekly.get(fid, ()), fid, styles, column, self.ascii_only)
             )
         self.query_one("#cs-feedback", Block).show(feedback_text(account.metrics))
         tz = self.app.zone(account.timezone)

@@ -14,10 +14,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from .. import format as fmt
+from ..messages import OpenPlan
 from ..theme import status_styles
 from ..widgets.graph import chart_rows
 from ..widgets.line import Line
-from .plan import PlanScreen, remedy_for
+from .plan import remedy_for
 from .table_screen import Row, TableScreen, cells
 
 CHART_HEIGHT = 5
@@ -33,19 +34,25 @@ class MetricDetails(TableScreen):
     COLUMNS = ("Order", "Day", "What went wrong", "When")
     EMPTY = "no bad outcomes in the window"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "plan", "Plan of action", id="plan-of-action"),
+        Binding("o", "plan", "Plan", id="plan-of-action"),
     ]
     DEFAULT_CSS = """
     MetricDetails .remedies { height: auto; padding: 0 1; border: round $foreground-darken-3; }
     MetricDetails .amazon { height: auto; padding: 0 1; border: round $warning 60%; }
     """
 
+    SORT_COLUMN = 1  # newest day first
+    SORT_REVERSE = True
+
     def __init__(self, account: str, metric_id: str) -> None:
         super().__init__()
         self.account = account
         self.metric_id = metric_id
-        self.sort_column = 1
-        self.sort_reverse = True
+
+    def show_for(self, account: str, metric_id: str) -> None:
+        """Show another metric (the app keeps one of these screens)."""
+        self.account, self.metric_id = account, metric_id
+        self.start_over()
 
     def compose_head(self) -> ComposeResult:
         yield Line(classes="title")
@@ -79,19 +86,20 @@ class MetricDetails(TableScreen):
         account, metric = self._metric()
         title = Text(no_wrap=True, overflow="ellipsis")
         if metric is None:
-            title.append(f"{fmt.clean(self.metric_id)} · {fmt.clean(self.account)}: no such metric", DIM)
+            dot = fmt.dot(self.ascii_only)
+            title.append(f"{fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}: no such metric", DIM)
             self.query_one(".title", Line).set(title)
             return
         title.append(fmt.clean(metric.name), Style(bold=True))
-        title.append(f"  {fmt.clean(metric.id)} · {fmt.clean(self.account)}", DIM)
+        title.append(f"  {fmt.clean(metric.id)} {fmt.dot(self.ascii_only)} {fmt.clean(self.account)}", DIM)
         self.query_one(".title", Line).set(title)
         summary = Text(no_wrap=True, overflow="ellipsis")
         summary.append(fmt.metric_value(metric), styles[metric.status] + Style(bold=True))
-        summary.append(f"  target {fmt.target(metric, self.app.ascii_only)}  {fmt.ratio(metric)}  ")
+        summary.append(f"  target {fmt.target(metric, self.ascii_only)}  {fmt.ratio(metric)}  ")
         summary.append(fmt.headroom(metric))
         self.query_one(".summary", Line).set(summary)
         window = Text(f"window {fmt.window(metric)}", DIM, no_wrap=True)
-        words, _ = fmt.trend(metric, self.app.ascii_only)
+        words, _ = fmt.trend(metric, self.ascii_only)
         if words:
             window.append(f"  {words} since yesterday", DIM)
         self.query_one(".window", Line).set(window)
@@ -130,7 +138,7 @@ class MetricDetails(TableScreen):
         actions = list(remedy.actions) if remedy else []
         room = REMEDY_LINES if (self.size.height or 24) >= 34 else 2
         for action in actions[:room]:
-            lines.append(Text(f"- {fmt.clean(action)}", no_wrap=True, overflow="ellipsis"))
+            lines.append(Text(f"- {fmt.clean(action)}"))  # wraps (see the .tcss): an action is read whole
         if len(actions) > room:
             lines.append(Text(f"  {len(actions) - room} more: o shows the plan of action", DIM))
         for n, line in enumerate(self.query(".remedy-line").results(Line)):
@@ -138,7 +146,7 @@ class MetricDetails(TableScreen):
             line.set(lines[n] if n < len(lines) else Text())
 
     def action_plan(self) -> None:
-        self.app.push_screen(PlanScreen(self.account, self.metric_id))
+        self.post_message(OpenPlan(self.account, self.metric_id))
 
     def _draw_chart(self, account, metric, styles) -> None:
         values = [*metric.history, metric.value]
@@ -155,7 +163,7 @@ class MetricDetails(TableScreen):
             styles,
             height,
             column,
-            self.app.ascii_only,
+            self.ascii_only,
         )
         for n in range(len(rows), CHART_HEIGHT):
             self.query_one(f".chart-{n}", Line).display = False
@@ -216,16 +224,25 @@ def amazon_lines(found: Comparison, styles) -> list[Text]:
 
 
 class QueueDetails(TableScreen):
-    """``enter`` on a queue: every item with its deadline and time left."""
+    """``enter`` on a queue: every item with its deadline and time left. The counts above the table are
+    those of its rows, and both follow each refresh (the queue moves while it is open)."""
 
     COLUMNS = ("Order", "Ref", "Since", "Deadline", "Time left")
     EMPTY = "the queue is empty"
+    FOLLOWS_READINGS = True
+
+    SORT_COLUMN = 3  # the nearest deadline first
 
     def __init__(self, account: str, queue_id: str) -> None:
         super().__init__()
         self.account = account
         self.queue_id = queue_id
-        self.sort_column = 3
+        self.overdue = 0
+
+    def show_for(self, account: str, queue_id: str) -> None:
+        """Show another queue (the app keeps one of these screens)."""
+        self.account, self.queue_id, self.overdue = account, queue_id, 0
+        self.start_over()
 
     def draw_head(self) -> None:
         styles = status_styles(self.app)
@@ -235,13 +252,17 @@ class QueueDetails(TableScreen):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(fmt.clean(queue.name if queue else self.queue_id), Style(bold=True))
         title.append(f"  {fmt.clean(self.account)}", DIM)
-        if queue is not None:
-            title.append(f"  {queue.count} open")
-            if queue.overdue:
-                title.append(f"  {queue.overdue} overdue", styles["breach"])
-            if queue.due_soon:
-                title.append(f"  {queue.due_soon} due soon", styles["warning"])
+        if self.loaded:
+            title.append(f"  {len(self.rows)} open")
+            if self.overdue:
+                title.append(f"  {self.overdue} overdue", styles["breach"])
         self.query_one(".title", Line).set(title)
+
+    def set_rows(self, rows: list[Row] | str, generation: int | None = None) -> None:
+        super().set_rows(rows, generation)
+        if self.is_attached:
+            self.overdue = sum(1 for row in self.rows if row.style == "breach")
+            self.draw_head()
 
     def load(self, at: int) -> list[Row]:
         snapshot = self.app.reading.snapshot if self.app.reading else None
@@ -256,7 +277,7 @@ class QueueDetails(TableScreen):
                         item.ref,
                         fmt.instant(item.since, tz),
                         fmt.instant(item.deadline, tz),
-                        fmt.time_left(self.queue_id, item.deadline, at),
+                        fmt.time_to(item.deadline, at),
                     ),
                     (item.order_id, item.ref, item.since, item.deadline, item.deadline),
                     "breach" if item.deadline < at else None,

@@ -18,6 +18,12 @@ from ..theme import STATUS_WORD, status_mark, status_styles
 # binding ids in the order help lists them; others follow by id
 ORDER = ("help", "quit", "details", "back", "focus-next", "focus-previous", "filter", "sort", "sort-reverse",
          "pause", "refresh", "faster", "slower", "account", "rejections", "palette")  # fmt: skip
+# Textual's own scrolling keys (no binding id, so not in the list above): what reaches the panels below
+SCROLLING = (
+    ("up, down", "scroll a line"),
+    ("pgup, pgdn", "scroll a page"),
+    ("home, end", "to the top, to the bottom"),
+)
 
 LEGEND = {
     "ok": "healthy, inside the target",
@@ -51,6 +57,8 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
 class HelpScreen(ModalScreen[None]):
     """The app keeps one help screen and shows it again for whichever screen it is opened on (building
     a fresh one each time cost tens of milliseconds of the key press that opened it)."""
+
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "close", "Close", id="help-close"),
@@ -89,6 +97,10 @@ class HelpScreen(ModalScreen[None]):
             if ident:
                 text.append(f"  [{ident}]", Style(dim=True))
             text.append("\n")
+        text.append("\nScrolling\n", Style(bold=True))
+        for keys, desc in SCROLLING:
+            text.append(f"{keys:>{width}}  ", Style(bold=True))
+            text.append(f"{desc}\n")
         text.append('\nRemap keys in the config\'s [keymap] table: binding id = "keys".', Style(dim=True))
         return text
 
@@ -96,9 +108,7 @@ class HelpScreen(ModalScreen[None]):
         styles = status_styles(self.app)
         text = Text("\nColours\n", Style(bold=True))
         for status, words in LEGEND.items():
-            text.append(
-                f"  {status_mark(status, self.app.ascii_only)} {STATUS_WORD[status]:<8}", styles[status]
-            )
+            text.append(f"  {status_mark(status, self.ascii_only)} {STATUS_WORD[status]:<8}", styles[status])
             text.append(f" {words}\n")
         text.append(
             "\nPanels show value and target, bad outcomes over the population, how many more bad outcomes "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
+from typing import ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from sellerpulse.core.official_compare import DIFFERS, Comparison
 from sellerpulse.core.snapshot import AccountSnapshot
 from sellerpulse.core.sources import SourceHealth
@@ -12,20 +15,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input
 
+from .. import format as fmt
 from ..data import AlertLine
+from ..messages import MainReady
 from ..panels import GROUPS, PanelSpec, panel_layout
 from ..theme import status_styles
 from ..widgets.alert_feed import AlertFeed
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.header import HeaderLine, header_text
+from ..widgets.line import Line
 from ..widgets.metric_panel import MetricPanel
 from ..widgets.queues_panel import QueueBlock, QueuesPanel
 from ..widgets.sources_panel import SourcesPanel
-
-if TYPE_CHECKING:
-    from ..app import SellerPulseApp
 
 DEFAULT_QUEUES = [
     "messages_awaiting_reply",
@@ -47,24 +50,36 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("tab", "app.focus_next", "Next panel", show=False, id="focus-next"),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False, id="focus-previous"),
-        Binding("c", "customer_service", "Customer-service view", show=False, id="customer-service"),
+        Binding("c", "app.customer_service", "Customer-service view", show=False, id="customer-service"),
         *(
             Binding(g.key, f"toggle_group('{g.id}')", f"Show/hide {g.title}", show=False, id=f"panel-{g.key}")
             for g in GROUPS
         ),
     ]
 
-    app: SellerPulseApp
-
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        metric_rules: Callable[[AccountSnapshot | None], dict[str, str]],
+        *,
+        ascii_only: bool = False,
+        show_clock: bool = True,
+    ) -> None:
+        """``metric_rules``: metric id -> rule of an account's panels (of the default profile for
+        None, before any data), from the app's data provider."""
         super().__init__(id="main")
+        self._metric_rules = metric_rules
+        self.ascii_only = ascii_only
+        self.show_clock = show_clock
+        self.hidden_groups: set[str] = set()  # panel groups the operator hid (1-9)
         self._layout: list[PanelSpec] = []
         self._panels: list[MetricPanel] = []  # the panels of ``_layout`` (drawn even before they mount)
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
+        yield FilterBar("filter panels (esc clears)", id="filter-bar")
         with VerticalScroll(id="body", can_focus=False):
+            yield Line(id="all-hidden")  # says why the screen is empty when every panel is hidden
             # narrow terminals show the side column first, compact (what to act on above the metrics);
             # wide ones dock it to the right
             with VerticalScroll(id="side", can_focus=False):
@@ -72,11 +87,9 @@ class MainScreen(Screen):
                 yield AlertFeed()
                 yield SourcesPanel()
             yield Grid(id="metric-grid")
-        yield Input(id="filter-bar", placeholder="filter panels (esc clears)")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter-bar", Input).cursor_blink = False
         # the width class now, not at the first resize: the first frame is then drawn once, in its layout
         width = self.app.size.width
         wanted = [name for edge, name in self.HORIZONTAL_BREAKPOINTS or [] if width >= edge][-1:]
@@ -86,7 +99,7 @@ class MainScreen(Screen):
         # arrives, they made that refresh (styles, layout, render of a hundred widgets) hold up the
         # operator's first keys while ingest starts
         self._ensure_panels(self._metric_rules(None))
-        self.app.main_ready()
+        self.post_message(MainReady())
 
     # -- drawing ----------------------------------------------------------------------------------
 
@@ -99,14 +112,18 @@ class MainScreen(Screen):
         rejected: Mapping[str, int],
         alerts: Sequence[AlertLine],
         amazon: Sequence[Comparison] = (),
+        *,
+        tz: tzinfo,
+        paused: bool = False,
+        refresh_interval: float = 2.0,
     ) -> None:
         """Draw what changed since the last call; equal panels are left untouched. ``amazon``: the
-        account's metrics beside Amazon's own; a panel whose figure differs from Amazon's says so."""
-        app = self.app
-        styles = status_styles(app)
-        tz = app.zone(account.timezone) if account else None
+        account's metrics beside Amazon's own; a panel whose figure differs from Amazon's says so.
+        ``tz``: the account's time zone (UTC without an account); ``paused`` and ``refresh_interval``
+        for the header."""
+        styles = status_styles(self.app)
         position = accounts.index(account.account) + 1 if account and account.account in accounts else 0
-        clock = at if app.show_clock else None
+        clock = at if self.show_clock else None
         self.query_one(HeaderLine).set(
             header_text(
                 self.size.width or 80,
@@ -114,12 +131,12 @@ class MainScreen(Screen):
                 len(accounts),
                 position,
                 clock,
-                tz,
+                tz if account else None,
                 health,
-                app.paused,
-                app.refresh_interval,
+                paused,
+                refresh_interval,
                 styles,
-                app.ascii_only,
+                self.ascii_only,
             )
         )
         if account is not None:
@@ -129,26 +146,12 @@ class MainScreen(Screen):
                 differs = next(
                     (c for c in amazon if c.metric_id == panel.metric_id and c.verdict == DIFFERS), None
                 )
-                panel.show(account.metrics.get(panel.metric_id), comps, styles, app.ascii_only, differs)
+                panel.show(account.metrics.get(panel.metric_id), comps, styles, self.ascii_only, differs)
             self.query_one(QueuesPanel).show(account.queues, at or 0, styles)
-        self.query_one(AlertFeed).show(alerts, tz or app.zone("UTC"), styles)
+        self.query_one(AlertFeed).show(alerts, tz, styles)
         self.query_one(SourcesPanel).show(health, rejected, styles)
         if self.filter_text:
             self._apply_filter()
-
-    def _metric_rules(self, account: AccountSnapshot | None) -> dict[str, str]:
-        """Metric id -> rule of the account's panels (None: the default profile's, before any data).
-
-        The snapshot says which metrics the account has; the data provider says what each measures.
-        A provider that cannot say (rule "") still gets every panel, in the last metric group."""
-        data = self.app.data
-        rules_of = getattr(data, "metric_rules", None)
-        known = rules_of(account.account if account else None) if rules_of is not None else {}
-        if account is not None:
-            return {mid: known.get(mid, "") for mid in account.metrics}
-        if rules_of is None and hasattr(data, "metric_ids"):
-            return dict.fromkeys(data.metric_ids(), "")
-        return known
 
     def _ensure_panels(self, rules: dict[str, str]) -> None:
         wanted = panel_layout(rules)
@@ -158,7 +161,7 @@ class MainScreen(Screen):
         panels = []
         for spec in wanted:
             panel = MetricPanel(spec.metric_id, spec.group, spec.components)
-            panel.set_class(spec.group in self.app.hidden_groups, "-hidden")
+            panel.set_class(spec.group in self.hidden_groups, "-hidden")
             panels.append(panel)
         self._panels = panels
         grid = self.query_one("#metric-grid", Grid)
@@ -183,7 +186,7 @@ class MainScreen(Screen):
     # -- panels -----------------------------------------------------------------------------------
 
     def action_toggle_group(self, group_id: str) -> None:
-        hidden = self.app.hidden_groups
+        hidden = self.hidden_groups
         if group_id in hidden:
             hidden.discard(group_id)
         else:
@@ -192,23 +195,38 @@ class MainScreen(Screen):
             widget.set_class(group_id in hidden, "-hidden")
         title = next(g.title for g in GROUPS if g.id == group_id)
         self.notify(f"{title}: {'hidden' if group_id in hidden else 'shown'}", timeout=2)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """A line in place of a blank screen when no panel is left to show, saying how to get them back."""
+        panels = [
+            w for w in self.query(".panel") if not w.has_class("-hidden") and not w.has_class("-filtered")
+        ]
+        hint = self.query_one("#all-hidden", Line)
+        hint.display = not panels
+        if panels:
+            return
+        if self.filter_text:
+            text = f"no panel matches {fmt.clean(self.filter_text)!r}: esc clears the filter"
+        else:
+            keys = "".join(g.key for g in GROUPS)
+            text = f"every panel is hidden: {keys[0]}-{keys[-1]} show a group again"
+        hint.set(Text(text, Style(dim=True)))
 
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#filter-bar", Input)
-        bar.add_class("-open")
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter-bar":
-            self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.filter_text = event.input.needle
             self._apply_filter()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter-bar":
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
             if not self.filter_text:
-                event.input.remove_class("-open")
+                event.input.close()
             self.focus_next_panel()
 
     def _apply_filter(self) -> None:
@@ -222,14 +240,13 @@ class MainScreen(Screen):
                 continue
             text = getattr(widget, "search_text", "")
             widget.set_class(bool(needle) and needle not in text, "-filtered")
+        self._show_hint()
 
     def clear_filter(self) -> bool:
         """Close the filter; returns False when there was nothing to clear."""
-        bar = self.query_one("#filter-bar", Input)
-        if not bar.has_class("-open") and not self.filter_text:
+        bar = self.query_one(FilterBar)
+        if not bar.close() and not self.filter_text:
             return False
-        bar.value = ""
-        bar.remove_class("-open")
         self.filter_text = ""
         self._apply_filter()
         if self.focused is bar:
@@ -237,29 +254,9 @@ class MainScreen(Screen):
         return True
 
     def focus_next_panel(self) -> None:
-        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(SourcesPanel)]:
+        for widget in [*self.query(MetricPanel), *self.query(QueueBlock), *self.query(AlertFeed),
+                       *self.query(SourcesPanel)]:  # fmt: skip
             if widget.display and not widget.has_class("-hidden") and not widget.has_class("-filtered"):
                 widget.focus()
                 return
         self.set_focus(None)
-
-    # -- drill-downs --------------------------------------------------------------------------------
-
-    def on_metric_panel_opened(self, message: MetricPanel.Opened) -> None:
-        self.app.open_metric(message.metric_id)
-
-    def on_queue_block_opened(self, message: QueueBlock.Opened) -> None:
-        self.app.open_queue(message.queue_id)
-
-    def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
-        self.app.action_rejections()
-
-    def action_customer_service(self) -> None:
-        """The weekly customer-service figures, feedback score and slowest threads of the account."""
-        from .customer_service import CustomerServiceScreen
-
-        account = self.app.current_account
-        if account is None:
-            self.notify("no accounts yet", timeout=2)
-            return
-        self.app.push_screen(CustomerServiceScreen(account.account))

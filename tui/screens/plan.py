@@ -2,8 +2,9 @@
 drill-down shows.
 
 The draft is :func:`sellerpulse.core.poa.plan_of_action` over the app's latest snapshot and the metric's
-bad outcomes (read off the UI thread when the app is threaded), shown as plain text (ids in it come from
-outside) and written to a Markdown file in the working directory with ``w``.
+bad outcomes (read off the UI thread when the app is threaded), rendered with Textual's Markdown widget
+(ids in it come from outside: the draft puts them in code spans, and every line is cleaned of control
+characters first) and written to a Markdown file in the working directory with ``w``.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from sellerpulse.core.config_locations import find_config_path
 from sellerpulse.core.poa import plan_of_action
 from sellerpulse.core.profile import ProfileError, builtin_profile
 from sellerpulse.core.remedies import Remedy, RemedyError, load_remedies, override_path
+from sellerpulse.core.textsafe import clean_lines
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Markdown
 
 from .. import format as fmt
 from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 
 @functools.cache
@@ -58,6 +60,7 @@ def metric_rule(profile: str, metric_id: str) -> str | None:
 
 
 class PlanScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     DEFAULT_CSS = """
     PlanScreen #plan-body { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     PlanScreen .plan-title { padding: 0 1; }
@@ -67,7 +70,7 @@ class PlanScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self, account: str, metric_id: str) -> None:
         super().__init__()
@@ -78,18 +81,37 @@ class PlanScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Line(classes="plan-title")
         with VerticalScroll(id="plan-body"):
-            yield Static(id="plan-text")
+            yield Markdown(id="plan-text", open_links=False)  # a link in a remedies file opens nothing
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} · {fmt.clean(self.account)}", "bold")
+        self._start()
+
+    def show_for(self, account: str, metric_id: str) -> None:
+        """Draft the plan of another metric (the app keeps one of these screens)."""
+        self.account, self.metric_id = account, metric_id
+        if self.is_mounted:
+            self._start()
+
+    def _start(self) -> None:
+        dot = fmt.dot(self.ascii_only)
+        title = Text(f"Plan of action  {fmt.clean(self.metric_id)} {dot} {fmt.clean(self.account)}", "bold")
         title.append("  w writes it to a Markdown file", "dim")
         self.query_one(".plan-title", Line).set(title)
-        self.query_one("#plan-body").focus()
+        body = self.query_one("#plan-body", VerticalScroll)
+        body.scroll_home(animate=False)
+        body.focus()
+        target = (self.account, self.metric_id)
         if self.app.threaded:
-            self.run_worker(lambda: self.app.call_from_thread(self.show, self.draft()), thread=True)
+            self.run_worker(
+                lambda: self.app.call_from_thread(self._drafted, target, self.draft()), thread=True
+            )
         else:
-            self.show(self.draft())
+            self._drafted(target, self.draft())
+
+    def _drafted(self, target: tuple[str, str], text: str) -> None:
+        if target == (self.account, self.metric_id):  # not a draft of what the screen showed before
+            self.show(text)
 
     def draft(self) -> str:
         reading = self.app.reading
@@ -111,11 +133,11 @@ class PlanScreen(Screen):
             return f"Drafting the plan failed: {type(exc).__name__}: {exc}"
 
     def show(self, text: str) -> None:
+        if text == self.text:
+            return  # the same plan again: Markdown would rebuild every block for nothing
         self.text = text
         # line by line: the draft's own line breaks stay, anything else unprintable becomes visible
-        self.query_one("#plan-text", Static).update(
-            Text("\n".join(fmt.clean(line) for line in text.split("\n")))
-        )
+        self.query_one("#plan-text", Markdown).update(clean_lines(text))
 
     def file_name(self) -> str:
         day = self.app.reading.snapshot.at if self.app.reading and self.app.reading.snapshot else 0

@@ -15,6 +15,10 @@ class RejectionsScreen(TableScreen):
     COLUMNS = ("Source", "Position", "Reason")
     EMPTY = "no rejected rows"
 
+    def show_for(self) -> None:
+        """Read the rejected rows again (the app keeps one of these screens)."""
+        self.start_over()
+
     def draw_head(self) -> None:
         styles = status_styles(self.app)
         reading = self.app.reading

@@ -15,15 +15,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from .. import format as fmt
 from ..theme import status_styles
+from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.line import Line
 
 if TYPE_CHECKING:
-    from ..app import SellerPulseApp
+    from ..host import DashboardHost
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +35,37 @@ class Row:
 
 
 class TableScreen(Screen):
+    ascii_only = False  # ASCII marks and separators only; the app sets it (open_screen)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "sort", "Sort", id="sort"),
-        Binding("S", "reverse", "Reverse", id="sort-reverse"),
+        Binding("s", "sort", "Sort", show=False, id="sort"),
+        Binding("S", "reverse", "Reverse", show=False, id="sort-reverse"),
         Binding("escape", "back", "Back", id="back"),
     ]
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "nothing to show"
+    FOLLOWS_READINGS = False  # True: the rows are read again with every refresh of the dashboard
     HINT = "  · s sort · / filter · esc back"
+    SORT_COLUMN = 0  # the order rows first show in
+    SORT_REVERSE = False
 
-    app: SellerPulseApp
+    app: DashboardHost  # what these screens read of the app (tui/host.py)
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[Row] = []
-        self.sort_column = 0
-        self.sort_reverse = False
+        self.sort_column = self.SORT_COLUMN
+        self.sort_reverse = self.SORT_REVERSE
         self.filter_text = ""
         self.loaded = False
+        self._generation = 0  # counts the things shown, so rows read for an earlier one are dropped
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="details-head"):
             yield from self.compose_head()
         yield from self.compose_extra()
         yield Line(classes="counts")
-        yield Input(id="table-filter", placeholder="filter rows (esc clears)", classes="table-filter")
+        yield FilterBar("filter rows (esc clears)", id="table-filter")
         table: DataTable = DataTable(classes="details-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeysFooter()
@@ -71,9 +77,6 @@ class TableScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.cursor_blink = False
-        bar.display = False
         table = self.query_one(DataTable)
         for label in self.COLUMNS:
             table.add_column(label, key=label)
@@ -89,18 +92,38 @@ class TableScreen(Screen):
     def draw_head(self) -> None:
         """Redraw the lines above the table from the app's latest snapshot."""
 
+    def start_over(self) -> None:
+        """Show the screen afresh (the app builds each details screen once and shows it again for
+        the next metric, queue or look): no rows, no filter, the first sort order, then read."""
+        self._generation += 1
+        self.rows = []
+        self.loaded = False
+        self.sort_column = self.SORT_COLUMN
+        self.sort_reverse = self.SORT_REVERSE
+        self.filter_text = ""
+        if not self.is_mounted:
+            return  # on_mount reads
+        bar = self.query_one(FilterBar)
+        with bar.prevent(FilterBar.Changed):
+            bar.close()
+        table = self.query_one(DataTable)
+        table.clear()
+        table.focus()
+        self.reload()
+
     def reload(self) -> None:
         self.draw_head()
         at = self.app.reading.at if self.app.reading else self.app.data.clock.now()
+        generation = self._generation
         if self.app.threaded:
             # exit_on_error off: a screen closed before its rows arrive must not take the app down
             self.run_worker(
-                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at)),
+                lambda: self.app.call_from_thread(self.set_rows, self._safe_load(at), generation),
                 thread=True,
                 exit_on_error=False,
             )
         else:
-            self.set_rows(self._safe_load(at))
+            self.set_rows(self._safe_load(at), generation)
 
     def _safe_load(self, at: int) -> list[Row] | str:
         try:
@@ -108,9 +131,11 @@ class TableScreen(Screen):
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 
-    def set_rows(self, rows: list[Row] | str) -> None:
+    def set_rows(self, rows: list[Row] | str, generation: int | None = None) -> None:
         if not self.is_attached:  # closed while its rows were being read
             return
+        if generation is not None and generation != self._generation:
+            return  # rows of what the screen showed before
         if isinstance(rows, str):
             self.notify(rows, title="reading the details failed", severity="error", markup=False)
             rows = []
@@ -129,6 +154,7 @@ class TableScreen(Screen):
 
     def render_rows(self) -> None:
         table = self.query_one(DataTable)
+        cursor = table.cursor_row  # kept across a refresh: the operator's place in the list
         table.clear()
         styles = status_styles(self.app)
         for n, label in enumerate(self.COLUMNS):
@@ -138,6 +164,8 @@ class TableScreen(Screen):
         for row in shown:
             style = styles.get(row.style) if row.style else None
             table.add_row(*(Text(fmt.clean(c), style=style or "") for c in row.cells))
+        if shown:
+            table.move_cursor(row=min(cursor, len(shown) - 1), animate=False)
         total = len(self.rows)
         if not total:
             counts = self.EMPTY
@@ -145,7 +173,8 @@ class TableScreen(Screen):
             counts = f"{len(shown)} of {total} rows match {fmt.clean(self.filter_text)!r}"
         else:
             counts = f"{total} rows"
-        self.query_one(".counts", Line).set(Text(counts + self.HINT, style="dim"))
+        hint = self.HINT.replace("·", fmt.dot(self.ascii_only))
+        self.query_one(".counts", Line).set(Text(counts + hint, style="dim"))
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(self.COLUMNS)
@@ -166,26 +195,23 @@ class TableScreen(Screen):
     # -- filter -----------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        bar.display = True
-        bar.focus()
+        self.query_one(FilterBar).open()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip().lower()
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        self.filter_text = self.query_one(FilterBar).needle
         self.render_rows()
         event.stop()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: FilterBar.Submitted) -> None:
+        bar = self.query_one(FilterBar)
         if not self.filter_text:
-            event.input.display = False
+            bar.close()
         self.query_one(DataTable).focus()
         event.stop()
 
     def action_back(self) -> None:
-        bar = self.query_one("#table-filter", Input)
-        if bar.display or self.filter_text:
-            bar.value = ""
-            bar.display = False
+        bar = self.query_one(FilterBar)
+        if bar.close() or self.filter_text:
             self.filter_text = ""
             self.render_rows()
             self.query_one(DataTable).focus()

@@ -40,15 +40,22 @@ def point_status(value: float | None, target: str | None, warn: str | None, dire
 
 
 def _scale(values: Sequence[float | None], target: str | None, direction: str | None) -> tuple[float, float]:
+    """The range a graph spans: where the values move, not from 0 (a feedback score between 97 % and
+    99 % drawn from 0 % is a solid block). The target joins the range when it is within one spread of
+    the values (or the values do not move), so a graph near its target shows how near; a flat line
+    without a target sits mid-height."""
     present = [v for v in values if v is not None]
-    if target is not None:
-        present.append(float(Decimal(target)))
     if not present:
         return 0.0, 1.0
-    lo = min(present) if direction == "above" else min(0.0, min(present))
-    hi = max(present)
+    lo, hi = min(present), max(present)
+    if target is not None:
+        level = float(Decimal(target))
+        spread = hi - lo
+        if not spread or lo - spread <= level <= hi + spread:
+            lo, hi = min(lo, level), max(hi, level)
     if hi <= lo:
-        hi = lo + (abs(lo) or 1.0)
+        pad = abs(lo) * 0.05 or 1.0
+        lo, hi = lo - pad, hi + pad
     return lo, hi
 
 

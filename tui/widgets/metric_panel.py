@@ -96,7 +96,7 @@ class MetricPanel(Widget, can_focus=True):
         goal = fmt.target(metric, ascii_only)
         value.append(f"  target {goal}" if metric.target is not None else f"  {goal}", DIM)
         self.value_line.set(value)
-        self.headroom_line.set(Text(fmt.headroom(metric), no_wrap=True, overflow="ellipsis"))
+        self.headroom_line.set(Text(fmt.headroom(metric)))  # wraps in a narrow panel (see the .tcss)
         ratio = Text(fmt.ratio(metric), no_wrap=True, overflow="ellipsis")
         words, verdict = fmt.trend(metric, ascii_only)
         if words:

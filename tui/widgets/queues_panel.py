@@ -90,6 +90,7 @@ class QueueBlock(Widget, can_focus=True):
                     fmt.time_left(self.queue_id, item.deadline, at), styles.get("breach") if late else None
                 )
                 lines.append(line)
+        self.set_class(queue is None or not queue.count, "-clear")  # a narrow screen leaves it out
         key = (head, tuple(lines))
         if key == self._last:
             return
@@ -114,3 +115,5 @@ class QueuesPanel(Vertical):
     def show(self, queues: Mapping[str, QueueValue], at: int, styles: Mapping[str, Style]) -> None:
         for block in self.blocks:
             block.show(queues.get(block.queue_id), at, styles)
+        clear = all(block.has_class("-clear") for block in self.blocks)
+        self.border_title = "Queues: all clear" if clear else "Queues"

@@ -52,7 +52,7 @@ class SourcesPanel(Vertical, can_focus=True):
         lines: list[Text] = []
         for name in names:
             h = health.get(name)
-            line = Text(no_wrap=True, overflow="ellipsis")
+            line = Text()  # wraps (see the .tcss): nothing of a source's health is cut
             state = h.state if h else "?"
             status = SOURCE_STATUS.get(state, "no_data")
             line.append(f"{fmt.clean(name)} ", Style(bold=True))
@@ -64,7 +64,7 @@ class SourcesPanel(Vertical, can_focus=True):
                 line.append(f"  {h.events:,} events", DIM)
             lines.append(line)
             if h is not None and (h.last_error or h.detail):
-                detail = Text(no_wrap=True, overflow="ellipsis")
+                detail = Text()
                 detail.append(
                     "  " + fmt.clean(h.last_error or h.detail), styles.get(status) if h.last_error else DIM
                 )
