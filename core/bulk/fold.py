@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..engine.orders import AFN, INF_TS, NO_CHANNEL, NO_TS, REFUNDED, TRACKING
+from ..engine.orders import AFN, INF_TS, NO_CHANNEL, NO_TRACKED_SHIPMENT, NO_TS, REFUNDED, TRACKING
 from ..events import Event
 
 
@@ -34,7 +34,7 @@ class FoldedOrder:
         self.deliver_by_given: tuple[int, int] | None = None  # (ts, deliver_by)
         self.shipped = INF_TS
         self.tracked = False
-        self.tracking_shipment = (INF_TS, False)  # (ts, tracked) of the first whose tracking is known
+        self.tracking_shipment = NO_TRACKED_SHIPMENT  # (ts, tracked) of the first whose tracking is known
         self.delivered = INF_TS
         self.any_cancel = INF_TS
         self.seller_cancel = INF_TS

@@ -17,6 +17,9 @@ from .id_index import IdIndex
 FREE_DAY = 2**31 - 1  # ``placed_day`` of a row no order holds
 NO_TS = -(2**63)  # "never happened"; compares below every real instant
 INF_TS = 2**63 - 1  # "not yet": compares above every real instant
+# Valid Tracking's shipment of an order none of whose shipments has known tracking; one shared tuple, since
+# a seller read through getOrders alone has it for every shipped order
+NO_TRACKED_SHIPMENT = (INF_TS, False)
 
 # flag bits
 AFN = 1
@@ -192,6 +195,8 @@ class OrderTable:
         self.set_flag(row, TRACKING, tracked)
         if tracking_shipment == (shipped, tracked):
             self.tracking_shipment.pop(row, None)
+        elif tracking_shipment == NO_TRACKED_SHIPMENT:
+            self.tracking_shipment[row] = NO_TRACKED_SHIPMENT
         else:
             self.tracking_shipment[row] = tracking_shipment
 
