@@ -223,6 +223,15 @@ def test_the_demo_state_starts_over_when_the_demo_changes(tmp_path: Path) -> Non
     assert notes == [
         f"demo settings changed: seed 7 -> 8: a new demo state (the previous demo's history in {state} is discarded)"
     ]
+    store = StateStore(state)
+    store.checkpoint(encode_events(events), {}, {}, {"demo": {"seed": 8}})  # a demo of before marketplaces
+    store.close()
+    newer = open_checkpointer(
+        Runtime(Engine(), []), state, 1.0, {"demo": {"seed": 8, "marketplace": "mixed"}}, fresh_unless="demo",
+        notes=notes,
+    )  # fmt: skip
+    newer.store.close()
+    assert notes[-1].startswith("demo settings changed: marketplace unset -> mixed: a new demo state")
 
 
 def test_the_dashboard_shows_a_restore_in_progress_as_a_source(tmp_path: Path) -> None:

@@ -94,8 +94,17 @@ def _changed(before: Any, now: Any) -> str:
     """``scenario healthy -> late-shipping``: the settings that differ between two runs' saved values."""
     before = before if isinstance(before, dict) else {}
     now = now if isinstance(now, dict) else {}
-    moved = [f"{key} {before.get(key)} -> {now.get(key)}" for key in now if before.get(key) != now.get(key)]
+    moved = [
+        f"{key} {_setting(before.get(key))} -> {_setting(now.get(key))}"
+        for key in now
+        if before.get(key) != now.get(key)
+    ]
     return "demo settings changed: " + (", ".join(moved) or "other settings than last time")
+
+
+def _setting(value: Any) -> str:
+    """A saved demo setting as the note shows it: a setting an older demo did not have is "unset"."""
+    return "unset" if value is None else str(value)
 
 
 def engine_meta(engine: Any, profile: str) -> dict[str, Any]:
